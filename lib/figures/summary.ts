@@ -1,0 +1,269 @@
+/**
+ * The paper's summary figures across noise levels, built from rows of a results table: dilation
+ * against memorization, and test accuracy or NC1 against label noise, one line per loss and one
+ * panel per dataset. Seeds are averaged in the spec; error bars show their standard deviation.
+ *
+ * @module
+ */
+import type { TopLevelSpec } from "vega-lite";
+import { theme } from "./theme.ts";
+
+/** Identifies one configuration; rows sharing it (different seeds) are averaged. */
+export interface SummaryKey {
+  dataset: string;
+  /** Loss name, e.g. "CE" or "LS"; one line per loss. */
+  loss: string;
+  /** Label noise level, e.g. 0.2. */
+  label_noise: number;
+}
+
+/** A results-table row for {@link dilationVsMemorizationSpec}. */
+export interface MemorizationDilationRow extends SummaryKey {
+  memorization: number;
+  dilation: number;
+}
+
+/** A results-table row for {@link accuracyVsNoiseSpec}. */
+export interface TestAccuracyRow extends SummaryKey {
+  test_acc: number;
+}
+
+/** A results-table row for {@link nc1VsNoiseSpec}. */
+export interface Nc1Row extends SummaryKey {
+  nc1: number;
+}
+
+/** A child of a layered Vega-Lite spec. */
+type LayerChild = Extract<TopLevelSpec, { layer: unknown }>["layer"][number];
+
+const PANEL_WIDTH = 280;
+const PANEL_HEIGHT = 230;
+const GROUP_BY = ["dataset", "loss", "label_noise"];
+const ONE_PANEL_PER_DATASET = {
+  column: { field: "dataset", type: "nominal", title: null },
+} as const;
+
+/**
+ * Dilation (y) against memorization (x): per loss, one point per noise level (labelled with it),
+ * connected in order of noise; one panel per dataset, each with its own axes.
+ *
+ * @example
+ * ```ts
+ * const spec = dilationVsMemorizationSpec([
+ *   { dataset: "mnist", loss: "CE", label_noise: 0.1, memorization: 3.2, dilation: 0.8 },
+ *   { dataset: "mnist", loss: "CE", label_noise: 0.2, memorization: 5.1, dilation: 1.1 },
+ * ]);
+ * ```
+ */
+export function dilationVsMemorizationSpec(
+  rows: MemorizationDilationRow[],
+  title = "Dilation against memorization",
+): TopLevelSpec {
+  // Without a zero baseline the points spread over the panel, which is what is compared here.
+  const x = {
+    field: "memorization",
+    type: "quantitative",
+    title: "memorization",
+    scale: { zero: false },
+  } as const;
+  const y = {
+    field: "dilation",
+    type: "quantitative",
+    title: "dilation",
+    scale: { zero: false },
+  } as const;
+  const color = { field: "loss", type: "nominal", title: "loss" } as const;
+  const errorBars: LayerChild[] = [
+    {
+      name: "memorization_error",
+      mark: { type: "rule", opacity: 0.6 },
+      encoding: {
+        x: { ...x, field: "memorization_low" },
+        x2: { field: "memorization_high" },
+        y,
+        color,
+      },
+    },
+    {
+      name: "dilation_error",
+      mark: { type: "rule", opacity: 0.6 },
+      encoding: {
+        x,
+        y: { ...y, field: "dilation_low" },
+        y2: { field: "dilation_high" },
+        color,
+      },
+    },
+  ];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    config: theme,
+    data: { values: rows },
+    transform: [
+      ...meanAndStdOverSeeds(["memorization", "dilation"]),
+      // Output fields named like the inputs keep the axis and tooltip titles readable.
+      { calculate: "datum.memorization_mean", as: "memorization" },
+      { calculate: "datum.dilation_mean", as: "dilation" },
+    ],
+    facet: ONE_PANEL_PER_DATASET,
+    spec: {
+      width: PANEL_WIDTH,
+      height: PANEL_HEIGHT,
+      layer: [
+        ...(hasSeveralSeeds(rows) ? errorBars : []),
+        {
+          name: "curves",
+          mark: "line",
+          encoding: { x, y, color, order: { field: "label_noise", type: "quantitative" } },
+        },
+        {
+          name: "noise_levels",
+          mark: { type: "point", filled: true, size: 50, opacity: 1 },
+          encoding: {
+            x,
+            y,
+            color,
+            tooltip: [
+              { field: "loss", type: "nominal" },
+              { field: "label_noise", type: "quantitative", title: "label noise" },
+              { field: "memorization", type: "quantitative", format: ".4~g" },
+              { field: "memorization_std", type: "quantitative", format: ".2~g" },
+              { field: "dilation", type: "quantitative", format: ".4~g" },
+              { field: "dilation_std", type: "quantitative", format: ".2~g" },
+              { field: "seeds", type: "quantitative" },
+            ],
+          },
+        },
+        {
+          name: "noise_labels",
+          mark: { type: "text", align: "left", dx: 6, dy: -7, fontSize: 10 },
+          encoding: { x, y, color, text: { field: "label_noise", type: "quantitative" } },
+        },
+      ],
+    },
+    resolve: { scale: { x: "independent", y: "independent" } },
+  };
+}
+
+/**
+ * Test accuracy against label noise, one line per loss, one panel per dataset.
+ *
+ * @example
+ * ```ts
+ * const spec = accuracyVsNoiseSpec([
+ *   { dataset: "mnist", loss: "CE", label_noise: 0.1, test_acc: 0.97 },
+ *   { dataset: "mnist", loss: "LS", label_noise: 0.1, test_acc: 0.98 },
+ * ]);
+ * ```
+ */
+export function accuracyVsNoiseSpec(
+  rows: TestAccuracyRow[],
+  title = "Test accuracy against label noise",
+): TopLevelSpec {
+  return noiseCurvesSpec(rows, "test_acc", "test accuracy", title, "linear");
+}
+
+/**
+ * NC1 of the training features against label noise, one line per loss, one panel per dataset.
+ * The y scale is logarithmic when every value is positive, since NC1 spans orders of magnitude.
+ *
+ * @example
+ * ```ts
+ * const spec = nc1VsNoiseSpec([{ dataset: "mnist", loss: "CE", label_noise: 0.1, nc1: 0.05 }]);
+ * ```
+ */
+export function nc1VsNoiseSpec(rows: Nc1Row[], title = "NC1 against label noise"): TopLevelSpec {
+  const scale = rows.every((row) => row.nc1 > 0) ? "log" : "linear";
+  return noiseCurvesSpec(rows, "nc1", "NC1", title, scale);
+}
+
+/**
+ * Mean and standard deviation of `fields` over seeds, plus `<field>_low` and `<field>_high` for
+ * error bars (mean ∓ std). A single seed has no spread, so its bar collapses onto the point; on a
+ * log axis (`positive`) a bar that would reach zero or below is cut at the mean.
+ */
+function meanAndStdOverSeeds(fields: string[], positive = false) {
+  return [
+    {
+      aggregate: [
+        ...fields.flatMap((field) => [
+          { op: "mean" as const, field, as: `${field}_mean` },
+          { op: "stdev" as const, field, as: `${field}_std` },
+        ]),
+        { op: "count" as const, as: "seeds" },
+      ],
+      groupby: GROUP_BY,
+    },
+    ...fields.flatMap((field) => {
+      const [mean, std] = [`datum.${field}_mean`, `datum.${field}_std`];
+      const lowDrawable = positive ? `datum.seeds > 1 && ${mean} > ${std}` : "datum.seeds > 1";
+      return [
+        { calculate: `${lowDrawable} ? ${mean} - ${std} : ${mean}`, as: `${field}_low` },
+        { calculate: `datum.seeds > 1 ? ${mean} + ${std} : ${mean}`, as: `${field}_high` },
+      ];
+    }),
+  ];
+}
+
+/**
+ * Whether some (dataset, loss, noise) has several rows. Error bars are only added then: a layer
+ * of empty bars would make vega warn about empty scale extents.
+ */
+function hasSeveralSeeds(rows: SummaryKey[]): boolean {
+  const keys = new Set(rows.map((r) => JSON.stringify([r.dataset, r.loss, r.label_noise])));
+  return keys.size < rows.length;
+}
+
+function noiseCurvesSpec(
+  rows: SummaryKey[],
+  field: string,
+  axisTitle: string,
+  title: string,
+  scale: "linear" | "log",
+): TopLevelSpec {
+  const x = { field: "label_noise", type: "quantitative", title: "label noise" } as const;
+  const y = { field, type: "quantitative", title: axisTitle, scale: { type: scale } } as const;
+  const color = { field: "loss", type: "nominal", title: "loss" } as const;
+  const errorBars: LayerChild[] = [{
+    name: "error_bars",
+    mark: { type: "rule", opacity: 0.6 },
+    encoding: { x, y: { ...y, field: `${field}_low` }, y2: { field: `${field}_high` }, color },
+  }];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    config: theme,
+    data: { values: rows },
+    transform: [
+      ...meanAndStdOverSeeds([field], scale === "log"),
+      { calculate: `datum.${field}_mean`, as: field },
+    ],
+    facet: ONE_PANEL_PER_DATASET,
+    spec: {
+      width: PANEL_WIDTH,
+      height: PANEL_HEIGHT,
+      layer: [
+        ...(hasSeveralSeeds(rows) ? errorBars : []),
+        { name: "curves", mark: "line", encoding: { x, y, color } },
+        {
+          name: "noise_levels",
+          mark: { type: "point", filled: true, size: 50, opacity: 1 },
+          encoding: {
+            x,
+            y,
+            color,
+            tooltip: [
+              { field: "loss", type: "nominal" },
+              { field: "label_noise", type: "quantitative", title: "label noise" },
+              { field, type: "quantitative", title: axisTitle, format: ".4~g" },
+              { field: `${field}_std`, type: "quantitative", title: "std", format: ".2~g" },
+              { field: "seeds", type: "quantitative" },
+            ],
+          },
+        },
+      ],
+    },
+    resolve: { scale: { y: "independent" } },
+  };
+}

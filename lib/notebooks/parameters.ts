@@ -1,0 +1,294 @@
+/**
+ * Notebook parameters: parsing the `parameters` cell and overriding its literals.
+ *
+ * Convention (same tag as papermill): every notebook has exactly one code cell whose metadata
+ * carries `"tags": ["parameters"]`. Each non-blank line of that cell is either a `//` comment
+ * or a declaration of the form
+ *
+ * ```ts
+ * const name = <JSON-compatible literal>; // optional comment
+ * const name: Type = <JSON-compatible literal>;
+ * ```
+ *
+ * with the literal on a single line (numbers, strings in double quotes, `true`/`false`,
+ * `null`, arrays, objects). Overrides replace the literal in place, keeping the name, the
+ * optional type annotation and the trailing comment, so the executed copy still reads as
+ * ordinary TypeScript. Unknown keys are errors.
+ *
+ * @module
+ */
+
+/** A JSON value, as allowed for notebook parameters. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/** Minimal nbformat v4 cell shape used here. */
+export interface NotebookCell {
+  cell_type: string;
+  source: string | string[];
+  metadata?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Minimal nbformat v4 notebook shape used here. */
+export interface Notebook {
+  cells: NotebookCell[];
+  metadata: Record<string, unknown>;
+  nbformat: number;
+  nbformat_minor: number;
+  [key: string]: unknown;
+}
+
+/** One declaration found in a parameters cell. */
+export interface ParameterDeclaration {
+  /** Identifier declared by the line. */
+  name: string;
+  /** Value of the literal as written in the notebook. */
+  value: JsonValue;
+  /** 0-based line number inside the parameters cell. */
+  line: number;
+}
+
+/** Raised for notebooks that do not follow the parameters convention or bad overrides. */
+export class ParameterError extends Error {
+  /** Creates a ParameterError. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ParameterError";
+  }
+}
+
+const DECLARATION = /^(\s*const\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*)(.*)$/;
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * Returns the source of a cell as a single string (nbformat allows a string or a list of lines).
+ *
+ * @example
+ * ```ts
+ * cellSource({ cell_type: "code", source: ["const a = 1;\n", "const b = 2;"] });
+ * // "const a = 1;\nconst b = 2;"
+ * ```
+ */
+export function cellSource(cell: NotebookCell): string {
+  return Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+}
+
+/** Splits text into Jupyter-style source lines, each keeping its trailing newline. */
+function toSourceLines(text: string): string[] {
+  return text.split(/(?<=\n)/).filter((line) => line.length > 0);
+}
+
+/**
+ * Finds the code cells tagged `parameters` and returns their indices in `nb.cells`.
+ *
+ * @example
+ * ```ts
+ * const nb = JSON.parse(await Deno.readTextFile("notebooks/train.ipynb"));
+ * findParametersCells(nb); // [1]
+ * ```
+ */
+export function findParametersCells(nb: Notebook): number[] {
+  const found: number[] = [];
+  nb.cells.forEach((cell, index) => {
+    const tags = cell.metadata?.tags;
+    if (cell.cell_type === "code" && Array.isArray(tags) && tags.includes("parameters")) {
+      found.push(index);
+    }
+  });
+  return found;
+}
+
+/**
+ * Splits `rest` (text after `=`) into the literal and what follows it (`;`, comment), honouring
+ * double-quoted strings so that `"http://x"` is not cut at `//`.
+ */
+function splitLiteral(rest: string): { literal: string; tail: string } {
+  let inString = false;
+  for (let i = 0; i < rest.length; i++) {
+    const ch = rest[i];
+    if (inString) {
+      if (ch === "\\") i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') {
+      inString = true;
+    } else if (ch === ";" || (ch === "/" && rest[i + 1] === "/")) {
+      const literal = rest.slice(0, i).trimEnd();
+      return { literal, tail: rest.slice(literal.length) };
+    }
+  }
+  const literal = rest.trimEnd();
+  return { literal, tail: rest.slice(literal.length) };
+}
+
+interface ParsedLine {
+  prefix: string;
+  name: string;
+  literal: string;
+  tail: string;
+  value: JsonValue;
+}
+
+function parseLine(line: string, lineNo: number, where: string): ParsedLine | undefined {
+  const body = line.replace(/\r?\n$/, "");
+  const trimmed = body.trim();
+  if (trimmed === "" || trimmed.startsWith("//")) return undefined;
+  const m = DECLARATION.exec(body);
+  if (!m) {
+    throw new ParameterError(
+      `${where}: parameters cell line ${lineNo + 1} is not of the form ` +
+        `\`const name = <JSON literal>;\`: ${trimmed}`,
+    );
+  }
+  const [, prefix, name, rest] = m;
+  const { literal, tail } = splitLiteral(rest);
+  let value: JsonValue;
+  try {
+    value = JSON.parse(literal);
+  } catch {
+    throw new ParameterError(
+      `${where}: parameters cell line ${lineNo + 1}: the value of \`${name}\` must be a ` +
+        `single-line JSON-compatible literal (double-quoted strings), got: ${literal}`,
+    );
+  }
+  return { prefix, name, literal, tail, value };
+}
+
+/**
+ * Parses the `parameters` cell of a notebook and returns its declarations (empty when the
+ * notebook has no parameters cell). Throws {@link ParameterError} when there is more than one
+ * such cell or a line breaks the convention.
+ *
+ * @example
+ * ```ts
+ * const nb = JSON.parse(await Deno.readTextFile("notebooks/train.ipynb"));
+ * for (const p of parseParameters(nb, "train")) console.log(p.name, p.value);
+ * ```
+ */
+export function parseParameters(nb: Notebook, name = "notebook"): ParameterDeclaration[] {
+  const cells = findParametersCells(nb);
+  if (cells.length === 0) return [];
+  if (cells.length > 1) {
+    throw new ParameterError(
+      `${name}: expected exactly one code cell tagged "parameters", found ${cells.length} ` +
+        `(cells[${cells.join("], cells[")}])`,
+    );
+  }
+  const lines = toSourceLines(cellSource(nb.cells[cells[0]]));
+  const result: ParameterDeclaration[] = [];
+  const seen = new Set<string>();
+  lines.forEach((line, i) => {
+    const parsed = parseLine(line, i, name);
+    if (!parsed) return;
+    if (seen.has(parsed.name)) {
+      throw new ParameterError(`${name}: parameter \`${parsed.name}\` is declared twice`);
+    }
+    seen.add(parsed.name);
+    result.push({ name: parsed.name, value: parsed.value, line: i });
+  });
+  return result;
+}
+
+function describeAvailable(decls: ParameterDeclaration[]): string {
+  if (decls.length === 0) return "it declares no parameters";
+  return "available parameters: " +
+    decls.map((d) => `${d.name} (default ${JSON.stringify(d.value)})`).join(", ");
+}
+
+/**
+ * Returns a copy of the notebook whose `parameters` cell has the literals of the given names
+ * replaced by the override values. The effective parameters are recorded under
+ * `metadata.memdil.parameters` of the copy. Throws {@link ParameterError} naming the notebook
+ * and listing the available parameters when a key is unknown.
+ *
+ * @example
+ * ```ts
+ * const nb = JSON.parse(await Deno.readTextFile("notebooks/train.ipynb"));
+ * const run = applyParameters(nb, { lr: 0.1, sizes: [0, 0.1] }, "train");
+ * ```
+ */
+export function applyParameters(
+  nb: Notebook,
+  overrides: Record<string, JsonValue>,
+  name = "notebook",
+): Notebook {
+  const copy: Notebook = structuredClone(nb);
+  const decls = parseParameters(copy, name);
+  const keys = Object.keys(overrides);
+  const unknown = keys.filter((k) => !decls.some((d) => d.name === k));
+  if (unknown.length > 0) {
+    const cells = findParametersCells(copy);
+    const why = cells.length === 0
+      ? 'it has no code cell tagged "parameters"'
+      : describeAvailable(decls);
+    throw new ParameterError(
+      `${name}: unknown parameter${unknown.length > 1 ? "s" : ""} ` +
+        `${unknown.map((k) => `\`${k}\``).join(", ")}; ${why}`,
+    );
+  }
+  const effective: Record<string, JsonValue> = {};
+  for (const d of decls) effective[d.name] = d.value;
+  if (decls.length > 0) {
+    const index = findParametersCells(copy)[0];
+    const cell = copy.cells[index];
+    const lines = toSourceLines(cellSource(cell));
+    for (const d of decls) {
+      if (!Object.hasOwn(overrides, d.name)) continue;
+      const value = overrides[d.name];
+      const parsed = parseLine(lines[d.line], d.line, name)!;
+      const eol = lines[d.line].match(/\r?\n$/)?.[0] ?? "";
+      const tail = parsed.tail.replace(/\r?\n$/, "");
+      lines[d.line] = `${parsed.prefix}${JSON.stringify(value)}${tail || ";"}${eol}`;
+      effective[d.name] = value;
+    }
+    cell.source = lines;
+  }
+  const meta = (copy.metadata.memdil ?? {}) as Record<string, unknown>;
+  copy.metadata.memdil = { ...meta, parameters: effective, overridden: keys };
+  return copy;
+}
+
+/**
+ * Parses the value part of `--param key=value`: JSON when it parses as JSON, otherwise the raw
+ * string.
+ *
+ * @example
+ * ```ts
+ * parseParamValue("0.5"); // 0.5
+ * parseParamValue("[0,0.1]"); // [0, 0.1]
+ * parseParamValue("adam"); // "adam"
+ * ```
+ */
+export function parseParamValue(text: string): JsonValue {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Parses one `key=value` assignment as given to `--param`. Throws {@link ParameterError} when
+ * there is no `=` or the key is not a valid identifier.
+ *
+ * @example
+ * ```ts
+ * parseParamAssignment("lr=0.01"); // ["lr", 0.01]
+ * ```
+ */
+export function parseParamAssignment(text: string): [string, JsonValue] {
+  const eq = text.indexOf("=");
+  if (eq <= 0) {
+    throw new ParameterError(`--param expects key=value, got "${text}"`);
+  }
+  const key = text.slice(0, eq).trim();
+  if (!IDENTIFIER.test(key)) {
+    throw new ParameterError(`--param key "${key}" is not a valid identifier (in "${text}")`);
+  }
+  return [key, parseParamValue(text.slice(eq + 1))];
+}

@@ -1,0 +1,180 @@
+"""Headless notebook runner used by lib/notebooks/execute.ts (memdil).
+
+Protocol (kept deliberately small so the TypeScript side stays in charge):
+
+  python3 run_notebook.py --probe
+      Prints one JSON object on stdout: versions and installed kernelspecs.
+      Exits 3 when nbclient / nbformat / jupyter_client cannot be imported.
+
+  python3 run_notebook.py --execute  < request.json
+      Reads {"notebook": <nbformat v4 JSON>, "kernel_name", "timeout",
+      "startup_timeout", "cwd", "output", "failed_output"} on stdin, executes the
+      notebook with nbclient and writes it atomically (temporary file in the same
+      directory, then os.replace) to "output" on success or to "failed_output"
+      when a cell fails. Progress and the final result are JSON lines on stdout:
+        {"event": "cell", "index": i, "code_index": k, "code_total": n}
+        {"event": "result", "status": "ok" | "error", "path": ..., "error": {...}}
+      Exit status: 0 ok, 1 the notebook failed, 3 Jupyter missing, 2 bad request.
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+MISSING_HINT = (
+    "Jupyter's Python packages (nbclient, nbformat, jupyter_client) are not importable "
+    "by this interpreter; install them with: "
+    "apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel"
+)
+
+try:
+    import nbformat
+    import nbclient
+    import jupyter_client
+    from jupyter_client.kernelspec import KernelSpecManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+except ImportError as exc:  # pragma: no cover - depends on the host
+    print(json.dumps({"event": "missing", "message": MISSING_HINT, "detail": str(exc)}))
+    sys.exit(3)
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def probe():
+    specs = {}
+    ksm = KernelSpecManager()
+    for name, resource_dir in ksm.find_kernel_specs().items():
+        try:
+            argv = ksm.get_kernel_spec(name).argv
+        except Exception:  # broken kernel.json
+            argv = []
+        exe = argv[0] if argv else ""
+        resolved = exe if os.path.isabs(exe) else (shutil.which(exe) if exe else None)
+        specs[name] = {"resource_dir": resource_dir, "argv": argv,
+                       "executable_exists": bool(resolved) and os.access(resolved, os.X_OK)}
+    emit({
+        "event": "probe",
+        "python": sys.executable,
+        "nbclient": nbclient.__version__,
+        "nbformat": nbformat.__version__,
+        "jupyter_client": jupyter_client.__version__,
+        "kernelspecs": specs,
+    })
+
+
+def write_atomic(nb, path):
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=directory)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            nbformat.write(nb, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def remove_quietly(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def execute(request):
+    nb = nbformat.reads(json.dumps(request["notebook"]), as_version=4)
+    output = request["output"]
+    failed_output = request["failed_output"]
+    code_indices = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    code_number = {cell_index: k + 1 for k, cell_index in enumerate(code_indices)}
+    state = {"index": None}
+
+    def on_cell_start(cell, cell_index):
+        state["index"] = cell_index
+
+    def on_cell_execute(cell, cell_index):
+        emit({"event": "cell", "index": cell_index, "code_index": code_number.get(cell_index),
+              "code_total": len(code_indices)})
+
+    client = NotebookClient(
+        nb,
+        kernel_name=request.get("kernel_name", "deno"),
+        timeout=request.get("timeout"),
+        startup_timeout=request.get("startup_timeout", 120),
+        allow_errors=False,
+        resources={"metadata": {"path": request["cwd"]}},
+        on_cell_start=on_cell_start,
+        on_cell_execute=on_cell_execute,
+    )
+    started = time.monotonic()
+    error = None
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        error = {"kind": "cell", "ename": exc.ename, "evalue": exc.evalue}
+    except CellTimeoutError as exc:
+        error = {"kind": "timeout", "ename": "CellTimeoutError",
+                 "evalue": "cell did not finish within the per-cell timeout of %s s"
+                 % request.get("timeout")}
+    except DeadKernelError as exc:
+        error = {"kind": "dead_kernel", "ename": "DeadKernelError", "evalue": str(exc).strip()}
+    except Exception as exc:  # kernel failed to start, missing kernelspec, ...
+        error = {"kind": "other", "ename": type(exc).__name__, "evalue": str(exc).strip()}
+    seconds = round(time.monotonic() - started, 3)
+
+    if error is None:
+        write_atomic(nb, output)
+        remove_quietly(failed_output)  # a stale failure copy would be misleading
+        emit({"event": "result", "status": "ok", "path": output, "seconds": seconds})
+        return 0
+
+    index = state["index"]
+    if index is not None and error["kind"] != "other":
+        cell = nb.cells[index]
+        error["index"] = index
+        error["code_index"] = code_number.get(index)
+        error["code_total"] = len(code_indices)
+        error["source"] = cell.source
+        tb = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                tb = list(out.get("traceback", []))
+        error["traceback"] = tb
+    write_atomic(nb, failed_output)
+    emit({"event": "result", "status": "error", "path": failed_output, "seconds": seconds,
+          "error": error})
+    return 1
+
+
+def main(argv):
+    if argv[1:] == ["--probe"]:
+        probe()
+        return 0
+    if argv[1:] == ["--execute"]:
+        try:
+            request = json.load(sys.stdin)
+        except ValueError as exc:
+            emit({"event": "bad_request", "message": str(exc)})
+            return 2
+        return execute(request)
+    sys.stderr.write("usage: run_notebook.py --probe | --execute < request.json\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

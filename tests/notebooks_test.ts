@@ -1,0 +1,331 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  applyParameters,
+  cellSource,
+  executeNotebook,
+  findJupyter,
+  INSTALL_HINT,
+  JupyterSetupError,
+  listNotebooks,
+  type Notebook,
+  NotebookExecutionError,
+  NotebookUsageError,
+  ParameterError,
+  parseParamAssignment,
+  parseParameters,
+  parseParamValue,
+  planRuns,
+  readProfile,
+  REPO_ROOT,
+  resolveNotebooks,
+} from "../lib/notebooks/mod.ts";
+
+const FIXTURES = join(REPO_ROOT, "tests", "fixtures", "notebooks");
+const CLI = join(REPO_ROOT, "cli", "notebooks.ts");
+const CLI_PERMS = ["--allow-read", "--allow-run", "--allow-env=MEMDIL_PYTHON"];
+
+function notebook(paramsSource: string | string[], extra: string[] = []): Notebook {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [
+      { cell_type: "markdown", source: "# title", metadata: {} },
+      { cell_type: "code", source: paramsSource, metadata: { tags: ["parameters"] }, outputs: [] },
+      ...extra.map((s) => ({ cell_type: "code", source: s, metadata: {}, outputs: [] })),
+    ],
+  };
+}
+
+async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...CLI_PERMS, CLI, ...args],
+    env,
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function outputText(nb: Notebook): string {
+  return nb.cells.flatMap((c) => (c.outputs as Record<string, unknown>[] | undefined) ?? [])
+    .map((o) => {
+      const text = o.text ?? (o.data as Record<string, unknown> | undefined)?.["text/plain"];
+      return Array.isArray(text) ? text.join("") : String(text ?? "");
+    }).join("\n");
+}
+
+// ---------------------------------------------------------------- parameters
+
+Deno.test("applyParameters replaces literals, keeps comments, does not mutate input", () => {
+  const nb = notebook([
+    "// parameters\n",
+    "const lr = 0.01; // learning rate\n",
+    "const sizes = [1, 2];\n",
+    'const url = "http://example.com/a;b"; // with // and ; inside the string\n',
+    "const epochs: number = 3\n",
+    'const name = "x";',
+  ]);
+  const out = applyParameters(nb, {
+    lr: 0.5,
+    sizes: [0, 0.1],
+    url: "s3://b",
+    epochs: 7,
+    name: 'a"b',
+  }, "demo");
+  assert.equal(
+    cellSource(out.cells[1]),
+    "// parameters\n" +
+      "const lr = 0.5; // learning rate\n" +
+      "const sizes = [0,0.1];\n" +
+      'const url = "s3://b"; // with // and ; inside the string\n' +
+      "const epochs: number = 7;\n" +
+      'const name = "a\\"b";',
+  );
+  assert.ok(Array.isArray(out.cells[1].source));
+  assert.equal(cellSource(nb.cells[1]).includes("0.01"), true, "input untouched");
+  assert.deepEqual((out.metadata.memdil as Record<string, unknown>).parameters, {
+    lr: 0.5,
+    sizes: [0, 0.1],
+    url: "s3://b",
+    epochs: 7,
+    name: 'a"b',
+  });
+  // string source form and no overrides
+  const same = applyParameters(notebook("const a = 1;\nconst b = true;"), {}, "s");
+  assert.equal(cellSource(same.cells[1]), "const a = 1;\nconst b = true;");
+});
+
+Deno.test("parseParameters reads declarations and defaults", () => {
+  const decls = parseParameters(notebook('const a = 1;\n\n// note\nconst b = {"k": [null]};'));
+  assert.deepEqual(decls.map((d) => [d.name, d.value]), [["a", 1], ["b", { k: [null] }]]);
+  assert.deepEqual(parseParameters({ ...notebook(""), cells: [] }), []);
+});
+
+Deno.test("applyParameters rejects unknown keys, naming the notebook and the parameters", () => {
+  const nb = notebook("const lr = 0.01;\nconst epochs = 3;");
+  assert.throws(
+    () => applyParameters(nb, { lr: 1, momentum: 0.9 }, "train"),
+    (err: unknown) => {
+      assert.ok(err instanceof ParameterError);
+      assert.match(err.message, /^train: unknown parameter `momentum`/);
+      assert.match(err.message, /available parameters: lr \(default 0\.01\), epochs \(default 3\)/);
+      return true;
+    },
+  );
+  const none: Notebook = { ...nb, cells: [nb.cells[0]] };
+  assert.throws(() => applyParameters(none, { lr: 1 }, "plain"), /plain: .*no code cell tagged/);
+});
+
+Deno.test("parameters cells breaking the convention are errors", () => {
+  assert.throws(() => parseParameters(notebook("let a = 1;"), "n"), /line 1 is not of the form/);
+  assert.throws(() => parseParameters(notebook("const a = 'x';"), "n"), /JSON-compatible/);
+  assert.throws(() => parseParameters(notebook("const a = 1;\nconst a = 2;"), "n"), /twice/);
+  const two = notebook("const a = 1;");
+  two.cells.push(structuredClone(two.cells[1]));
+  assert.throws(() => parseParameters(two, "n"), /exactly one code cell tagged "parameters"/);
+});
+
+Deno.test("--param values: JSON when it parses, else string", () => {
+  assert.equal(parseParamValue("0.5"), 0.5);
+  assert.deepEqual(parseParamValue("[0,0.1]"), [0, 0.1]);
+  assert.equal(parseParamValue("adam"), "adam");
+  assert.equal(parseParamValue('"3"'), "3");
+  assert.equal(parseParamValue("true"), true);
+  assert.deepEqual(parseParamAssignment("lr=1e-3"), ["lr", 0.001]);
+  assert.deepEqual(parseParamAssignment("expr=a=b"), ["expr", "a=b"]);
+  assert.deepEqual(parseParamAssignment("empty="), ["empty", ""]);
+  assert.throws(() => parseParamAssignment("novalue"), ParameterError);
+  assert.throws(() => parseParamAssignment("=1"), ParameterError);
+  assert.throws(() => parseParamAssignment("bad-key=1"), /not a valid identifier/);
+});
+
+// ---------------------------------------------------------------- names & profiles
+
+Deno.test("notebook names and profiles resolve, unknown ones list what exists", async () => {
+  assert.deepEqual(await listNotebooks(FIXTURES), ["params_fail", "params_ok"]);
+  assert.deepEqual(await resolveNotebooks(["params_ok.ipynb"], FIXTURES), [
+    join(FIXTURES, "params_ok.ipynb"),
+  ]);
+  await assert.rejects(
+    () => resolveNotebooks(["nope"], FIXTURES),
+    (err: unknown) =>
+      err instanceof NotebookUsageError &&
+      /unknown notebook nope .*available notebooks: params_fail, params_ok/.test(err.message),
+  );
+  assert.deepEqual(await readProfile("double", FIXTURES), {
+    params_ok: { factor: 10, label: "profiled" },
+  });
+  await assert.rejects(
+    () => readProfile("missing", FIXTURES),
+    /unknown profile "missing".*available profiles: double/,
+  );
+});
+
+Deno.test("planRuns: explicit params win over the profile; unknown keys fail early", async () => {
+  const runs = await planRuns({
+    names: ["params_ok"],
+    profile: "double",
+    params: { factor: 4 },
+    notebooksDir: FIXTURES,
+  });
+  assert.deepEqual(runs.map((r) => [r.name, r.overrides]), [
+    ["params_ok", { factor: 4, label: "profiled" }],
+  ]);
+  await assert.rejects(
+    () => planRuns({ params: { factor: 4 }, notebooksDir: FIXTURES }),
+    /params_fail: unknown parameter `factor`; available parameters: when/,
+  );
+});
+
+Deno.test("missing Jupyter gives the apt-get hint", async () => {
+  await assert.rejects(
+    () => findJupyter({ candidates: ["/nonexistent/python3"] }),
+    (err: unknown) => err instanceof JupyterSetupError && err.message.includes(INSTALL_HINT),
+  );
+});
+
+// ---------------------------------------------------------------- real execution
+
+Deno.test("executeNotebook runs the fixture on the Deno kernel with an override", async () => {
+  const out = await Deno.makeTempDir({ prefix: "memdil-nb-" });
+  try {
+    const res = await executeNotebook(join(FIXTURES, "params_ok.ipynb"), {
+      overrides: { factor: 3, label: "over" },
+      outputDir: out,
+      timeout: 120,
+      log: () => {},
+    });
+    assert.equal(res.outputPath, join(out, "params_ok.ipynb"));
+    assert.deepEqual(res.parameters, { factor: 3, values: [1, 2, 3], label: "over" });
+    const executed = JSON.parse(await Deno.readTextFile(res.outputPath)) as Notebook;
+    // (1+2+3)*3 = 18; the relative import from lib/ resolved against the notebook's directory
+    assert.match(outputText(executed), /over: total=18 cwd-import=\[7\]/);
+    assert.match(cellSource(executed.cells[1]), /const factor = 3; \/\/ multiplier/);
+    assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["params_ok.ipynb"]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("executeNotebook: a throwing cell keeps only NAME.failed.ipynb", async () => {
+  const out = await Deno.makeTempDir({ prefix: "memdil-nb-" });
+  try {
+    await assert.rejects(
+      () => executeNotebook(join(FIXTURES, "params_fail.ipynb"), { outputDir: out, log: () => {} }),
+      (err: unknown) => {
+        assert.ok(err instanceof NotebookExecutionError);
+        assert.equal(err.failure.code_index, 3);
+        assert.equal(err.failure.index, 3);
+        assert.equal(err.failure.ename, "Error");
+        assert.equal(err.failure.evalue, "fixture failure (always, x=1)");
+        assert.equal(err.partialPath, join(out, "params_fail.failed.ipynb"));
+        return true;
+      },
+    );
+    assert.equal(await exists(join(out, "params_fail.ipynb")), false);
+    const partial = JSON.parse(
+      await Deno.readTextFile(join(out, "params_fail.failed.ipynb")),
+    ) as Notebook;
+    const text = outputText(partial);
+    assert.match(text, /before the failure/);
+    assert.doesNotMatch(text, /never reached/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("CLI: profile + --param, failing cell report, exit codes", async () => {
+  const out = await Deno.makeTempDir({ prefix: "memdil-nb-" });
+  const common = ["--notebooks-dir", FIXTURES, "--out-dir", out, "--quiet"];
+  try {
+    const ok = await runCli([...common, "params_ok", "--profile", "double", "--param", "factor=5"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const executed = JSON.parse(await Deno.readTextFile(join(out, "params_ok.ipynb"))) as Notebook;
+    assert.match(outputText(executed), /profiled: total=30/);
+
+    const bad = await runCli([...common, "params_fail", "--param", "when=cli"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /notebook "params_fail" failed in code cell 3 of 4 \(cells\[3\]/);
+    assert.match(bad.stderr, /\| const x = 1;/);
+    assert.match(bad.stderr, /Error: fixture failure \(cli, x=1\)/);
+    assert.equal(await exists(join(out, "params_fail.ipynb")), false);
+    assert.equal(await exists(join(out, "params_fail.failed.ipynb")), true);
+
+    const usage = [
+      [["--bogus"], /unknown option '--bogus'/],
+      [["--param", "novalue"], /--param expects key=value/],
+      [["params_ok", "--param", "nope=1"], /params_ok: unknown parameter `nope`.*factor/],
+      [["missing"], /available notebooks: params_fail, params_ok/],
+      [["--profile", "zzz"], /available profiles: double/],
+      [["--timeout", "-1"], /expected seconds > 0/],
+    ] as const;
+    for (const [args, re] of usage) {
+      const r = await runCli([...common, ...args]);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+    const help = await runCli(["--help"]);
+    assert.equal(help.code, 0);
+    for (const flag of ["--param", "--profile", "--timeout", "--notebooks-dir", "--out-dir"]) {
+      assert.ok(help.stdout.includes(flag), flag);
+    }
+    assert.match(help.stdout, /\(default: 3600\)/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("CLI installs the Deno kernelspec when missing or stale, idempotently", async () => {
+  // Both `deno jupyter --install` and jupyter_client honour XDG_DATA_HOME: a private kernel dir.
+  const xdg = await Deno.makeTempDir({ prefix: "memdil-xdg-" });
+  const out = await Deno.makeTempDir({ prefix: "memdil-nb-" });
+  const env = { XDG_DATA_HOME: xdg };
+  const args = ["--notebooks-dir", FIXTURES, "--out-dir", out, "--quiet", "params_ok"];
+  const spec = join(xdg, "jupyter", "kernels", "deno", "kernel.json");
+  try {
+    const probe = await findJupyter();
+    const current = probe.kernelspecs.deno?.resource_dir;
+    if (current && !current.includes("/.local/share/jupyter/kernels/")) {
+      return; // a system-wide (or XDG-relocated) spec would shadow the private one
+    }
+
+    const first = await runCli(args, env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(
+      first.stderr,
+      /kernelspec "deno" is not installed; running `deno jupyter --install/,
+    );
+    assert.ok(await exists(spec));
+
+    const stale = JSON.parse(await Deno.readTextFile(spec));
+    stale.argv[0] = "/nonexistent/deno";
+    await Deno.writeTextFile(spec, JSON.stringify(stale));
+    const second = await runCli(args, env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /points at a missing deno executable/);
+    assert.notEqual(JSON.parse(await Deno.readTextFile(spec)).argv[0], "/nonexistent/deno");
+
+    const third = await runCli(args, env);
+    assert.equal(third.code, 0, third.stderr);
+    assert.doesNotMatch(third.stderr, /kernelspec/);
+  } finally {
+    await Deno.remove(xdg, { recursive: true });
+    await Deno.remove(out, { recursive: true });
+  }
+});
