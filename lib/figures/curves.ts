@@ -7,28 +7,65 @@
 import type { TopLevelSpec } from "vega-lite";
 import { CLASS_COLORS, theme } from "./theme.ts";
 
-/** One evaluated epoch of a run's training history. */
+/**
+ * One evaluated epoch of a run's training history.
+ *
+ * @example
+ * ```ts
+ * const row: TrainingHistoryRow = {
+ *   epoch: 3,
+ *   train_loss: 0.41,
+ *   train_acc: 0.88,
+ *   val_acc: null,
+ *   test_acc: 0.86,
+ *   lr: 0.05,
+ * };
+ * ```
+ */
 export interface TrainingHistoryRow {
+  /** Epoch after which the row was evaluated. */
   epoch: number;
+  /** Mean training loss. */
   train_loss: number;
+  /** Training accuracy against the (noisy) training labels. */
   train_acc: number;
   /** Null when the run has no validation split. */
   val_acc: number | null;
+  /** Test accuracy against the true labels. */
   test_acc: number;
+  /** Learning rate used in the epoch. */
   lr: number;
 }
 
-/** One epoch of one run, with any numeric metrics (missing or null ones are skipped). */
+/**
+ * One epoch of one run, with any numeric metrics (missing or null ones are skipped).
+ *
+ * @example
+ * ```ts
+ * const row: EpochMetricsRow = { run: "CE noise 0.2", epoch: 10, nc1: 0.8, nc2: 0.3 };
+ * ```
+ */
 export interface EpochMetricsRow {
   /** Name of the run, one line per run. */
   run: string;
+  /** Epoch after which the metrics were computed. */
   epoch: number;
+  /** Metric values by field name. */
   [metric: string]: string | number | null | undefined;
 }
 
-/** A panel of {@link metricCurvesSpec}: which field to plot and how. */
+/**
+ * A panel of {@link metricCurvesSpec}: which field to plot and how.
+ *
+ * @example
+ * ```ts
+ * const panel: MetricPanel = { field: "nc1", title: "NC1", scale: "log" };
+ * ```
+ */
 export interface MetricPanel {
+  /** Row field holding the metric. */
   field: string;
+  /** Panel and axis title. */
   title: string;
   /** Log scale for metrics spanning orders of magnitude, such as NC1 (needs positive values). */
   scale?: "linear" | "log";

@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
- * import { featureScatterSpec, saveFigure } from "./lib/figures/mod.ts";
- * await saveFigure(featureScatterSpec(input), "results/run1/features_train");
+ * import { accuracyVsNoiseSpec, saveFigure } from "./mod.ts";
+ * const rows = [{ dataset: "mnist", loss: "CE", label_noise: 0.2, test_acc: 0.91 }];
+ * await saveFigure(accuracyVsNoiseSpec(rows), "results/figures/accuracy");
  * ```
  *
  * @module

@@ -10,7 +10,17 @@ import { Resvg } from "@resvg/resvg-js";
 import { basename, dirname, join } from "node:path";
 import { FONT_FAMILY } from "./theme.ts";
 
-/** Options controlling how compile-time and run-time diagnostics are reported. */
+/**
+ * Options controlling how compile-time and run-time diagnostics are reported.
+ *
+ * @example
+ * ```ts
+ * import type { TopLevelSpec } from "vega-lite";
+ * const warnings: string[] = [];
+ * const spec: TopLevelSpec = { data: { values: [{ a: 1 }] }, mark: "point" };
+ * const svg = await renderSvg(spec, { onWarning: (message) => warnings.push(message) });
+ * ```
+ */
 export interface RenderOptions {
   /**
    * Receives every warning from vega-lite's compiler and from the vega runtime.
@@ -19,7 +29,16 @@ export interface RenderOptions {
   onWarning?: (message: string) => void;
 }
 
-/** Paths of the three files written by {@link saveFigure}. */
+/**
+ * Paths of the three files written by {@link saveFigure}.
+ *
+ * @example
+ * ```ts
+ * import type { TopLevelSpec } from "vega-lite";
+ * const spec: TopLevelSpec = { data: { values: [{ a: 1 }] }, mark: "point" };
+ * const { png }: SavedFigure = await saveFigure(spec, "results/figures/example");
+ * ```
+ */
 export interface SavedFigure {
   /** `basePath.vl.json`: the Vega-Lite spec with its data inline. */
   vlJson: string;
@@ -63,7 +82,7 @@ export async function renderSvg(spec: TopLevelSpec, options: RenderOptions = {})
  *
  * @example
  * ```ts
- * const png = renderPng(await renderSvg(spec), 2);
+ * const png = renderPng(await renderSvg({ data: { values: [{ a: 1 }] }, mark: "point" }), 2);
  * ```
  */
 export function renderPng(svg: string, scale = 2): Uint8Array {
@@ -83,8 +102,10 @@ export function renderPng(svg: string, scale = 2): Uint8Array {
  *
  * @example
  * ```ts
- * const paths = await saveFigure(featureScatterSpec(input), "results/run1/features_train");
- * console.log(paths.png); // results/run1/features_train.png
+ * import type { TopLevelSpec } from "vega-lite";
+ * const spec: TopLevelSpec = { data: { values: [{ a: 1 }] }, mark: "point" };
+ * const paths = await saveFigure(spec, "results/run1/example");
+ * console.log(paths.png); // results/run1/example.png
  * ```
  */
 export async function saveFigure(

@@ -7,7 +7,14 @@
 import type { TopLevelSpec } from "vega-lite";
 import { CLASS_COLORS, CLASS_SHAPES, NOISY_COLOR, STAR_SHAPE, theme } from "./theme.ts";
 
-/** One training or test sample's 2-D feature. */
+/**
+ * One training or test sample's 2-D feature.
+ *
+ * @example
+ * ```ts
+ * const point: FeaturePoint = { x: 0.4, y: -1.2, label: 1, originalLabel: 0, noisy: true, index: 17 };
+ * ```
+ */
 export interface FeaturePoint {
   /** First feature coordinate. */
   x: number;
@@ -23,7 +30,14 @@ export interface FeaturePoint {
   index: number;
 }
 
-/** A linear classifier on 2-D features: logits = weights · h + bias. */
+/**
+ * A linear classifier on 2-D features: logits = weights · h + bias.
+ *
+ * @example
+ * ```ts
+ * const classifier: LinearClassifier = { weights: [[1, 0], [-1, 0]], bias: [0, 0] };
+ * ```
+ */
 export interface LinearClassifier {
   /** K×2, one row per class. */
   weights: number[][];
@@ -31,8 +45,22 @@ export interface LinearClassifier {
   bias: number[];
 }
 
-/** Everything {@link featureScatterSpec} draws. Vectors are `[x, y]`. */
+/**
+ * Everything {@link featureScatterSpec} draws. Vectors are `[x, y]`.
+ *
+ * @example
+ * ```ts
+ * const input: FeatureScatterInput = {
+ *   points: [],
+ *   classMeans: [[-1, 0], [1, 0]],
+ *   cleanCentroids: [[-1.1, 0], [1.1, 0]],
+ *   cleanSpread: [0.3, 0.4],
+ *   title: "Test features",
+ * };
+ * ```
+ */
 export interface FeatureScatterInput {
+  /** Every sample of the split. */
   points: FeaturePoint[];
   /** K×2 mean feature of the samples labelled c. */
   classMeans: number[][];
@@ -46,24 +74,49 @@ export interface FeatureScatterInput {
   classifier?: LinearClassifier;
   /** Display names per class; defaults to "class c". */
   classNames?: string[];
+  /** Figure title, e.g. loss, depth x width, activation and noise. */
   title: string;
+  /** Second title line, e.g. batch norm and weight decay. */
   subtitle?: string;
 }
 
-/** An axis-aligned rectangle in feature space. */
+/**
+ * An axis-aligned rectangle in feature space.
+ *
+ * @example
+ * ```ts
+ * const box: Box = { xMin: -1, xMax: 1, yMin: -1, yMax: 1 };
+ * ```
+ */
 export interface Box {
+  /** Left edge. */
   xMin: number;
+  /** Right edge. */
   xMax: number;
+  /** Bottom edge. */
   yMin: number;
+  /** Top edge. */
   yMax: number;
 }
 
-/** A piece of decision boundary between two classes: segment from (x, y) to (x2, y2). */
+/**
+ * A piece of decision boundary between two classes: segment from (x, y) to (x2, y2).
+ *
+ * @example
+ * ```ts
+ * const segment: BoundarySegment = { classes: [0, 1], x: 0, y: -1, x2: 0, y2: 1 };
+ * ```
+ */
 export interface BoundarySegment {
+  /** The two classes whose logits tie along the segment. */
   classes: [number, number];
+  /** First end point, x. */
   x: number;
+  /** First end point, y. */
   y: number;
+  /** Second end point, x. */
   x2: number;
+  /** Second end point, y. */
   y2: number;
 }
 
@@ -152,6 +205,7 @@ export function decisionBoundarySegments(
  *
  * @example
  * ```ts
+ * import { renderSvg } from "./render.ts";
  * const spec = featureScatterSpec({
  *   points: [{ x: 0.1, y: 1, label: 0, originalLabel: 0, noisy: false, index: 0 }],
  *   classMeans: [[0.1, 1], [1, 0]],
@@ -178,11 +232,7 @@ export function featureScatterSpec(input: FeatureScatterInput): TopLevelSpec {
   const summaryRows = summaryMarkerRows(input, className);
   const circleRows = spreadCircleRows(input, className);
 
-  const box = squareBox([
-    ...pointRows,
-    ...summaryRows,
-    ...circleRows,
-  ]);
+  const box = squareBox([...pointRows, ...summaryRows, ...circleRows]);
   const boundaryRows = input.classifier
     ? decisionBoundarySegments(input.classifier, box).map((s) => ({
       ...s,
@@ -198,7 +248,10 @@ export function featureScatterSpec(input: FeatureScatterInput): TopLevelSpec {
     title: "colour: label",
     scale: {
       domain: hasNoisy ? [...classes, NOISY_GROUP] : classes,
-      range: [...classes.map((_, c) => CLASS_COLORS[c % CLASS_COLORS.length]), NOISY_COLOR],
+      range: [
+        ...classes.map((_, c) => CLASS_COLORS[c % CLASS_COLORS.length]),
+        ...(hasNoisy ? [NOISY_COLOR] : []),
+      ],
     },
   };
   const x = {

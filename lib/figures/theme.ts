@@ -43,7 +43,7 @@ export const CLASS_SHAPES: readonly string[] = [
 ];
 
 /** A five-pointed star as a Vega symbol path (unit coordinates), since Vega has no built-in star. */
-export const STAR_SHAPE =
+export const STAR_SHAPE: string =
   "M0,-1L0.2245,-0.309L0.9511,-0.309L0.3633,0.118L0.5878,0.809L0,0.382L-0.5878,0.809" +
   "L-0.3633,0.118L-0.9511,-0.309L-0.2245,-0.309Z";
 

@@ -19,10 +19,12 @@ Protocol (kept deliberately small so the TypeScript side stays in charge):
 
 import json
 import os
+import queue
 import shutil
 import sys
 import tempfile
 import time
+import uuid
 
 MISSING_HINT = (
     "Jupyter's Python packages (nbclient, nbformat, jupyter_client) are not importable "
@@ -36,10 +38,78 @@ try:
     import jupyter_client
     from jupyter_client.kernelspec import KernelSpecManager
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import (CellExecutionComplete, CellExecutionError,
+                                     CellTimeoutError, DeadKernelError)
+    from nbclient.util import ensure_async
 except ImportError as exc:  # pragma: no cover - depends on the host
     print(json.dumps({"event": "missing", "message": MISSING_HINT, "detail": str(exc)}))
     sys.exit(3)
+
+
+class DenoNotebookClient(NotebookClient):
+    """nbclient with a fix for the Deno kernel's late stdout.
+
+    The Deno kernel forwards console output asynchronously: stream messages may arrive after
+    the cell's `idle` status (where nbclient stops listening), and they are tagged with the
+    parent header of whatever request is current when they are forwarded, i.e. the *next*
+    cell. Without this, output is dropped or lands in the following cell. After each cell
+    goes idle we execute a tiny sentinel that prints a unique token on stdout and stderr;
+    the stdio forwarding is first-in first-out, so everything before the tokens belongs to
+    the cell that just ran.
+    """
+
+    flush_timeout = 120.0
+
+    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+        await super()._async_poll_output_msg(parent_msg_id, cell, cell_index)
+        await self._drain_late_output(parent_msg_id, cell, cell_index)
+
+    async def _drain_late_output(self, parent_msg_id, cell, cell_index):
+        token = "memdil-flush-" + uuid.uuid4().hex
+        sentinel_id = await ensure_async(self.kc.execute(
+            'console.log("%s"); console.error("%s");' % (token, token),
+            store_history=False, stop_on_error=False))
+        pending = {"stdout", "stderr"}
+        deadline = time.monotonic() + self.flush_timeout
+        while pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.log.warning("gave up waiting for late output of cell %s", cell_index)
+                return
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=remaining))
+            except queue.Empty:
+                continue
+            parent = msg["parent_header"].get("msg_id")
+            if parent == sentinel_id:
+                if msg["msg_type"] != "stream":
+                    continue  # the sentinel's own busy/idle/execute_input
+                text = msg["content"].get("text", "")
+                if token in text:
+                    pending.discard(msg["content"].get("name"))
+                    text = "".join(l for l in text.splitlines(True) if token not in l)
+                    if not text:
+                        continue
+                    msg["content"]["text"] = text
+            elif parent != parent_msg_id:
+                continue
+            try:
+                self.process_message(msg, cell, cell_index)
+            except CellExecutionComplete:
+                pass
+
+
+def renumber(nb):
+    """Sequential execution counts (the sentinels above consume kernel counts)."""
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.get("execution_count") is None:
+            continue
+        count += 1
+        cell.execution_count = count
+        for out in cell.get("outputs", []):
+            if "execution_count" in out:
+                out["execution_count"] = count
 
 
 def emit(obj):
@@ -111,12 +181,13 @@ def execute(request):
         emit({"event": "cell", "index": cell_index, "code_index": code_number.get(cell_index),
               "code_total": len(code_indices)})
 
-    client = NotebookClient(
+    client = DenoNotebookClient(
         nb,
         kernel_name=request.get("kernel_name", "deno"),
         timeout=request.get("timeout"),
         startup_timeout=request.get("startup_timeout", 120),
         allow_errors=False,
+        iopub_timeout=DenoNotebookClient.flush_timeout,
         resources={"metadata": {"path": request["cwd"]}},
         on_cell_start=on_cell_start,
         on_cell_execute=on_cell_execute,
@@ -136,6 +207,7 @@ def execute(request):
     except Exception as exc:  # kernel failed to start, missing kernelspec, ...
         error = {"kind": "other", "ename": type(exc).__name__, "evalue": str(exc).strip()}
     seconds = round(time.monotonic() - started, 3)
+    renumber(nb)
 
     if error is None:
         write_atomic(nb, output)

@@ -1,0 +1,383 @@
+/**
+ * One simple-model run end to end: run directory, data, training, evaluation, tables, figures.
+ * `deno task train`, `deno task evaluate`, the sweeps and the notebooks all call this.
+ *
+ * @module
+ */
+import { initBackend } from "../backend/mod.ts";
+import type { TrainConfig } from "../config/flags.ts";
+import { readIniConfig } from "../config/ini.ts";
+import { INPUT_SIZE, loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
+import {
+  featureScatterSpec,
+  saveFigure,
+  trainingCurvesSpec,
+  type TrainingHistoryRow,
+} from "../figures/mod.ts";
+import { lossFor } from "../losses/mod.ts";
+import { Mlp } from "../models/mod.ts";
+import {
+  type DataFrame,
+  pl,
+  readParquet,
+  rowsToFrame,
+  writeJsonAtomic,
+  writeParquetAtomic,
+} from "../results/mod.ts";
+import {
+  COMPLETE_MARKER,
+  exists,
+  loadTensors,
+  planRunDirectory,
+  RUN_FILES,
+  saveTensors,
+  simpleModelUid,
+} from "../runs/mod.ts";
+import { type EpochRecord, trainModel } from "../training/mod.ts";
+import {
+  classMetricRows,
+  evaluateModel,
+  type Evaluation,
+  featureColumns,
+  metricColumns,
+} from "./evaluate.ts";
+
+/** What a finished run returns. */
+export interface RunResult {
+  uid: string;
+  dir: string;
+  /** True when an existing finished model was reused instead of trained. */
+  reused: boolean;
+  history: DataFrame;
+  /** One row: the configuration and the final metrics. */
+  metrics: DataFrame;
+  evaluation: Evaluation;
+  /** Paths of the saved figures, by name (each with .vl.json, .svg, .png). */
+  figures: Record<string, string>;
+}
+
+/** Options of {@link runSimpleModel}. */
+export interface RunOptions {
+  /** Directory holding the run directories (default: config.ini BASE_PATH). */
+  basePath?: string;
+  /** Progress bar (default: when stderr is a terminal). */
+  progress?: boolean;
+  /** Where per-epoch and status lines go (default: console.log). Pass `() => {}` for quiet. */
+  log?: (line: string) => void;
+}
+
+/** Architecture of the run's MLP. */
+function buildModel(config: TrainConfig): Mlp {
+  return new Mlp({
+    inputSize: INPUT_SIZE,
+    width: config.width,
+    depth: config.depth,
+    classes: config.classes,
+    featureDim: config.classes,
+    actFn: config.act_fn,
+    useBn: config.use_bn,
+    bias: config.bias,
+  }, config.seed);
+}
+
+/** The configuration columns of a metrics row. */
+function configColumns(uid: string, config: TrainConfig, backend: string) {
+  return {
+    uid,
+    dataset: config.dataset,
+    classes: config.classes,
+    label_noise: config.label_noise,
+    loss: config.loss,
+    ls_alpha: config.loss === "LS" ? config.ls_alpha : null,
+    model: config.model,
+    width: config.width,
+    depth: config.depth,
+    act_fn: config.act_fn,
+    use_bn: config.use_bn,
+    bias: config.bias,
+    epochs: config.epochs,
+    batch_size: config.batch_size,
+    lr: config.lr,
+    weight_decay: config.weight_decay,
+    seed: config.seed,
+    backend,
+  };
+}
+
+function trainingSetFrame(record: TrainingSetRecord): DataFrame {
+  return pl.DataFrame({
+    split: record.split,
+    index: Array.from(record.sourceIndex),
+    label: Array.from(record.labels),
+    original_label: Array.from(record.originalLabels),
+  });
+}
+
+function trainingSetFromFrame(frame: DataFrame): TrainingSetRecord {
+  return {
+    split: frame.getColumn("split").toArray() as TrainingSetRecord["split"],
+    sourceIndex: Int32Array.from(frame.getColumn("index").toArray() as number[]),
+    labels: Int32Array.from(frame.getColumn("label").toArray() as number[]),
+    originalLabels: Int32Array.from(frame.getColumn("original_label").toArray() as number[]),
+  };
+}
+
+function plotTitle(config: TrainConfig): string {
+  const loss = config.loss === "LS" ? `LS (alpha ${config.ls_alpha})` : "CE";
+  return `${loss}, ${config.depth}x${config.width} ${config.act_fn}, noise ${config.label_noise}, ` +
+    `${config.use_bn ? "BN" : "no BN"}, wd ${config.weight_decay}`;
+}
+
+/** Draw the feature scatters (2-D features only) and the training curves. */
+async function saveRunFigures(
+  dir: string,
+  config: TrainConfig,
+  evaluation: Evaluation,
+  history: EpochRecord[],
+  classifier: { weights: number[][]; bias: number[] },
+): Promise<Record<string, string>> {
+  const figures: Record<string, string> = {};
+  if (evaluation.train.predictions.featureDim === 2) {
+    for (const e of [evaluation.train, evaluation.test]) {
+      const md = e.memorizationDilation;
+      const points = Array.from({ length: e.data.count }, (_, i) => ({
+        x: e.predictions.features[2 * i],
+        y: e.predictions.features[2 * i + 1],
+        label: e.data.labels[i],
+        originalLabel: e.data.originalLabels[i],
+        noisy: e.data.labels[i] !== e.data.originalLabels[i],
+        index: e.data.sourceIndex[i],
+      }));
+      const base = `${dir}/figures/features_${e.split}`;
+      await saveFigure(
+        featureScatterSpec({
+          points,
+          classMeans: md.classes.map((c) => (c.classMean ? Array.from(c.classMean) : [NaN, NaN])),
+          cleanCentroids: md.classes.map((
+            c,
+          ) => (c.cleanCentroid ? Array.from(c.cleanCentroid) : null)),
+          cleanSpread: md.classes.map((c) => c.cleanSpread),
+          noisyCentroids: md.classes.map((c) =>
+            c.noisyCentroids.map((v) => (v ? Array.from(v) : null))
+          ),
+          classifier,
+          title: `${e.split === "train" ? "Train" : "Test"} features: ${plotTitle(config)}`,
+          subtitle: `dilation ${md.dilation.toFixed(3)}, memorization ${
+            md.memorizationPerSample.toFixed(3)
+          }`,
+        }),
+        base,
+      );
+      figures[`features_${e.split}`] = base;
+    }
+  }
+  const curves = `${dir}/figures/training_curves`;
+  await saveFigure(trainingCurvesSpec(history as TrainingHistoryRow[], plotTitle(config)), curves);
+  figures.training_curves = curves;
+  return figures;
+}
+
+function classifierOf(model: Mlp): { weights: number[][]; bias: number[] } {
+  // Stored as P x K for x W; reported as the reference's K x P.
+  const weight = model.classifier.weight.arraySync() as number[][];
+  const weights = weight[0].map((_, k) => weight.map((row) => row[k]));
+  const bias = model.classifier.bias
+    ? (model.classifier.bias.arraySync() as number[])
+    : weights.map(() => 0);
+  return { weights, bias };
+}
+
+/** Evaluate, then write every table, the figures and finally the completion marker. */
+async function evaluateAndSave(
+  dir: string,
+  uid: string,
+  config: TrainConfig,
+  model: Mlp,
+  data: RunData,
+  history: EpochRecord[],
+  backend: string,
+  reused: boolean,
+): Promise<RunResult> {
+  const evaluation = await evaluateModel(model, data);
+  const classifier = classifierOf(model);
+  const last = history[history.length - 1];
+  const metricsRow = {
+    ...configColumns(uid, config, backend),
+    epoch: last?.epoch ?? null,
+    train_loss: last?.train_loss ?? null,
+    val_acc: last?.val_acc ?? null,
+    ...metricColumns(evaluation),
+  };
+  const historyFrame = rowsToFrame(history as unknown as Record<string, unknown>[]);
+  const metrics = rowsToFrame([metricsRow]);
+  await writeParquetAtomic(historyFrame, `${dir}/${RUN_FILES.history}`);
+  await writeParquetAtomic(metrics, `${dir}/${RUN_FILES.metrics}`);
+  await writeParquetAtomic(
+    rowsToFrame(classMetricRows(evaluation)),
+    `${dir}/class_metrics.parquet`,
+  );
+  await writeParquetAtomic(
+    pl.DataFrame(featureColumns(evaluation)),
+    `${dir}/${RUN_FILES.features}`,
+  );
+  await writeParquetAtomic(
+    pl.DataFrame({
+      class: classifier.weights.map((_, k) => k),
+      weight: classifier.weights,
+      bias: classifier.bias,
+    }),
+    `${dir}/${RUN_FILES.classifier}`,
+  );
+  await writeJsonAtomic(`${dir}/${RUN_FILES.summary}`, metricsRow);
+  const figures = await saveRunFigures(dir, config, evaluation, history, classifier);
+  await writeJsonAtomic(`${dir}/${COMPLETE_MARKER}`, {
+    uid,
+    finished: new Date().toISOString(),
+    backend,
+    epochs: history.length,
+  });
+  return { uid, dir, reused, history: historyFrame, metrics, evaluation, figures };
+}
+
+/** Read the history saved by an earlier run (for reuse without retraining). */
+function savedHistory(dir: string): EpochRecord[] {
+  const path = `${dir}/${RUN_FILES.history}`;
+  return exists(path) ? (readParquet(path).toRecords() as unknown as EpochRecord[]) : [];
+}
+
+/**
+ * Train (or reuse) and evaluate one simple-model run, writing everything under
+ * `BASE_PATH/<uid>`. Follows SPEC section 7: an existing directory is an error unless
+ * `config.force`; a finished model is then reused unless `config.force_retrain`.
+ *
+ * @example
+ * ```ts
+ * const result = await runSimpleModel({ ...DEFAULT_CONFIG, epochs: 2, width: 64, depth: 3 });
+ * console.log(result.dir, result.metrics.toRecords()[0].test_acc);
+ * ```
+ */
+export async function runSimpleModel(
+  config: TrainConfig,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const log = options.log ?? console.log;
+  const backend = await initBackend(config.backend);
+  const uid = config.uid ?? simpleModelUid(config);
+  const basePath = options.basePath ?? readIniConfig().paths.basePath;
+  const plan = await planRunDirectory(basePath, uid, {
+    force: config.force,
+    forceRetrain: config.force_retrain,
+  });
+  const savedRecord = plan.reuseModel
+    ? trainingSetFromFrame(readParquet(`${plan.dir}/${RUN_FILES.trainingSet}`))
+    : undefined;
+  const data = await loadRunData(config, savedRecord);
+  const model = buildModel(config);
+  try {
+    let history: EpochRecord[];
+    if (plan.reuseModel) {
+      log(`reusing the finished model in ${plan.dir} (--force_retrain trains again)`);
+      model.load(await loadTensors(plan.dir));
+      history = savedHistory(plan.dir);
+    } else {
+      log(
+        `run ${uid} on ${backend.name}: ${data.train.count} train, ${data.validation.count} ` +
+          `validation, ${data.test.count} test samples from ${data.source}`,
+      );
+      await writeJsonAtomic(`${plan.dir}/${RUN_FILES.args}`, { ...config, uid });
+      await writeParquetAtomic(
+        trainingSetFrame(data.record),
+        `${plan.dir}/${RUN_FILES.trainingSet}`,
+      );
+      history = await trainModel({
+        model,
+        loss: lossFor(config),
+        train: data.train,
+        validation: data.validation,
+        test: data.test,
+        config,
+        progress: options.progress,
+        log,
+        onEpoch: config.eval_every > 0
+          ? async (record) => {
+            if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
+            const row = metricColumns(await evaluateModel(model, data));
+            Object.assign(record, {
+              nc1_train: row.nc1_train,
+              dilation_train: row.dilation_train,
+              memorization_train: row.memorization_train,
+            });
+          }
+          : undefined,
+      });
+      await saveTensors(
+        plan.dir,
+        model.state().map(({ name, variable }) => ({
+          name,
+          shape: variable.shape,
+          values: variable.dataSync() as Float32Array,
+        })),
+      );
+    }
+    const result = await evaluateAndSave(
+      plan.dir,
+      uid,
+      config,
+      model,
+      data,
+      history,
+      backend.name,
+      plan.reuseModel,
+    );
+    log(`results in ${plan.dir}`);
+    return result;
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Evaluate a finished run again from its saved model and training set (the very samples and
+ * labels training saw), rewriting its tables and figures.
+ *
+ * @example
+ * ```ts
+ * await evaluateRun("results/runs/MLP_fashionmnist_c2_ln0.2_LS0.1_relu_d6_w1024_wd0.0005-0.0001_wo_bn_s6");
+ * ```
+ */
+export async function evaluateRun(
+  dir: string,
+  options: { backend?: TrainConfig["backend"]; log?: (line: string) => void } = {},
+): Promise<RunResult> {
+  const log = options.log ?? console.log;
+  if (!exists(`${dir}/${RUN_FILES.args}`)) {
+    throw new Error(`${dir} is not a run directory (no ${RUN_FILES.args}); train it first`);
+  }
+  if (!exists(`${dir}/${RUN_FILES.modelIndex}`)) {
+    throw new Error(`${dir} has no saved model: its training did not finish; train it again`);
+  }
+  const config = JSON.parse(await Deno.readTextFile(`${dir}/${RUN_FILES.args}`)) as TrainConfig & {
+    uid: string;
+  };
+  const backend = await initBackend(options.backend ?? config.backend);
+  const record = trainingSetFromFrame(readParquet(`${dir}/${RUN_FILES.trainingSet}`));
+  const data = await loadRunData(config, record);
+  const model = buildModel(config);
+  try {
+    model.load(await loadTensors(dir));
+    const result = await evaluateAndSave(
+      dir,
+      config.uid,
+      config,
+      model,
+      data,
+      savedHistory(dir),
+      backend.name,
+      true,
+    );
+    log(`evaluated ${dir}`);
+    return result;
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Result tables as polars DataFrames, written as Parquet atomically.
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import { writeFileAtomic } from "../runs/mod.ts";
+
+export { pl };
+
+/** A polars DataFrame. */
+export type DataFrame = pl.DataFrame;
+
+/**
+ * Write a DataFrame as Parquet under a temporary name, then rename it into place.
+ *
+ * @example
+ * ```ts
+ * await writeParquetAtomic(pl.DataFrame({ a: [1, 2] }), "results/table.parquet");
+ * ```
+ */
+export async function writeParquetAtomic(frame: DataFrame, path: string): Promise<void> {
+  const temporary = `${path}.tmp-${Deno.pid}.parquet`;
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || ".", { recursive: true });
+  frame.writeParquet(temporary);
+  await Deno.rename(temporary, path);
+}
+
+/**
+ * Read a Parquet file into a DataFrame, with an error naming the file when it is missing.
+ *
+ * @example
+ * ```ts
+ * const history = readParquet("results/runs/my_run/history.parquet");
+ * ```
+ */
+export function readParquet(path: string): DataFrame {
+  try {
+    Deno.statSync(path);
+  } catch {
+    throw new Error(`${path} not found: was the run finished? (rerun it, or pass --force)`);
+  }
+  return pl.readParquet(path);
+}
+
+/**
+ * Build a DataFrame from plain row objects; a key missing from a row is null there.
+ *
+ * @example
+ * ```ts
+ * const frame = rowsToFrame([{ epoch: 1, loss: 0.5 }, { epoch: 2, loss: 0.4 }]);
+ * ```
+ */
+export function rowsToFrame(rows: Record<string, unknown>[]): DataFrame {
+  if (rows.length === 0) return pl.DataFrame({});
+  const columns: Record<string, unknown[]> = {};
+  const keys = new Set(rows.flatMap((row) => Object.keys(row)));
+  for (const key of keys) columns[key] = rows.map((row) => row[key] ?? null);
+  return pl.DataFrame(columns);
+}
+
+/**
+ * Write a JSON document atomically (NaN and infinities as null, as JSON requires).
+ *
+ * @example
+ * ```ts
+ * await writeJsonAtomic("results/summary.json", { dilation: 0.3 });
+ * ```
+ */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const text = JSON.stringify(
+    value,
+    (_key, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v),
+    2,
+  );
+  await writeFileAtomic(path, text + "\n");
+}
