@@ -106,7 +106,11 @@ function buildProgram(): Command {
     .addOption(new Option("--quiet", "no per-cell progress on stderr").default(false))
     .allowExcessArguments(false)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) });
+    .configureOutput({
+      // commander would read FORCE_COLOR/CLICOLOR_FORCE from the environment (needs --allow-env)
+      getOutHasColors: () => Deno.stdout.isTerminal() && !Deno.noColor,
+      getErrHasColors: () => Deno.stderr.isTerminal() && !Deno.noColor,
+    });
 }
 
 async function list(dir: string): Promise<void> {

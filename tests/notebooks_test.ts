@@ -23,7 +23,7 @@ import {
 
 const FIXTURES = join(REPO_ROOT, "tests", "fixtures", "notebooks");
 const CLI = join(REPO_ROOT, "cli", "notebooks.ts");
-const CLI_PERMS = ["--allow-read", "--allow-run", "--allow-env=MEMDIL_PYTHON"];
+const CLI_PERMS = ["--allow-read=.", "--allow-run", "--allow-env=MEMDIL_PYTHON"]; // as in the deno task
 
 function notebook(paramsSource: string | string[], extra: string[] = []): Notebook {
   return {
@@ -216,6 +216,15 @@ Deno.test("executeNotebook runs the fixture on the Deno kernel with an override"
     const executed = JSON.parse(await Deno.readTextFile(res.outputPath)) as Notebook;
     // (1+2+3)*3 = 18; the relative import from lib/ resolved against the notebook's directory
     assert.match(outputText(executed), /over: total=18 cwd-import=\[7\]/);
+    // output stays with the cell that printed it (the kernel sends stdout after "idle")
+    const lines = outputText({ ...executed, cells: [executed.cells[3]] }).trimEnd().split("\n");
+    assert.equal(lines.length, 300);
+    assert.equal(lines[299], "line 299");
+    assert.equal(
+      outputText({ ...executed, cells: [executed.cells[4]] }),
+      "over: total=18 cwd-import=[7]\n",
+    );
+    assert.deepEqual(executed.cells.map((c) => c.execution_count ?? null), [null, 1, 2, 3, 4]);
     assert.match(cellSource(executed.cells[1]), /const factor = 3; \/\/ multiplier/);
     assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["params_ok.ipynb"]);
   } finally {
@@ -292,19 +301,21 @@ Deno.test("CLI: profile + --param, failing cell report, exit codes", async () =>
 });
 
 Deno.test("CLI installs the Deno kernelspec when missing or stale, idempotently", async () => {
-  // Both `deno jupyter --install` and jupyter_client honour XDG_DATA_HOME: a private kernel dir.
-  const xdg = await Deno.makeTempDir({ prefix: "memdil-xdg-" });
+  // A private HOME: `deno jupyter --install` and jupyter_client then both use
+  // $HOME/.local/share/jupyter/kernels (DENO_DIR is kept so that no download is needed).
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+  const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
+  const home = await Deno.makeTempDir({ prefix: "memdil-home-" });
   const out = await Deno.makeTempDir({ prefix: "memdil-nb-" });
-  const env = { XDG_DATA_HOME: xdg };
+  const env = { HOME: home, XDG_DATA_HOME: join(home, ".local", "share"), DENO_DIR: denoDir };
   const args = ["--notebooks-dir", FIXTURES, "--out-dir", out, "--quiet", "params_ok"];
-  const spec = join(xdg, "jupyter", "kernels", "deno", "kernel.json");
+  const spec = join(home, ".local", "share", "jupyter", "kernels", "deno", "kernel.json");
   try {
     const probe = await findJupyter();
     const current = probe.kernelspecs.deno?.resource_dir;
     if (current && !current.includes("/.local/share/jupyter/kernels/")) {
-      return; // a system-wide (or XDG-relocated) spec would shadow the private one
+      return; // a system-wide spec would shadow the private one: nothing to test here
     }
-
     const first = await runCli(args, env);
     assert.equal(first.code, 0, first.stderr);
     assert.match(
@@ -325,7 +336,7 @@ Deno.test("CLI installs the Deno kernelspec when missing or stale, idempotently"
     assert.equal(third.code, 0, third.stderr);
     assert.doesNotMatch(third.stderr, /kernelspec/);
   } finally {
-    await Deno.remove(xdg, { recursive: true });
+    await Deno.remove(home, { recursive: true });
     await Deno.remove(out, { recursive: true });
   }
 });

@@ -50,3 +50,4 @@ export {
   STAR_SHAPE,
   theme,
 } from "./theme.ts";
+export { figureBundle, showFigures } from "./display.ts";

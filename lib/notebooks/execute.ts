@@ -162,6 +162,28 @@ export interface ExecuteResult {
   seconds: number;
 }
 
+/**
+ * Reads and parses an `.ipynb` file; throws {@link NotebookUsageError} when it is not a notebook.
+ *
+ * @example
+ * ```ts
+ * const nb = await readNotebook("notebooks/train.ipynb");
+ * ```
+ */
+export async function readNotebook(path: string): Promise<Notebook> {
+  let nb: Notebook;
+  try {
+    nb = JSON.parse(await Deno.readTextFile(path));
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new NotebookUsageError(`${path} is not valid JSON: ${err.message}`);
+  }
+  if (!nb || !Array.isArray(nb.cells) || typeof nb.metadata !== "object") {
+    throw new NotebookUsageError(`${path} is not an nbformat v4 notebook (no cells/metadata)`);
+  }
+  return nb;
+}
+
 /** Notebook base name: `notebooks/train.ipynb` → `train`. */
 export function notebookName(path: string): string {
   return basename(path).replace(/\.ipynb$/, "");
@@ -210,7 +232,7 @@ export async function executeNotebook(
   const name = notebookName(path);
   const absPath = resolve(path);
   const log = options.log ?? ((line: string) => console.error(line));
-  const nb = JSON.parse(await Deno.readTextFile(absPath)) as Notebook;
+  const nb = await readNotebook(absPath);
   const prepared = applyParameters(nb, options.overrides ?? {}, name);
   const memdil = prepared.metadata.memdil as Record<string, unknown>;
   Object.assign(memdil, options.metadata ?? {}, { source: path });
@@ -296,7 +318,8 @@ export async function executeNotebook(
   }
   const detail = result?.event === "missing"
     ? String(result.message)
-    : [...stdoutNoise, ...stderrTail].join("\n");
+    : [...stdoutNoise, ...stderrTail.slice(-1)].join("\n") +
+      (stderrTail.length > 1 ? `\n(full helper output above, prefixed with [${name}])` : "");
   throw new NotebookExecutionError(name, {
     kind: "other",
     ename: "HelperError",
@@ -462,7 +485,7 @@ export async function planRuns(options: PlanOptions = {}): Promise<PlannedRun[]>
   for (const path of paths) {
     const name = notebookName(path);
     const overrides = { ...(profile[name] ?? {}), ...(options.params ?? {}) };
-    const nb = JSON.parse(await Deno.readTextFile(path)) as Notebook;
+    const nb = await readNotebook(path);
     applyParameters(nb, overrides, name); // validation only
     runs.push({ name, path, overrides });
   }
@@ -478,6 +501,6 @@ export async function planRuns(options: PlanOptions = {}): Promise<PlannedRun[]>
  * ```
  */
 export async function notebookParameters(path: string): Promise<Record<string, JsonValue>> {
-  const nb = JSON.parse(await Deno.readTextFile(path)) as Notebook;
+  const nb = await readNotebook(path);
   return Object.fromEntries(parseParameters(nb, notebookName(path)).map((d) => [d.name, d.value]));
 }

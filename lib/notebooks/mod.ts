@@ -70,6 +70,7 @@ export {
   planRuns,
   type Profile,
   type ProgressEvent,
+  readNotebook,
   readProfile,
   REPO_ROOT,
   resolveNotebooks,

@@ -18,6 +18,7 @@ Protocol (kept deliberately small so the TypeScript side stays in charge):
 """
 
 import json
+import math
 import os
 import queue
 import shutil
@@ -40,10 +41,22 @@ try:
     from nbclient import NotebookClient
     from nbclient.exceptions import (CellExecutionComplete, CellExecutionError,
                                      CellTimeoutError, DeadKernelError)
-    from nbclient.util import ensure_async
 except ImportError as exc:  # pragma: no cover - depends on the host
     print(json.dumps({"event": "missing", "message": MISSING_HINT, "detail": str(exc)}))
     sys.exit(3)
+
+try:
+    from nbclient.util import ensure_async
+except ImportError:  # pragma: no cover - other nbclient versions
+    from jupyter_core.utils import ensure_async
+
+
+# Keeps the console functions seen at the first sentinel, in case a notebook replaces them later.
+SENTINEL_CODE = (
+    '{ const c = (globalThis[Symbol.for("memdil.flush")] ??= '
+    '{ log: console.log.bind(console), error: console.error.bind(console) }); '
+    'c.log("%s"); c.error("%s"); }'
+)
 
 
 class DenoNotebookClient(NotebookClient):
@@ -58,7 +71,8 @@ class DenoNotebookClient(NotebookClient):
     the cell that just ran.
     """
 
-    flush_timeout = 120.0
+    flush_timeout = 120  # seconds (nbclient's timeout traits are integers)
+    sentinel_grace = 5.0  # seconds to wait for the tokens once the sentinel went idle
 
     async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
         await super()._async_poll_output_msg(parent_msg_id, cell, cell_index)
@@ -66,14 +80,15 @@ class DenoNotebookClient(NotebookClient):
 
     async def _drain_late_output(self, parent_msg_id, cell, cell_index):
         token = "memdil-flush-" + uuid.uuid4().hex
-        sentinel_id = await ensure_async(self.kc.execute(
-            'console.log("%s"); console.error("%s");' % (token, token),
-            store_history=False, stop_on_error=False))
+        sentinel_id = await ensure_async(self.kc.execute(SENTINEL_CODE % (token, token),
+                                                         store_history=False,
+                                                         stop_on_error=False))
         pending = {"stdout", "stderr"}
         deadline = time.monotonic() + self.flush_timeout
         while pending:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                # e.g. the notebook replaced console.log: the tokens never come
                 self.log.warning("gave up waiting for late output of cell %s", cell_index)
                 return
             try:
@@ -83,6 +98,10 @@ class DenoNotebookClient(NotebookClient):
             parent = msg["parent_header"].get("msg_id")
             if parent == sentinel_id:
                 if msg["msg_type"] != "stream":
+                    if (msg["msg_type"] == "status"
+                            and msg["content"].get("execution_state") == "idle"):
+                        # the sentinel ran: its tokens are at most moments away
+                        deadline = min(deadline, time.monotonic() + self.sentinel_grace)
                     continue  # the sentinel's own busy/idle/execute_input
                 text = msg["content"].get("text", "")
                 if token in text:
@@ -99,15 +118,27 @@ class DenoNotebookClient(NotebookClient):
                 pass
 
 
-def renumber(nb):
-    """Sequential execution counts (the sentinels above consume kernel counts)."""
+def tidy(nb):
+    """Sequential execution counts (the sentinels above consume kernel counts) and consecutive
+    stream outputs of the same name merged (the Deno kernel sends one message per line)."""
     count = 0
     for cell in nb.cells:
-        if cell.cell_type != "code" or cell.get("execution_count") is None:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.get("outputs", []):
+            prev = merged[-1] if merged else None
+            if (out.get("output_type") == "stream" and prev is not None
+                    and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+                prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+            else:
+                merged.append(out)
+        cell.outputs = merged
+        if cell.get("execution_count") is None:
             continue
         count += 1
         cell.execution_count = count
-        for out in cell.get("outputs", []):
+        for out in cell.outputs:
             if "execution_count" in out:
                 out["execution_count"] = count
 
@@ -184,8 +215,8 @@ def execute(request):
     client = DenoNotebookClient(
         nb,
         kernel_name=request.get("kernel_name", "deno"),
-        timeout=request.get("timeout"),
-        startup_timeout=request.get("startup_timeout", 120),
+        timeout=int(math.ceil(request["timeout"])) if request.get("timeout") else None,
+        startup_timeout=int(math.ceil(request.get("startup_timeout") or 120)),
         allow_errors=False,
         iopub_timeout=DenoNotebookClient.flush_timeout,
         resources={"metadata": {"path": request["cwd"]}},
@@ -207,7 +238,7 @@ def execute(request):
     except Exception as exc:  # kernel failed to start, missing kernelspec, ...
         error = {"kind": "other", "ename": type(exc).__name__, "evalue": str(exc).strip()}
     seconds = round(time.monotonic() - started, 3)
-    renumber(nb)
+    tidy(nb)
 
     if error is None:
         write_atomic(nb, output)

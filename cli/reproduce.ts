@@ -1,0 +1,81 @@
+/**
+ * `deno task reproduce [--profile quick|paper] [--param key=value ...]`: the
+ * `memorization_dilation` notebook's sweep from the command line, without Jupyter. Parameters
+ * are the notebook's parameters cell, then the profile, then `--param` overrides.
+ *
+ * @module
+ */
+import { Command, Option } from "commander";
+import { join } from "node:path";
+import { type NoiseSweepParams, runNoiseSweep } from "../lib/experiment/mod.ts";
+import {
+  DEFAULT_NOTEBOOKS_DIR,
+  type JsonValue,
+  notebookParameters,
+  parseParamAssignment,
+  readProfile,
+} from "../lib/notebooks/mod.ts";
+import { UsageError } from "../lib/config/flags.ts";
+import { runCli } from "./common.ts";
+
+const NOTEBOOK = "memorization_dilation";
+
+if (import.meta.main) {
+  await runCli(async (args) => {
+    const program = new Command("reproduce")
+      .description(
+        `Run the ${NOTEBOOK} notebook's sweep (CE vs LS over label noise) from the command line.`,
+      )
+      .addOption(new Option("--profile <name>", "parameter profile from notebooks/profiles")
+        .default("quick"))
+      .addOption(new Option("--param <key=value>", "override one notebook parameter (repeatable)")
+        .argParser((value: string, previous: string[] = []) => [...previous, value]))
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} });
+    try {
+      program.parse(args, { from: "user" });
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message.includes("(outputHelp)") || (error as { code?: string }).code?.includes("help")) {
+        throw error;
+      }
+      throw new UsageError(`${message.replace(/^error: /, "")} (see --help)`);
+    }
+    const options = program.opts<{ profile: string; param?: string[] }>();
+    const notebook = join(DEFAULT_NOTEBOOKS_DIR, `${NOTEBOOK}.ipynb`);
+    const defaults = await notebookParameters(notebook);
+    const profile = (await readProfile(options.profile))[NOTEBOOK] ?? {};
+    const overrides: Record<string, JsonValue> = {};
+    for (const assignment of options.param ?? []) {
+      const [key, value] = parseParamAssignment(assignment);
+      if (!(key in defaults)) {
+        throw new UsageError(
+          `unknown parameter '${key}'; the notebook has ${Object.keys(defaults).join(", ")}`,
+        );
+      }
+      overrides[key] = value;
+    }
+    const params = { ...defaults, ...profile, ...overrides } as unknown as NoiseSweepParams;
+    // The notebook's paths are relative to the notebooks directory, as when it runs there.
+    params.resultsDir = join(DEFAULT_NOTEBOOKS_DIR, params.resultsDir);
+    const started = performance.now();
+    const sweep = await runNoiseSweep(params);
+    console.log(
+      sweep.summary.select(
+        "loss",
+        "label_noise",
+        "seed",
+        "test_acc",
+        "nc1_train",
+        "dilation_train",
+        "memorization_train",
+      ).toString(),
+    );
+    const minutes = ((performance.now() - started) / 60000).toFixed(1);
+    console.log(
+      `\nfinished in ${minutes} min. Summary table: ${params.resultsDir}/summary.parquet`,
+    );
+    console.log(`Figures (.png, .svg, .vl.json): ${params.resultsDir}/figures/`);
+    console.log(`Runs (tables, models, per-run figures): ${params.resultsDir}/runs/`);
+  });
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install what memdil needs on a Debian machine: Deno (from npm, pinned), Debian's packages
+# (Fashion-MNIST, Jupyter, Mesa's software Vulkan driver, fonts), the locked npm dependencies
+# and the Deno Jupyter kernel. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DENO_VERSION=2.9.6
+DEBIAN_PACKAGES=(dataset-fashion-mnist jupyter-nbconvert python3-nbclient python3-ipykernel
+  mesa-vulkan-drivers fonts-dejavu-core python3-pil)
+
+if ! command -v deno >/dev/null || [ "$(deno --version | head -1 | cut -d' ' -f2)" != "$DENO_VERSION" ]; then
+  if ! command -v npm >/dev/null; then
+    echo "setup: npm is needed to install Deno $DENO_VERSION (apt-get install npm)" >&2
+    exit 1
+  fi
+  echo "setup: installing Deno $DENO_VERSION from npm"
+  npm install --global --silent "deno@$DENO_VERSION"
+fi
+
+missing=()
+for package in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "setup: install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# The npm dependencies exactly as deno.lock pins them.
+deno install --frozen --quiet --entrypoint lib/backend/mod.ts lib/experiment/mod.ts \
+  lib/notebooks/mod.ts cli/train.ts cli/evaluate.ts cli/reproduce.ts cli/notebooks.ts bench/bench.ts
+
+# The Deno kernel for Jupyter (the notebook runner also installs it when missing).
+if ! /usr/bin/python3 -m jupyter kernelspec list 2>/dev/null | grep -q "^ *deno "; then
+  deno jupyter --install --name deno >/dev/null
+fi
+
+# WebGPU on Mesa's Vulkan driver needs a runtime directory.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/memdil-runtime-$(id -u)}"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+echo "setup: ready (deno $(deno --version | head -1 | cut -d' ' -f2))"
