@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DEFAULT_NOTEBOOKS_DIR, executeNotebook } from "../lib/notebooks/mod.ts";
+import { pl } from "../lib/results/mod.ts";
+
+Deno.test("the memorization_dilation notebook runs headlessly on a tiny parameter set", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil-nb-" });
+  try {
+    const resultsDir = join(dir, "results");
+    const result = await executeNotebook(
+      join(DEFAULT_NOTEBOOKS_DIR, "memorization_dilation.ipynb"),
+      {
+        overrides: {
+          noiseLevels: [0.0, 0.3],
+          epochs: 2,
+          width: 16,
+          depth: 3,
+          batchSize: 128,
+          lr: 0.01,
+          seeds: [1],
+          backend: "wasm",
+          resultsDir,
+        },
+        outputDir: join(dir, "executed"),
+        log: () => {},
+      },
+    );
+    // The executed copy holds the summary table and the figures as inline SVG.
+    const executed = JSON.parse(await Deno.readTextFile(result.outputPath));
+    const outputs = executed.cells.flatMap((cell: { outputs?: unknown[] }) => cell.outputs ?? []);
+    const text = JSON.stringify(outputs);
+    assert.match(text, /memorization_train/);
+    assert.ok((text.match(/image\/svg\+xml/g) ?? []).length >= 5, "figures displayed inline");
+    // Two losses x two noise levels = four runs in the summary table.
+    const summary = pl.readParquet(join(resultsDir, "summary.parquet"));
+    assert.equal(summary.height, 4);
+    assert.deepEqual(
+      [...new Set(summary.getColumn("loss").toArray())].sort(),
+      ["CrossEntropy", "LS"],
+    );
+    for (const name of ["dilation_vs_memorization", "test_accuracy_vs_noise", "nc1_vs_noise"]) {
+      for (const extension of ["vl.json", "svg", "png"]) {
+        assert.ok(Deno.statSync(join(resultsDir, "figures", `${name}.${extension}`)).size > 0);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
