@@ -103,7 +103,7 @@ export function readIniConfig(path: string = defaultIniPath()): IniConfig {
       ),
       heapMemoryInGb: positiveInt(get("RESOURCES", "HEAP_MEMORY_IN_GB"), "HEAP_MEMORY_IN_GB", path),
     },
-    dataDir: parsed.DATA?.DATA_DIR ?? "~/data",
+    dataDir: resolvePath(parsed.DATA?.DATA_DIR ?? "~/data"),
     backend: parseBackendName(parsed.COMPUTE?.BACKEND ?? "auto"),
   };
 }

@@ -1,0 +1,285 @@
+/**
+ * The command line: `parseTrainArgs` (flags, defaults, usage errors, flags not implemented yet)
+ * and `cli/train.ts` / `cli/evaluate.ts` end to end as subprocesses, with a temporary config.ini
+ * (MEMDIL_CONFIG) whose BASE_PATH is a temporary directory.
+ */
+import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
+import { DEFAULT_CONFIG, parseTrainArgs, UsageError } from "../lib/config/flags.ts";
+import { REPO_ROOT } from "../lib/config/ini.ts";
+import { simpleModelUid } from "../lib/runs/mod.ts";
+
+// ---------------------------------------------------------------------------------------------
+// parseTrainArgs
+
+const parse = (argv: string[]) => parseTrainArgs(argv, DEFAULT_CONFIG);
+
+function usageError(argv: string[], ...patterns: RegExp[]): void {
+  throws(() => parse(argv), (error: Error) => {
+    ok(error instanceof UsageError, `${argv.join(" ")}: ${error.name}: ${error.message}`);
+    for (const pattern of patterns) ok(pattern.test(error.message), `${pattern}: ${error.message}`);
+    return true;
+  });
+}
+
+Deno.test("parseTrainArgs: no flags gives the defaults", () => {
+  const config = parse([]);
+  deepEqual(config, { ...DEFAULT_CONFIG, uid: null });
+  // The reference's defaults (SPEC section 3).
+  equal(config.width, 1024);
+  equal(config.depth, 6);
+  equal(config.seed, 6);
+  equal(config.lr, 0.1);
+  equal(config.weight_decay, 5e-4);
+  equal(config.loss, "CrossEntropy");
+  equal(config.val_split_prop, 0.2);
+  equal(config.bias, true);
+  equal(config.use_bn, false);
+});
+
+Deno.test("parseTrainArgs: the paper's main command (dataset aside) and its uid", () => {
+  const config = parse([
+    "--loss",
+    "LS",
+    "--model",
+    "MLP",
+    "--batch_size",
+    "16",
+    "--weight_decay",
+    "0.001",
+    "--depth",
+    "9",
+    "--width",
+    "2048",
+    "--label_noise",
+    "0.2",
+    "--seed",
+    "42",
+    "--classes",
+    "2",
+    "--epochs",
+    "200",
+    "--use_bn",
+    "--act_fn",
+    "relu",
+  ]);
+  equal(config.loss, "LS");
+  equal(config.batch_size, 16);
+  equal(config.weight_decay, 0.001);
+  equal(config.depth, 9);
+  equal(config.width, 2048);
+  equal(config.label_noise, 0.2);
+  equal(config.seed, 42);
+  equal(config.epochs, 200);
+  equal(config.use_bn, true);
+  equal(config.ls_alpha, 0.1);
+  equal(
+    simpleModelUid(config),
+    "MLP_fashionmnist_c2_ln0.2_LS0.1_relu_d9_w2048_wd0.001-0.0001_with_bn_s42",
+  );
+});
+
+Deno.test("parseTrainArgs: switches and value mapping", () => {
+  equal(parse(["--no-bias"]).bias, false);
+  equal(parse(["--force"]).force, true);
+  equal(parse(["--force_retrain"]).force_retrain, true);
+  equal(parse(["--uid", "my_run"]).uid, "my_run");
+  // The reference treats any activation other than relu / sigmoid as none.
+  equal(parse(["--act_fn", "sigmoid"]).act_fn, "sigmoid");
+  equal(parse(["--act_fn", "tanh"]).act_fn, "none");
+  equal(parse(["--backend", "wasm"]).backend, "wasm");
+  equal(parse(["--val_split_prop", "0"]).val_split_prop, 0);
+  equal(parse(["--ls_alpha", "0.25", "--loss", "LS"]).ls_alpha, 0.25);
+  equal(parse(["--weight_decay", "1e-5"]).weight_decay, 1e-5);
+  // The evaluate command parses the same flags.
+  equal(parseTrainArgs(["--width", "8"], DEFAULT_CONFIG, "evaluate").width, 8);
+});
+
+Deno.test("parseTrainArgs: unknown flags and bad values are usage errors", () => {
+  usageError(["--bogus"], /--bogus/);
+  usageError(["--loss", "Foo"], /Foo/, /CrossEntropy \| LS/);
+  usageError(["--dataset", "imagenet"], /imagenet/, /fashionmnist/);
+  usageError(["--label_noise", "1.5"], /label_noise/);
+  usageError(["--label_noise", "abc"], /abc/);
+  usageError(["--width", "0"], /width/);
+  usageError(["--depth", "1"], /depth/);
+  usageError(["--epochs", "2.5"], /epochs/);
+  usageError(["--lr", "0"], /lr/);
+  usageError(["--backend", "quantum"], /quantum/);
+  usageError(["--decay_type", "cosine"], /cosine/);
+  usageError(["stray"], /stray|argument/);
+});
+
+Deno.test("parseTrainArgs: reference features not implemented yet say so", () => {
+  usageError(["--loss", "LR"], /LR/, /not implement(ed)? yet/);
+  usageError(["--loss", "MSE"], /not implement(ed)? yet/);
+  usageError(["--optimizer", "Adam"], /not implement(ed)? yet/);
+  usageError(["--model", "resnet18"], /not implement(ed)? yet/);
+  usageError(["--decay_type", "step_10_20"], /multistep/, /not implemented yet/);
+  usageError(["--ETF_fc"], /--ETF_fc/, /not implemented yet/);
+  usageError(["--sep_decay"], /--sep_decay/, /not implemented yet/);
+  usageError(["--lr_alpha", "0.1"], /--lr_alpha/, /not implemented yet/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The CLI as a subprocess
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function deno(script: string, args: string[], env: Record<string, string>): Promise<Outcome> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", script, ...args],
+    cwd: REPO_ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+}
+
+/** A temporary config.ini: runs under `<dir>/runs`, data dir `<dir>/data` (empty), wasm. */
+async function tempConfig(dir: string): Promise<string> {
+  const path = `${dir}/config.ini`;
+  await Deno.writeTextFile(
+    path,
+    `[PATHS]
+BASE_PATH = ${dir}/runs
+FOURCLASS_EXP_PATH = ${dir}/fourclass
+HO_EXP_PATH = ${dir}/ho
+HO_EXP_LN_PATH = ${dir}/ho_ln
+TMP_PATH = ${dir}/tmp
+
+[LOGGING]
+LOG_LEVEL = INFO
+
+[RESOURCES]
+GPUS_PER_NODE = 1
+CPUS_PER_NODE = 2
+MAXIMUM_CONCURRENT_JOBS = 1
+HEAP_MEMORY_IN_GB = 8
+
+[DATA]
+DATA_DIR = ${dir}/data
+
+[COMPUTE]
+BACKEND = wasm
+`,
+  );
+  return path;
+}
+
+async function sha256(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("cli/train.ts: usage errors exit 2 naming the problem; --help exits 0", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil_core_cli_" });
+  try {
+    const env = { MEMDIL_CONFIG: await tempConfig(dir) };
+    const bogus = await deno("cli/train.ts", ["--bogus"], env);
+    equal(bogus.code, 2, bogus.stderr);
+    ok(bogus.stderr.includes("--bogus"), bogus.stderr);
+    const loss = await deno("cli/train.ts", ["--loss", "Foo"], env);
+    equal(loss.code, 2, loss.stderr);
+    ok(loss.stderr.includes("Foo") && loss.stderr.includes("CrossEntropy"), loss.stderr);
+    const lr = await deno("cli/train.ts", ["--loss", "LR"], env);
+    equal(lr.code, 2, lr.stderr);
+    ok(/not implement(ed)? yet/.test(lr.stderr), lr.stderr);
+    const help = await deno("cli/train.ts", ["--help"], env);
+    equal(help.code, 0, help.stderr);
+    ok(help.stdout.includes("--label_noise"), help.stdout);
+    // Nothing was created.
+    ok(!exists(`${dir}/runs`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli/train.ts: an invalid MEMDIL_BACKEND is refused with the valid names", async () => {
+  // config.ini's BACKEND is validated (parseBackendName); the variable that overrides it must be
+  // too, instead of failing later inside tfjs with "Backend name 'bogus' not found in registry".
+  const dir = await Deno.makeTempDir({ prefix: "memdil_core_cli_" });
+  try {
+    const env = { MEMDIL_CONFIG: await tempConfig(dir), MEMDIL_BACKEND: "bogus" };
+    const result = await deno(
+      "cli/train.ts",
+      ["--width", "4", "--depth", "2", "--epochs", "1"],
+      env,
+    );
+    notEqual(result.code, 0);
+    ok(result.stderr.includes("MEMDIL_BACKEND"), result.stderr);
+    ok(result.stderr.includes("auto, tensorflow, webgpu, wasm, cpu"), result.stderr);
+    ok(!exists(`${dir}/runs`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli/train.ts end to end: train, refuse the existing run, reuse it with --force; evaluate", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil_core_cli_" });
+  try {
+    const env = { MEMDIL_CONFIG: await tempConfig(dir) };
+    const flags = [
+      "--width",
+      "8",
+      "--depth",
+      "2",
+      "--epochs",
+      "1",
+      "--batch_size",
+      "256",
+      "--lr",
+      "0.01",
+      "--backend",
+      "wasm",
+    ];
+    // uid from the flags and defaults: c2, ln0.0, CrossEntropy, relu, d2, w8, wd0.0005-0.0001,
+    // wo_bn, seed 6.
+    const runDir =
+      `${dir}/runs/MLP_fashionmnist_c2_ln0.0_CrossEntropy_relu_d2_w8_wd0.0005-0.0001_wo_bn_s6`;
+
+    const first = await deno("cli/train.ts", flags, env);
+    equal(first.code, 0, first.stderr);
+    ok(exists(`${runDir}/run.json`), `${first.stdout}\n${first.stderr}`);
+    ok(first.stdout.includes(runDir), first.stdout);
+    const metrics = JSON.parse(await Deno.readTextFile(`${runDir}/metrics.json`));
+    equal(metrics.backend, "wasm");
+    ok(metrics.test_acc > 0.8, `test_acc ${metrics.test_acc}`);
+    const modelHash = await sha256(`${runDir}/model.bin`);
+
+    const second = await deno("cli/train.ts", flags, env);
+    equal(second.code, 2, second.stderr);
+    ok(second.stderr.includes("--force"), second.stderr);
+    ok(second.stderr.includes(runDir), second.stderr);
+
+    const forced = await deno("cli/train.ts", [...flags, "--force"], env);
+    equal(forced.code, 0, forced.stderr);
+    ok(forced.stdout.includes("reusing"), forced.stdout);
+    equal(await sha256(`${runDir}/model.bin`), modelHash, "the model was reused, not retrained");
+
+    const evaluated = await deno("cli/evaluate.ts", flags, env);
+    equal(evaluated.code, 0, evaluated.stderr);
+    ok(evaluated.stdout.includes(`evaluated ${runDir}`), evaluated.stdout);
+    equal(JSON.parse(await Deno.readTextFile(`${runDir}/metrics.json`)).test_acc, metrics.test_acc);
+
+    const missing = await deno("cli/evaluate.ts", ["--uid", "no_such_run"], env);
+    equal(missing.code, 1, missing.stderr);
+    ok(missing.stderr.includes("no_such_run") && missing.stderr.includes("not a run directory"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
