@@ -4,8 +4,7 @@
  * @module
  */
 import { parseTrainArgs } from "../lib/config/flags.ts";
-import { readIniConfig } from "../lib/config/ini.ts";
-import { evaluateRun } from "../lib/experiment/run.ts";
+import { evaluateRun, givenDataFlags, runBasePath } from "../lib/experiment/run.ts";
 import { simpleModelUid } from "../lib/runs/mod.ts";
 import { runCli } from "./common.ts";
 
@@ -13,7 +12,10 @@ if (import.meta.main) {
   await runCli(async (args) => {
     const config = parseTrainArgs(args, undefined, "evaluate");
     const uid = config.uid ?? simpleModelUid(config);
-    const dir = uid.includes("/") ? uid : `${readIniConfig().paths.basePath}/${uid}`;
-    await evaluateRun(dir, { backend: args.includes("--backend") ? config.backend : undefined });
+    const dir = uid.includes("/") ? uid : `${runBasePath(config)}/${uid}`;
+    await evaluateRun(dir, {
+      backend: args.includes("--backend") ? config.backend : undefined,
+      dataFlags: givenDataFlags(args, config),
+    });
   });
 }

@@ -77,5 +77,8 @@ if (import.meta.main) {
     );
     console.log(`Figures (.png, .svg, .vl.json): ${params.resultsDir}/figures/`);
     console.log(`Runs (tables, models, per-run figures): ${params.resultsDir}/runs/`);
+    if (sweep.failures.length > 0) {
+      throw new Error(`${sweep.failures.length} run(s) failed (reported above); rerun to retry`);
+    }
   });
 }

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 DENO_VERSION=2.9.6
 DEBIAN_PACKAGES=(dataset-fashion-mnist jupyter-nbconvert python3-nbclient python3-ipykernel
-  mesa-vulkan-drivers fonts-dejavu-core python3-pil)
+  mesa-vulkan-drivers fonts-dejavu-core python3-pil chromium)
 
 if ! command -v deno >/dev/null || [ "$(deno --version | head -1 | cut -d' ' -f2)" != "$DENO_VERSION" ]; then
   if ! command -v npm >/dev/null; then
@@ -37,7 +37,8 @@ fi
 
 # The npm dependencies exactly as deno.lock pins them.
 deno install --frozen --quiet --entrypoint lib/backend/mod.ts lib/experiment/mod.ts \
-  lib/notebooks/mod.ts cli/train.ts cli/evaluate.ts cli/reproduce.ts cli/notebooks.ts bench/bench.ts
+  lib/notebooks/mod.ts cli/train.ts cli/evaluate.ts cli/reproduce.ts cli/notebooks.ts bench/bench.ts \
+  lib/sweep/mod.ts lib/sweep/worker.ts lib/gallery/mod.ts cli/sweep.ts cli/gallery.ts
 
 # The Deno kernel for Jupyter (the notebook runner also installs it when missing).
 if ! /usr/bin/python3 -m jupyter kernelspec list 2>/dev/null | grep -q "^ *deno "; then

@@ -5,14 +5,30 @@
  * @module
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { BACKEND_NAMES, type BackendName } from "../backend/mod.ts";
+import { BACKEND_NAMES, type BackendName, parseBackendName } from "../backend/mod.ts";
 import { readIniConfig } from "./ini.ts";
+import { datasetInfo } from "../data/registry.ts";
+import { LOSS_NAMES, type LossName } from "../losses/mod.ts";
+import { MODEL_NAMES, type ModelName } from "../models/build.ts";
+import { OPTIMIZER_NAMES, type OptimizerName, parseDecayType } from "../optim/mod.ts";
+
+/** Datasets of the reference (`--dataset`). */
+export const DATASET_NAMES = ["mnist", "fashionmnist", "cifar10", "cifar100", "svhn"] as const;
+/** One of {@link DATASET_NAMES}. */
+export type DatasetName = typeof DATASET_NAMES[number];
 
 /** Everything a simple-model run depends on. Field names are the reference's flag names. */
 export interface TrainConfig {
   // Model
-  model: "MLP";
+  model: ModelName;
   bias: boolean;
+  /** Frozen simplex-ETF classifier (`--ETF_fc`). */
+  ETF_fc: boolean;
+  /** Non-zero: the last block of a ResNet/VGG outputs K channels (`--fixdim`). */
+  fixdim: number;
+  /** ResNet CIFAR stem (`--SOTA`). */
+  SOTA: boolean;
+  use_layer_norm: boolean;
   width: number;
   depth: number;
   act_fn: "relu" | "sigmoid" | "none";
@@ -22,38 +38,58 @@ export interface TrainConfig {
   seed: number;
   backend: BackendName;
   // Data
-  dataset: "fashionmnist";
+  dataset: DatasetName;
   data_dir: string;
   val_split_prop: number;
-  label_noise: number;
+  /** Scalar rate, or one rate per class (a comma list on the command line). */
+  label_noise: number | number[];
   classes: number;
+  /** Keep only the first sample_size training samples of each label (null: all). */
+  sample_size: number | null;
+  // Four-class (latent noise class) problem
+  fourclass_problem: boolean;
+  fc_noise_degree: number;
+  fourclass_twofeatures: boolean;
   // Runs
   uid: string | null;
   force: boolean;
   force_retrain: boolean;
+  /** Delete the checkpoints once the run is evaluated (large-scale runs). */
+  delete_model: boolean;
   // Learning
   epochs: number;
   batch_size: number;
-  loss: "CrossEntropy" | "LS";
+  loss: LossName;
   lr: number;
-  optimizer: "SGD";
+  optimizer: OptimizerName;
   weight_decay: number;
-  decay_type: "step";
+  /** `step`, or multistep `step_a_b_...` (milestone epochs). */
+  decay_type: string;
   patience: number;
   gamma: number;
+  /** Weight decay on the classifier and feature decay in the loss instead of the optimizer. */
+  sep_decay: boolean;
   feature_decay_rate: number;
+  /** L-BFGS curvature pairs. */
+  history_size: number;
   ls_alpha: number;
+  /** Label-relaxation alpha. */
+  lr_alpha: number;
   // Evaluation
   eval_every: number;
 }
 
 /**
- * Defaults: the reference's, except `dataset` (the reference's `mnist` arrives with a later
- * issue; Fashion-MNIST is the one dataset installable offline here) and memdil's own flags.
+ * Defaults: the reference's, except `dataset` (the reference defaults to `mnist`; memdil to
+ * `fashionmnist`, the one dataset installable offline here, from Debian) and memdil's own flags.
  */
 export const DEFAULT_CONFIG: TrainConfig = {
   model: "MLP",
   bias: true,
+  ETF_fc: false,
+  fixdim: 0,
+  SOTA: false,
+  use_layer_norm: false,
   width: 1024,
   depth: 6,
   act_fn: "relu",
@@ -66,9 +102,14 @@ export const DEFAULT_CONFIG: TrainConfig = {
   val_split_prop: 0.2,
   label_noise: 0.0,
   classes: 2,
+  sample_size: null,
+  fourclass_problem: false,
+  fc_noise_degree: 0.5,
+  fourclass_twofeatures: false,
   uid: null,
   force: false,
   force_retrain: false,
+  delete_model: false,
   epochs: 200,
   batch_size: 128,
   loss: "CrossEntropy",
@@ -78,8 +119,11 @@ export const DEFAULT_CONFIG: TrainConfig = {
   decay_type: "step",
   patience: 40,
   gamma: 0.1,
+  sep_decay: false,
   feature_decay_rate: 1e-4,
+  history_size: 10,
   ls_alpha: 0.1,
+  lr_alpha: 0.1,
   eval_every: 0,
 };
 
@@ -88,30 +132,13 @@ export const DEFAULT_CONFIG: TrainConfig = {
  * Passing one is an error, never silently ignored.
  */
 const NOT_YET: Record<string, string> = {
-  "--ETF_fc": "fixed simplex-ETF classifier (models issue)",
-  "--fixdim": "fixed last-block dimension (models issue)",
-  "--SOTA": "CIFAR ResNet stem (models issue)",
-  "--use_layer_norm": "LayerNorm in the MLP (models issue)",
-  "--sep_decay": "separated weight decay (losses issue)",
-  "--history_size": "LBFGS (optimizers issue)",
-  "--lr_alpha": "label relaxation (losses issue)",
-  "--sample_size": "per-class subsampling (datasets issue)",
-  "--delete_model": "model deletion after evaluation (large-scale issue)",
-  "--fourclass_problem": "latent noise class (datasets issue)",
-  "--fc_noise_degree": "latent noise class (datasets issue)",
-  "--fourclass_twofeatures": "latent noise class (datasets issue)",
   "--num_ho_runs": "hyperparameter optimization",
   "--ho": "hyperparameter optimization",
   "--continue_ho": "hyperparameter optimization",
 };
 
 /** Values of choice flags that the reference has but this build does not implement yet. */
-const NOT_YET_VALUES: Record<string, string[]> = {
-  dataset: ["mnist", "cifar10", "cifar100", "svhn"],
-  loss: ["LR", "MSE"],
-  optimizer: ["Adam", "LBFGS"],
-  model: ["resnet18", "resnet34", "resnet50", "vgg11", "vgg13", "vgg16", "vgg19"],
-};
+const NOT_YET_VALUES: Record<string, string[]> = {};
 
 /** An invalid command line: the CLI prints the message and exits with status 2. */
 export class UsageError extends Error {
@@ -154,6 +181,12 @@ function choice<T extends string>(flag: keyof typeof NOT_YET_VALUES | string, al
   };
 }
 
+/** `--label_noise`: one rate in [0, 1], or a comma list of per-class rates. */
+function labelNoise(value: string): number | number[] {
+  const rates = value.split(",").map((part) => real(0, 1)(part.trim()));
+  return rates.length === 1 ? rates[0] : rates;
+}
+
 function activation(value: string): TrainConfig["act_fn"] {
   // The reference treats any activation name other than relu and sigmoid as "no activation".
   return value === "relu" || value === "sigmoid" ? value : "none";
@@ -164,8 +197,18 @@ function addTrainOptions(program: Command, defaults: TrainConfig): Command {
   const d = defaults;
   const opt = (flags: string, description: string) => new Option(flags, description);
   program
-    .addOption(opt("--model <name>", "model").default(d.model).argParser(choice("model", ["MLP"])))
+    .addOption(
+      opt("--model <name>", "MLP | resnet18|34|50 | vgg11|13|16|19 (with BN) | vggNN_nobn")
+        .default(d.model).argParser(choice("model", [...MODEL_NAMES])),
+    )
     .addOption(opt("--no-bias", "classifier without bias"))
+    .addOption(opt("--ETF_fc", "classifier fixed to a simplex ETF (not trained)"))
+    .addOption(
+      opt("--fixdim <n>", "non-zero: the last ResNet/VGG block outputs K channels")
+        .default(d.fixdim).argParser(integer(0)),
+    )
+    .addOption(opt("--SOTA", "ResNet CIFAR stem: 3x3 stride-1 first convolution, no max-pool"))
+    .addOption(opt("--use_layer_norm", "LayerNorm after each hidden linear layer of the MLP"))
     .addOption(opt("--width <n>", "MLP width").default(d.width).argParser(integer(1)))
     .addOption(
       opt("--depth <n>", "MLP depth (linear layers)").default(d.depth).argParser(
@@ -189,7 +232,7 @@ function addTrainOptions(program: Command, defaults: TrainConfig): Command {
     )
     .addOption(
       opt("--dataset <name>", "dataset").default(d.dataset).argParser(
-        choice("dataset", ["fashionmnist"]),
+        choice("dataset", [...DATASET_NAMES]),
       ),
     )
     .addOption(opt("--data_dir <dir>", "dataset root (config.ini [DATA])").default(d.data_dir))
@@ -198,20 +241,33 @@ function addTrainOptions(program: Command, defaults: TrainConfig): Command {
         .default(d.val_split_prop).argParser(real(0, 0.9)),
     )
     .addOption(
-      opt("--label_noise <eta>", "label noise rate").default(d.label_noise).argParser(real(0, 1)),
+      opt("--label_noise <eta>", "label noise rate, or one rate per class: 0.1,0.3")
+        .default(d.label_noise).argParser(labelNoise),
     )
     .addOption(
       opt("--classes <k>", "number of classes (labels 0..k-1)").default(d.classes)
         .argParser(integer(2)),
     )
+    .addOption(
+      opt("--sample_size <n>", "keep the first n training samples of each label")
+        .argParser(integer(1)),
+    )
+    .addOption(
+      opt("--fourclass_problem", "latent noise class: label c moves to c+2 (two classes only)"),
+    )
+    .addOption(
+      opt("--fc_noise_degree <p>", "probability of the move to the latent class")
+        .default(d.fc_noise_degree).argParser(real(0, 1)),
+    )
+    .addOption(opt("--fourclass_twofeatures", "four-class problem with 2 penultimate features"))
     .addOption(opt("--uid <name>", "run directory name (default: derived from the flags)"))
     .addOption(opt("--force", "reuse or overwrite an existing run directory"))
     .addOption(opt("--force_retrain", "retrain even if the run has a finished model"))
     .addOption(opt("--epochs <n>", "epochs").default(d.epochs).argParser(integer(1)))
     .addOption(opt("--batch_size <n>", "batch size").default(d.batch_size).argParser(integer(1)))
     .addOption(
-      opt("--loss <name>", "CrossEntropy | LS").default(d.loss).argParser(
-        choice("loss", ["CrossEntropy", "LS"]),
+      opt("--loss <name>", LOSS_NAMES.join(" | ")).default(d.loss).argParser(
+        choice("loss", LOSS_NAMES),
       ),
     )
     .addOption(
@@ -220,24 +276,22 @@ function addTrainOptions(program: Command, defaults: TrainConfig): Command {
       ),
     )
     .addOption(
-      opt("--optimizer <name>", "SGD (momentum 0.9)").default(d.optimizer).argParser(
-        choice("optimizer", ["SGD"]),
-      ),
+      opt("--optimizer <name>", "SGD (momentum 0.9) | Adam | LBFGS (simple models)")
+        .default(d.optimizer).argParser(choice("optimizer", [...OPTIMIZER_NAMES])),
     )
     .addOption(
       opt("--weight_decay <wd>", "weight decay (coupled, every parameter)")
         .default(d.weight_decay).argParser(real(0)),
     )
     .addOption(
-      opt("--decay_type <type>", "learning-rate schedule: step").default(d.decay_type)
-        .argParser((value: string) => {
-          if (value === "step") return value;
-          if (/^step(_\d+)+$/.test(value)) {
-            throw new InvalidArgumentError(
-              `multistep schedules ('${value}') are not implemented yet; use step`,
-            );
+      opt("--decay_type <type>", "step, or multistep step_a_b_... (decay at epochs a, b, ...)")
+        .default(d.decay_type).argParser((value: string) => {
+          try {
+            parseDecayType(value);
+          } catch (error) {
+            throw new InvalidArgumentError((error as Error).message);
           }
-          throw new InvalidArgumentError(`expected step, got '${value}'`);
+          return value;
         }),
     )
     .addOption(
@@ -246,9 +300,22 @@ function addTrainOptions(program: Command, defaults: TrainConfig): Command {
     )
     .addOption(opt("--gamma <factor>", "step decay factor").default(d.gamma).argParser(real(0, 1)))
     .addOption(
-      opt("--feature_decay_rate <fd>", "feature decay (named in the run uid)")
+      opt("--feature_decay_rate <fd>", "feature decay with --sep_decay (also in the run uid)")
         .default(d.feature_decay_rate).argParser(real(0)),
     )
+    .addOption(
+      opt("--sep_decay", "weight decay on the classifier and feature decay in the loss only"),
+    )
+    .addOption(
+      opt("--history_size <n>", "L-BFGS history size").default(d.history_size)
+        .argParser(integer(1)),
+    )
+    .addOption(
+      opt("--lr_alpha <alpha>", "label relaxation alpha").default(d.lr_alpha).argParser(
+        real(0, 1),
+      ),
+    )
+    .addOption(opt("--delete_model", "delete the checkpoints after evaluation (train-large)"))
     .addOption(
       opt("--ls_alpha <alpha>", "label smoothing alpha").default(d.ls_alpha).argParser(
         real(0, 1),
@@ -272,7 +339,15 @@ function addTrainOptions(program: Command, defaults: TrainConfig): Command {
 /** Defaults with config.ini and the `MEMDIL_BACKEND` variable applied. */
 export function configuredDefaults(): TrainConfig {
   const ini = readIniConfig();
-  const backend = (Deno.env.get("MEMDIL_BACKEND") as BackendName | undefined) ?? ini.backend;
+  const fromEnv = Deno.env.get("MEMDIL_BACKEND");
+  let backend = ini.backend;
+  if (fromEnv !== undefined) {
+    try {
+      backend = parseBackendName(fromEnv);
+    } catch (error) {
+      throw new UsageError(`MEMDIL_BACKEND: ${(error as Error).message}`);
+    }
+  }
   return { ...DEFAULT_CONFIG, data_dir: ini.dataDir, backend };
 }
 
@@ -304,11 +379,90 @@ function rejectUnimplemented(options: Record<string, unknown>) {
   }
 }
 
+/** Combinations of data flags the reference rejects, as usage errors. */
+function checkDataFlags(config: TrainConfig): void {
+  if (Array.isArray(config.label_noise) && config.label_noise.length !== config.classes) {
+    throw new UsageError(
+      `--label_noise lists ${config.label_noise.length} rates but --classes is ` +
+        `${config.classes}: give one rate per class, or a single rate`,
+    );
+  }
+  if (config.fourclass_problem && config.classes !== 2) {
+    throw new UsageError(`--fourclass_problem needs --classes 2 (got ${config.classes})`);
+  }
+  if (config.fourclass_problem && Array.isArray(config.label_noise)) {
+    throw new UsageError("--fourclass_problem takes a single --label_noise rate, not a list");
+  }
+  if (config.fourclass_twofeatures && !config.fourclass_problem) {
+    throw new UsageError("--fourclass_twofeatures needs --fourclass_problem");
+  }
+}
+
+/** Model flags that do not fit together, as usage errors. */
+function checkModelFlags(config: TrainConfig, command: string): void {
+  if (config.model === "MLP") {
+    if (config.fixdim !== 0) {
+      throw new UsageError("--fixdim applies to ResNet and VGG models, not to the MLP");
+    }
+    if (config.SOTA) throw new UsageError("--SOTA (the CIFAR stem) applies to ResNet models only");
+  } else {
+    if (command !== "train-large") {
+      throw new UsageError(
+        `--model ${config.model} is a large-scale model: use deno task train-large`,
+      );
+    }
+    if (config.SOTA && !config.model.startsWith("resnet")) {
+      throw new UsageError("--SOTA (the CIFAR stem) applies to ResNet models only");
+    }
+    if (config.use_bn || config.use_layer_norm) {
+      throw new UsageError(
+        "--use_bn and --use_layer_norm are MLP options; VGG has batch norm unless vggNN_nobn",
+      );
+    }
+  }
+  if (command === "train-large" && config.optimizer === "LBFGS") {
+    throw new UsageError(
+      "--optimizer LBFGS is for simple models only (the reference's large-scale trainer " +
+        "forbids it): use SGD or Adam, or deno task train",
+    );
+  }
+  if (config.ETF_fc && config.classes < 2) {
+    throw new UsageError("--ETF_fc needs at least 2 classes");
+  }
+}
+
 const DESCRIPTIONS = {
   train: "Train a simple model (MLP) with label noise, then evaluate NC and M-D metrics.",
+  "train-large": "Train a ResNet/VGG (or MLP) on a full dataset with optional label noise, " +
+    "checkpointing every epoch (epoch_NNN) and resuming from the last complete checkpoint, " +
+    "then evaluate NC metrics.",
   evaluate: "Evaluate a trained run again: NC and M-D metrics, tables and figures from its saved " +
     "model and training set. Name the run with --uid or with the flags that trained it.",
 };
+
+/**
+ * Parse `deno task train-large` arguments: the `train` flags with the large-scale defaults
+ * (model resnet18; every class of the dataset unless `--classes` is given) and checks
+ * (no L-BFGS).
+ *
+ * @example
+ * ```ts
+ * const config = parseTrainLargeArgs(["--dataset", "cifar10", "--epochs", "200"]);
+ * console.log(config.model, config.classes); // resnet18 10
+ * ```
+ */
+export function parseTrainLargeArgs(
+  argv: string[],
+  defaults: TrainConfig = configuredDefaults(),
+): TrainConfig {
+  const config = parseTrainArgs(argv, { ...defaults, model: "resnet18" }, "train-large");
+  const classesGiven = argv.some((arg) => arg === "--classes" || arg.startsWith("--classes="));
+  if (!classesGiven) {
+    config.classes = datasetInfo(config.dataset).classes;
+    checkDataFlags(config);
+  }
+  return config;
+}
 
 /**
  * Parse `deno task train` (or `evaluate`) arguments into a {@link TrainConfig}. Throws
@@ -340,5 +494,15 @@ export function parseTrainArgs(
   config.force = options.force === true;
   config.force_retrain = options.force_retrain === true;
   config.uid = (options.uid as string | undefined) ?? null;
+  config.sample_size = (options.sample_size as number | undefined) ?? defaults.sample_size;
+  config.fourclass_problem = options.fourclass_problem === true;
+  config.fourclass_twofeatures = options.fourclass_twofeatures === true;
+  config.ETF_fc = options.ETF_fc === true;
+  config.SOTA = options.SOTA === true;
+  config.use_layer_norm = options.use_layer_norm === true;
+  config.sep_decay = options.sep_decay === true;
+  config.delete_model = options.delete_model === true;
+  checkDataFlags(config);
+  checkModelFlags(config, command);
   return config;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { downloadFile } from "./download.ts";
 
 /** One file of a dataset distribution. */
 export interface DatasetFile {
@@ -13,6 +14,35 @@ export interface DatasetFile {
   md5: string;
   /** Where the canonical distribution serves it. */
   url: string;
+}
+
+/** Options shared by every dataset loader. */
+export interface LoadOptions {
+  /** Root data directory (`--data_dir`). */
+  dataDir: string;
+  /** Extra directories searched after data_dir (each dataset has its defaults). */
+  systemDirs?: string[];
+  /** Download when no copy is found (default: true unless MEMDIL_OFFLINE is set). */
+  download?: boolean;
+  /** Download from this base URL instead of the canonical ones (tests, local mirrors). */
+  baseUrl?: string;
+  /** Progress bar while downloading (default: when stderr is a terminal). */
+  progress?: boolean;
+  /**
+   * Check published checksums and the dataset's sample counts (default: true). `false` is for
+   * small fixtures written in the real format: files must still parse and agree with each other.
+   */
+  verify?: boolean;
+}
+
+/** No copy of a dataset was found and none could be downloaded. */
+export class DatasetNotFoundError extends Error {
+  override name = "DatasetNotFoundError";
+}
+
+/** Whether loaders may download: the option, else unless `MEMDIL_OFFLINE` is set. */
+export function downloadAllowed(options: Pick<LoadOptions, "download">): boolean {
+  return options.download ?? !Deno.env.get("MEMDIL_OFFLINE");
 }
 
 /** Hex MD5 of some bytes. */
@@ -49,36 +79,51 @@ export function findFiles(dirs: string[], names: string[]): string[] | undefined
 }
 
 /**
- * Download files into `dir`, each verified against its MD5 and stored atomically (temporary
- * name, then rename), so an interrupted download never leaves a file that looks complete.
+ * Download files into `dir`, each resumable, verified against its MD5 and stored atomically
+ * (see {@link downloadFile}). A file already there with the right MD5 is kept.
  *
  * @example
  * ```ts
  * await downloadFiles("/root/data/FashionMNIST/raw", files);
  * ```
  */
-export async function downloadFiles(dir: string, files: DatasetFile[]): Promise<string[]> {
+export async function downloadFiles(
+  dir: string,
+  files: DatasetFile[],
+  options: Pick<LoadOptions, "baseUrl" | "progress"> = {},
+): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
   const paths: string[] = [];
   for (const file of files) {
     const target = `${dir}/${file.name}`;
     paths.push(target);
     if (isFile(target) && md5Hex(await Deno.readFile(target)) === file.md5) continue;
-    console.error(`downloading ${file.url}`);
-    const response = await fetch(file.url);
-    if (!response.ok || !response.body) {
-      throw new Error(`download of ${file.url} failed: HTTP ${response.status}`);
-    }
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    const digest = md5Hex(bytes);
-    if (digest !== file.md5) {
-      throw new Error(
-        `${file.url}: checksum mismatch (md5 ${digest}, expected ${file.md5}); nothing was saved`,
-      );
-    }
-    const temporary = `${target}.part-${Deno.pid}`;
-    await Deno.writeFile(temporary, bytes);
-    await Deno.rename(temporary, target);
+    const url = options.baseUrl ? `${options.baseUrl}/${file.name}` : file.url;
+    await downloadFile(url, target, { md5: file.md5, progress: options.progress });
   }
   return paths;
+}
+
+/**
+ * The message for a dataset that is nowhere: which files, where they were looked for, how to get
+ * them offline, and why the download did not happen.
+ *
+ * @example
+ * ```ts
+ * throw new DatasetNotFoundError(notFoundMessage("MNIST", ["train-images-idx3-ubyte.gz"],
+ *   ["/root/data/MNIST/raw"], "copy them into /root/data/MNIST/raw/"));
+ * ```
+ */
+export function notFoundMessage(
+  title: string,
+  names: string[],
+  dirs: string[],
+  howToGet: string,
+  downloadFailure?: string,
+): string {
+  return `${title} not found. Looked for ${names.join(", ")} in:\n` +
+    dirs.map((d) => `  ${d}/`).join("\n") + `\n${howToGet}` +
+    (downloadFailure === undefined
+      ? "\n(Downloading is off: MEMDIL_OFFLINE is set or download was disabled.)"
+      : `\nDownload failed: ${downloadFailure}`);
 }

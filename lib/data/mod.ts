@@ -1,29 +1,62 @@
 /**
- * Datasets for memdil experiments: load, select classes, corrupt labels, split, preprocess.
+ * Datasets for memdil experiments: locate, decode, cache, select classes, corrupt labels, split,
+ * preprocess. The datasets themselves are listed in `registry.ts`.
  *
  * @module
  */
-import { loadFashionMnist, type RawSplit } from "./fashion_mnist.ts";
-import { applyLabelNoise, selectClasses, validationSplit } from "./noise.ts";
-import { grayscaleToInputs, MNIST_NORMALIZATION } from "./preprocess.ts";
-import { Random } from "./random.ts";
+import type { LoadOptions } from "./acquire.ts";
+import {
+  loadPrepared,
+  type PreparedDataset,
+  type PreparedSplit,
+  type PrepareOptions,
+} from "./cache.ts";
+import { selectClasses } from "./noise.ts";
+import { type Normalization, normalizePixels } from "./preprocess.ts";
+import { expandHome } from "./registry.ts";
+import {
+  checkRecordAgainst,
+  drawTrainingSet,
+  type TrainingSetOptions,
+  type TrainingSetRecord,
+} from "./training_set.ts";
 
 export * from "./acquire.ts";
+export * from "./cache.ts";
+export * from "./cifar.ts";
+export * from "./download.ts";
 export * from "./fashion_mnist.ts";
 export * from "./idx.ts";
+export * from "./idx_dataset.ts";
+export * from "./matlab.ts";
+export * from "./mnist.ts";
 export * from "./noise.ts";
 export * from "./preprocess.ts";
 export * from "./random.ts";
+export * from "./registry.ts";
+export * from "./svhn.ts";
+export * from "./training_set.ts";
 
 /** Side length of every model input (inputs are 3 x 32 x 32). */
 export const IMAGE_SIZE = 32;
 /** Flattened input length, 3 * 32 * 32. */
 export const INPUT_SIZE = 3 * IMAGE_SIZE * IMAGE_SIZE;
 
-/** A set of preprocessed samples with their labels. */
+/**
+ * A set of samples with their labels. `pixels` holds them as bytes (n x channels x 32 x 32);
+ * `inputs`, the normalized floats, is computed on first use and kept: code that batches from
+ * `pixels` with {@link gatherInputs} never pays for the float copy (600 MB for CIFAR-10's
+ * training set).
+ */
 export interface Split {
   /** Normalized inputs, count x INPUT_SIZE, row-major. */
-  inputs: Float32Array;
+  readonly inputs: Float32Array;
+  /** The images as bytes, count x channels x 32 x 32 (absent in splits built from floats). */
+  pixels?: Uint8Array;
+  /** 1 (grayscale: replicated to 3 channels when normalized) or 3; with `pixels`. */
+  channels?: number;
+  /** Applied to `pixels` to make `inputs`; with `pixels`. */
+  normalization?: Normalization;
   /** Labels the model sees: noisy for train and validation, true for test. */
   labels: Int32Array;
   /** True labels of the source dataset. */
@@ -38,86 +71,146 @@ export interface RunData {
   train: Split;
   validation: Split;
   test: Split;
+  /** Classes of the model: K, or 4 in the four-class problem. */
   classes: number;
   /** Directory the dataset files were read from. */
   source: string;
+  /** Which training samples count as noisy (four-class problem: label > 1). */
+  isNoisy: (label: number, originalLabel: number) => boolean;
 }
 
 /** Data flags that fix a run's samples (a subset of the training configuration). */
-export interface DataOptions {
+export interface DataOptions extends TrainingSetOptions {
   dataset: string;
   data_dir: string;
-  classes: number;
-  label_noise: number;
-  val_split_prop: number;
-  seed: number;
 }
 
-/** Which samples a run trained on, with their labels: saved in the run directory. */
-export interface TrainingSetRecord {
-  split: ("train" | "validation")[];
-  sourceIndex: Int32Array;
-  labels: Int32Array;
-  originalLabels: Int32Array;
-}
-
-function makeSplit(raw: RawSplit, sourceIndex: Int32Array, labels: Int32Array): Split {
-  const pixels = raw.height * raw.width;
-  const images = new Uint8Array(sourceIndex.length * pixels);
+/**
+ * A split of selected samples. `inputs` is a lazily computed, cached property.
+ *
+ * @example
+ * ```ts
+ * const split = makeSplit(prepared.test, Int32Array.from([0, 1]), labels, MNIST_NORMALIZATION);
+ * split.inputs.length; // 2 * 3072
+ * ```
+ */
+export function makeSplit(
+  prepared: PreparedSplit,
+  sourceIndex: Int32Array,
+  labels: Int32Array,
+  normalization: Normalization,
+): Split {
+  const rowLength = prepared.channels * IMAGE_SIZE * IMAGE_SIZE;
+  const pixels = new Uint8Array(sourceIndex.length * rowLength);
   sourceIndex.forEach((source, i) =>
-    images.set(raw.images.subarray(source * pixels, (source + 1) * pixels), i * pixels)
+    pixels.set(
+      prepared.pixels.subarray(source * rowLength, (source + 1) * rowLength),
+      i * rowLength,
+    )
   );
+  let inputs: Float32Array | undefined;
   return {
-    inputs: grayscaleToInputs(
-      images,
-      sourceIndex.length,
-      raw.height,
-      raw.width,
-      IMAGE_SIZE,
-      MNIST_NORMALIZATION,
-    ),
+    get inputs() {
+      inputs ??= normalizePixels(
+        pixels,
+        sourceIndex.length,
+        prepared.channels,
+        IMAGE_SIZE,
+        normalization,
+      );
+      return inputs;
+    },
+    pixels,
+    channels: prepared.channels,
+    normalization,
     labels,
-    originalLabels: Int32Array.from(sourceIndex, (i) => raw.labels[i]),
+    originalLabels: Int32Array.from(sourceIndex, (i) => prepared.labels[i]),
     sourceIndex,
     count: sourceIndex.length,
   };
 }
 
-function expandHome(path: string): string {
-  return path.startsWith("~") ? (Deno.env.get("HOME") ?? "/root") + path.slice(1) : path;
-}
-
 /**
- * Draw the training set of a run: class selection, seeded label noise, validation split.
- * Pure in the labels, so it can be recomputed or compared with a saved record.
+ * The normalized inputs of some samples of a split (rows `index`), from its bytes: what a
+ * training loop gathers per batch when it does not hold the whole float set.
  *
  * @example
  * ```ts
- * const record = drawTrainingSet(trainLabels, { classes: 2, label_noise: 0.2, ... });
+ * const batch = gatherInputs(data.train, Int32Array.from([5, 2, 9])); // 3 * 3072 floats
  * ```
  */
-export function drawTrainingSet(
-  sourceLabels: Uint8Array,
-  options: Pick<DataOptions, "classes" | "label_noise" | "val_split_prop" | "seed">,
-): TrainingSetRecord {
-  const selected = selectClasses(sourceLabels, options.classes);
-  const original = Int32Array.from(selected, (i) => sourceLabels[i]);
-  const rng = new Random(options.seed);
-  const noisy = applyLabelNoise(original, options.classes, options.label_noise, rng);
-  const { validation } = validationSplit(selected.length, options.val_split_prop, rng);
-  const isValidation = new Uint8Array(selected.length);
-  validation.forEach((position) => (isValidation[position] = 1));
+export function gatherInputs(split: Split, index: ArrayLike<number>): Float32Array {
+  if (!split.pixels || !split.channels || !split.normalization) {
+    // A split built from floats: copy its rows.
+    const out = new Float32Array(index.length * INPUT_SIZE);
+    for (let i = 0; i < index.length; i++) {
+      out.set(
+        split.inputs.subarray(index[i] * INPUT_SIZE, (index[i] + 1) * INPUT_SIZE),
+        i * INPUT_SIZE,
+      );
+    }
+    return out;
+  }
+  const rowLength = split.channels * IMAGE_SIZE * IMAGE_SIZE;
+  const rows = new Uint8Array(index.length * rowLength);
+  for (let i = 0; i < index.length; i++) {
+    rows.set(
+      split.pixels.subarray(index[i] * rowLength, (index[i] + 1) * rowLength),
+      i * rowLength,
+    );
+  }
+  return normalizePixels(rows, index.length, split.channels, IMAGE_SIZE, split.normalization);
+}
+
+/** A sample is noisy when its label differs from the dataset's. */
+const labelDiffers = (label: number, originalLabel: number) => label !== originalLabel;
+/** Four-class problem: a sample is noisy when it carries a latent class (label > 1). */
+const latentClass = (label: number) => label > 1;
+
+/**
+ * Build a run's splits from a prepared dataset and a training-set record.
+ *
+ * @example
+ * ```ts
+ * const data = runDataFrom(prepared, record, options);
+ * ```
+ */
+export function runDataFrom(
+  prepared: PreparedDataset,
+  record: TrainingSetRecord,
+  options: Pick<DataOptions, "classes" | "fourclass_problem">,
+): RunData {
+  const normalization = prepared.info.normalization;
+  const pick = (which: "train" | "validation") => {
+    const positions = record.split.flatMap((s, i) => (s === which ? [i] : []));
+    return makeSplit(
+      prepared.train,
+      Int32Array.from(positions, (p) => record.sourceIndex[p]),
+      Int32Array.from(positions, (p) => record.labels[p]),
+      normalization,
+    );
+  };
+  // The test set keeps the selected classes and true labels, also in the four-class problem.
+  const testIndex = selectClasses(prepared.test.labels, options.classes);
   return {
-    split: Array.from(isValidation, (v) => (v ? "validation" : "train")),
-    sourceIndex: selected,
-    labels: noisy,
-    originalLabels: original,
+    train: pick("train"),
+    validation: pick("validation"),
+    test: makeSplit(
+      prepared.test,
+      testIndex,
+      Int32Array.from(testIndex, (i) => prepared.test.labels[i]),
+      normalization,
+    ),
+    classes: record.classes,
+    source: prepared.source,
+    isNoisy: options.fourclass_problem ? latentClass : labelDiffers,
   };
 }
 
 /**
  * Load the data of a run. With `record` (a run's saved training set) the very same samples and
- * labels are used; otherwise they are drawn from the flags.
+ * labels are used (checked against the dataset); otherwise they are drawn from the flags.
+ * `load` passes loader options (cache directory, system directories, download, verify).
  *
  * @example
  * ```ts
@@ -129,27 +222,13 @@ export function drawTrainingSet(
 export async function loadRunData(
   options: DataOptions,
   record?: TrainingSetRecord,
-): Promise<RunData & { record: TrainingSetRecord }> {
-  if (options.dataset !== "fashionmnist") {
-    throw new Error(`dataset '${options.dataset}' is not implemented yet; use fashionmnist`);
-  }
-  const raw = await loadFashionMnist({ dataDir: expandHome(options.data_dir) });
-  const trainingSet = record ?? drawTrainingSet(raw.train.labels, options);
-  const pick = (which: "train" | "validation") => {
-    const positions = trainingSet.split.flatMap((s, i) => (s === which ? [i] : []));
-    return makeSplit(
-      raw.train,
-      Int32Array.from(positions, (p) => trainingSet.sourceIndex[p]),
-      Int32Array.from(positions, (p) => trainingSet.labels[p]),
-    );
-  };
-  const testIndex = selectClasses(raw.test.labels, options.classes);
-  return {
-    train: pick("train"),
-    validation: pick("validation"),
-    test: makeSplit(raw.test, testIndex, Int32Array.from(testIndex, (i) => raw.test.labels[i])),
-    classes: options.classes,
-    source: raw.source,
-    record: trainingSet,
-  };
+  load: Partial<PrepareOptions> = {},
+): Promise<RunData & { record: TrainingSetRecord; prepared: PreparedDataset }> {
+  const prepared = await loadPrepared(options.dataset, {
+    ...load,
+    dataDir: expandHome(load.dataDir ?? options.data_dir),
+  } as LoadOptions);
+  if (record) checkRecordAgainst(record, prepared.train.labels, "the saved training set");
+  const trainingSet = record ?? drawTrainingSet(prepared.train.labels, options);
+  return { ...runDataFrom(prepared, trainingSet, options), record: trainingSet, prepared };
 }

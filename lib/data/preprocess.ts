@@ -127,3 +127,37 @@ export function grayscaleToInputs(
   }
   return out;
 }
+
+/**
+ * 8-bit images (n x channels x size x size, channels 1 or 3) to normalized float inputs
+ * (n x 3 x size x size, channel-major): v / 255, minus the channel mean, over the channel std.
+ * One-channel images are replicated to 3 channels, as `transforms.Grayscale(3)` does.
+ *
+ * @example
+ * ```ts
+ * const x = normalizePixels(pixels, count, 1, 32, MNIST_NORMALIZATION); // count * 3072 floats
+ * ```
+ */
+export function normalizePixels(
+  pixels: Uint8Array,
+  count: number,
+  channels: number,
+  size: number,
+  normalization: Normalization,
+): Float32Array {
+  const plane = size * size;
+  const out = new Float32Array(count * 3 * plane);
+  // 256-entry lookup per channel: every input is one of 256 byte values.
+  const lookup = normalization.mean.map((mean, c) =>
+    Float32Array.from({ length: 256 }, (_, v) => (v / 255 - mean) / normalization.std[c])
+  );
+  for (let i = 0; i < count; i++) {
+    for (let c = 0; c < 3; c++) {
+      const from = (i * channels + (channels === 1 ? 0 : c)) * plane;
+      const to = (i * 3 + c) * plane;
+      const table = lookup[c];
+      for (let p = 0; p < plane; p++) out[to + p] = table[pixels[from + p]];
+    }
+  }
+  return out;
+}

@@ -1,63 +1,146 @@
 /**
- * Evaluation of a trained simple model: features, NC1 and memorization-dilation metrics on the
- * training and test sets, as one flat metrics row plus per-class and feature tables.
+ * Evaluation of a trained simple model: every NC, calibration and memorization-dilation metric
+ * (SPEC §8, §9 and the modern NC measures) on the training and test sets, streamed through
+ * `lib/metrics/evaluation.ts`, as flat metric rows, per-class rows, matrices and feature tables;
+ * and the per-epoch log behind `epoch_metrics.parquet`.
+ *
+ * The model enters only through a {@linkcode FeatureSource} and its classifier (W, b), so the same
+ * code evaluates any model state (an MLP during training, a large-scale checkpoint).
  *
  * @module
  */
+import { tf } from "../backend/mod.ts";
 import type { RunData, Split } from "../data/mod.ts";
 import {
-  memorizationDilation,
+  type Classifier,
+  evaluateSplits,
+  type FeatureSource,
+  hostFeatureSource,
   type MemorizationDilationResult,
-  nc1,
   type NeuralCollapse1Result,
+  type NeuralCollapseResult,
+  type SourceEvaluationOptions,
+  type SplitMetrics,
 } from "../metrics/mod.ts";
-import type { Mlp } from "../models/mod.ts";
-import { accuracy, predict, type Predictions } from "../training/mod.ts";
+import type { Model } from "../models/mod.ts";
+import {
+  type DataFrame,
+  pl,
+  rowsToFrame,
+  writeJsonAtomic,
+  writeParquetAtomic,
+} from "../results/mod.ts";
+import { exists } from "../runs/mod.ts";
+import { predict, type Predictions } from "../training/mod.ts";
 
 /** Everything measured on one split. */
 export interface SplitEvaluation {
   split: "train" | "test";
   data: Split;
+  /** Features and logits on the host (for the feature table and scatter plots). */
   predictions: Predictions;
+  /** Top-1 accuracy (training labels on train, true labels on test). */
   accuracy: number;
-  nc1: NeuralCollapse1Result;
+  /** NC measures of the features (NC1 and everything else). */
+  nc1: NeuralCollapseResult;
   /** NC1 of the classifier outputs ("NC1 post"). */
   nc1Post: NeuralCollapse1Result;
   memorizationDilation: MemorizationDilationResult;
+  /** All metrics of the split. */
+  metrics: SplitMetrics;
 }
 
 /** Evaluation of both splits. */
 export interface Evaluation {
   train: SplitEvaluation;
   test: SplitEvaluation;
+  /** The classifier the metrics were measured with. */
+  classifier: Classifier;
 }
 
-async function evaluateSplit(
-  model: Mlp,
-  split: "train" | "test",
-  data: Split,
-  classes: number,
-): Promise<SplitEvaluation> {
-  const predictions = await predict(model, data.inputs, data.count);
-  const batch = {
-    features: predictions.features,
-    labels: data.labels,
-    originalLabels: data.originalLabels,
-  };
-  return {
-    split,
-    data,
-    predictions,
-    accuracy: accuracy(predictions.logits, data.labels, classes),
-    nc1: nc1([batch], classes, { dim: predictions.featureDim }),
-    nc1Post: nc1([{ ...batch, features: predictions.logits }], classes, { dim: classes }),
-    memorizationDilation: memorizationDilation([batch], classes, { dim: predictions.featureDim }),
+/** The metrics of both splits of one model state, without host copies of the features. */
+export interface Measurement {
+  train: SplitMetrics;
+  test: SplitMetrics;
+  classifier: Classifier;
+}
+
+const EVAL_BATCH = 1000;
+
+/**
+ * The classifier of a model (MLP, ResNet, VGG) as the reference stores it: W is K×P (tfjs keeps P×K), b or null.
+ *
+ * @example
+ * ```ts
+ * const { weight, bias } = classifierOf(model);
+ * ```
+ */
+export function classifierOf(model: Model): Classifier {
+  const { featureDim: d, classes: K } = model.config;
+  const stored = model.classifier.weight.dataSync(); // P×K row-major
+  const weight = new Float64Array(K * d);
+  for (let p = 0; p < d; p++) for (let k = 0; k < K; k++) weight[k * d + p] = stored[p * K + k];
+  const bias = model.classifier.bias ? Float64Array.from(model.classifier.bias.dataSync()) : null;
+  return { numClasses: K, dim: d, weight, bias };
+}
+
+/**
+ * A source that forwards a split through the model in evaluation mode, batch by batch, keeping
+ * nothing on the host: for per-epoch evaluation and models whose features do not fit in memory.
+ *
+ * @example
+ * ```ts
+ * const metrics = await evaluateSource(modelSource(model, data.test), classifierOf(model));
+ * ```
+ */
+export function modelSource(model: Model, split: Split, batchSize = EVAL_BATCH): FeatureSource {
+  const inputSize = model.config.inputSize;
+  return function* () {
+    for (let start = 0; start < split.count; start += batchSize) {
+      const end = Math.min(start + batchSize, split.count);
+      const { features, logits } = tf.tidy(() => {
+        const x = tf.tensor2d(split.inputs.subarray(start * inputSize, end * inputSize), [
+          end - start,
+          inputSize,
+        ]);
+        const out = model.forward(x, false);
+        return { features: out.features, logits: out.logits };
+      });
+      yield {
+        features,
+        logits,
+        labels: split.labels.subarray(start, end),
+        originalLabels: split.originalLabels.subarray(start, end),
+      };
+    }
   };
 }
 
 /**
+ * Measure one model state on a run's training set (labels trained on) and test set (true
+ * labels), streaming forward passes: what `--eval_every` records each evaluated epoch.
+ *
+ * @example
+ * ```ts
+ * const row = scalarMetrics(await measureModel(model, data));
+ * ```
+ */
+export function measureModel(
+  model: Model,
+  data: RunData,
+  options: SourceEvaluationOptions = {},
+): Promise<Measurement> {
+  const classifier = classifierOf(model);
+  return evaluateSplits(
+    { train: modelSource(model, data.train), test: modelSource(model, data.test) },
+    classifier,
+    options,
+  ).then((splits) => ({ ...splits, classifier }));
+}
+
+/**
  * Evaluate a model on a run's training set (noisy labels, what it was trained on) and test set
- * (true labels).
+ * (true labels), keeping the features and logits on the host for the tables and plots.
  *
  * @example
  * ```ts
@@ -65,33 +148,96 @@ async function evaluateSplit(
  * console.log(evaluation.train.memorizationDilation.dilation);
  * ```
  */
-export async function evaluateModel(model: Mlp, data: RunData): Promise<Evaluation> {
+export async function evaluateModel(
+  model: Model,
+  data: RunData,
+  options: SourceEvaluationOptions = {},
+): Promise<Evaluation> {
+  const classifier = classifierOf(model);
+  const trainPredictions = await predict(model, data.train.inputs, data.train.count);
+  const testPredictions = await predict(model, data.test.inputs, data.test.count);
+  const source = (split: Split, predictions: Predictions) =>
+    hostFeatureSource({
+      features: predictions.features,
+      logits: predictions.logits,
+      labels: split.labels,
+      originalLabels: split.originalLabels,
+    }, EVAL_BATCH);
+  const measured = await evaluateSplits(
+    {
+      train: source(data.train, trainPredictions),
+      test: source(data.test, testPredictions),
+    },
+    classifier,
+    options,
+  );
+  const splitEvaluation = (
+    split: "train" | "test",
+    splitData: Split,
+    predictions: Predictions,
+    metrics: SplitMetrics,
+  ): SplitEvaluation => ({
+    split,
+    data: splitData,
+    predictions,
+    accuracy: metrics.predictions.top1,
+    nc1: metrics.collapse,
+    nc1Post: metrics.collapseLogits,
+    memorizationDilation: metrics.memorizationDilation,
+    metrics,
+  });
   return {
-    train: await evaluateSplit(model, "train", data.train, data.classes),
-    test: await evaluateSplit(model, "test", data.test, data.classes),
+    train: splitEvaluation("train", data.train, trainPredictions, measured.train),
+    test: splitEvaluation("test", data.test, testPredictions, measured.test),
+    classifier,
   };
 }
 
+/** Both splits' metrics, from an {@linkcode Evaluation} or a {@linkcode Measurement}. */
+function splitsOf(source: Evaluation | Measurement): [string, SplitMetrics][] {
+  const metricsOf = (split: SplitEvaluation | SplitMetrics) =>
+    "metrics" in split ? split.metrics : split;
+  return [["train", metricsOf(source.train)], ["test", metricsOf(source.test)]];
+}
+
 /**
- * The scalar metrics of an evaluation as one flat row (column names documented in the README).
+ * The scalar metrics of both splits as one flat row; column names are documented in the README
+ * (suffix `_train` / `_test`; classifier-only measures have no suffix).
  *
  * @example
  * ```ts
- * const row = metricColumns(evaluation); // { train_acc, test_acc, nc1_train, dilation_train, ... }
+ * const row = scalarMetrics(await measureModel(model, data)); // { train_acc, nc1_train, ... }
  * ```
  */
-export function metricColumns(evaluation: Evaluation): Record<string, number> {
+export function scalarMetrics(source: Evaluation | Measurement): Record<string, number> {
   const row: Record<string, number> = {};
-  for (const e of [evaluation.train, evaluation.test]) {
-    const s = e.split;
-    const md = e.memorizationDilation;
-    row[`${s}_acc`] = e.accuracy;
-    row[`nc1_${s}`] = e.nc1.nc1;
-    row[`nc1_post_${s}`] = e.nc1Post.nc1;
-    row[`trace_sigma_w_${s}`] = e.nc1.traceSigmaW;
-    row[`trace_sigma_b_${s}`] = e.nc1.traceSigmaB;
+  const splits = splitsOf(source);
+  for (const [s, m] of splits) {
+    const nc = m.collapse;
+    const md = m.memorizationDilation;
+    row[`${s}_acc`] = m.predictions.top1;
+    row[`topk_acc_${s}`] = m.predictions.topKAccuracy;
+    row[`ece_${s}`] = m.predictions.ece;
+    row[`nc1_${s}`] = nc.nc1;
+    row[`nc1_post_${s}`] = m.collapseLogits.nc1;
+    row[`nc1_softmax_${s}`] = m.collapseSoftmax.nc1;
+    row[`cdnv_${s}`] = nc.cdnv;
+    row[`nc2_means_${s}`] = nc.nc2Means;
+    row[`equinorm_means_${s}`] = nc.equinormMeans;
+    row[`equiangularity_means_${s}`] = nc.equiangularityMeans;
+    row[`max_angle_means_${s}`] = nc.maxAngleMeans;
+    row[`nc3_${s}`] = nc.nc3;
+    row[`self_duality_${s}`] = nc.selfDuality;
+    row[`nc4_${s}`] = nc.nc4;
+    row[`ncc_agreement_${s}`] = m.nccAgreement;
+    row[`trace_sigma_w_${s}`] = nc.traceSigmaW;
+    row[`trace_sigma_b_${s}`] = nc.traceSigmaB;
+    row[`trace_sigma_w_post_${s}`] = m.collapseLogits.traceSigmaW;
+    row[`trace_sigma_b_post_${s}`] = m.collapseLogits.traceSigmaB;
     row[`dilation_${s}`] = md.dilation;
     row[`clean_mean_square_${s}`] = md.cleanMeanSquare;
+    row[`distance_mean_${s}`] = md.distanceMean;
+    row[`distance_variance_${s}`] = md.distanceVariance;
     row[`distance_std_${s}`] = md.distanceStd;
     row[`memorization_${s}`] = md.memorizationPerSample;
     row[`memorization_per_class_${s}`] = md.memorizationPerClass;
@@ -99,36 +245,137 @@ export function metricColumns(evaluation: Evaluation): Record<string, number> {
     row[`corruption_bias_${s}`] = md.corruptionBias;
     row[`noisy_count_${s}`] = md.numNoisy;
     row[`clean_count_${s}`] = md.numClean;
+    row[`noisy_unmeasured_count_${s}`] = md.numNoisyWithoutCleanCentroid;
   }
+  const train = splits[0][1];
+  row.topk = train.predictions.topK;
+  row.nc2 = train.collapse.nc2;
+  row.equinorm_classifier = train.collapse.equinormClassifier;
+  row.equiangularity_classifier = train.collapse.equiangularityClassifier;
+  row.max_angle_classifier = train.collapse.maxAngleClassifier;
   return row;
 }
 
 /**
- * Per-class memorization-dilation measures of both splits, one row per (split, class).
+ * The scalar metrics of an evaluation as one flat row (alias of {@linkcode scalarMetrics}).
+ *
+ * @example
+ * ```ts
+ * const row = metricColumns(evaluation); // { train_acc, test_acc, nc1_train, dilation_train, ... }
+ * ```
+ */
+export function metricColumns(evaluation: Evaluation | Measurement): Record<string, number> {
+  return scalarMetrics(evaluation);
+}
+
+const listOf = (vector: Float64Array | null) => (vector ? Array.from(vector) : null);
+
+/**
+ * Per-class measures of both splits, one row per (split, class): counts, M-D distances and
+ * memorization, class variance (CDNV numerator), norms of the centred mean and classifier row,
+ * corruption biases, CDNV row, class mean, clean centroid and noisy mean.
  *
  * @example
  * ```ts
  * const rows = classMetricRows(evaluation);
  * ```
  */
-export function classMetricRows(evaluation: Evaluation): Record<string, unknown>[] {
-  return [evaluation.train, evaluation.test].flatMap((e) =>
-    e.memorizationDilation.classes.map((c) => ({
-      split: e.split,
+export function classMetricRows(source: Evaluation | Measurement): Record<string, unknown>[] {
+  const { classifier } = source;
+  const d = classifier.dim;
+  const K = classifier.numClasses;
+  return splitsOf(source).flatMap(([split, m]) =>
+    m.memorizationDilation.classes.map((c) => ({
+      split,
       class: c.label,
       count: c.count,
       clean_count: c.cleanCount,
       noisy_count: c.noisyCount,
       distance_mean: c.distanceMean,
+      distance_variance: c.distanceVariance,
       distance_std: c.distanceStd,
+      clean_distance_mean: c.cleanDistanceMean,
       clean_spread: c.cleanSpread,
       clean_mean_square: c.cleanMeanSquare,
+      memorization_count: c.memorization.count,
       memorization_mean: c.memorization.mean,
+      memorization_std: c.memorization.std,
       memorization_sum: c.memorization.sum,
-      class_mean: c.classMean ? Array.from(c.classMean) : null,
-      clean_centroid: c.cleanCentroid ? Array.from(c.cleanCentroid) : null,
+      memorization_of_original_mean: c.memorizationOfOriginalClass.mean,
+      memorization_of_original_sum: c.memorizationOfOriginalClass.sum,
+      class_variance: m.collapse.classVariances[c.label],
+      centred_mean_norm: m.collapse.centredMeanNorms[c.label],
+      classifier_norm: Math.hypot(...classifier.weight.subarray(c.label * d, (c.label + 1) * d)),
+      corruption_bias: c.corruptionBias,
+      cdnv: Array.from(m.collapse.cdnvMatrix.subarray(c.label * K, (c.label + 1) * K)),
+      class_mean: listOf(c.classMean),
+      clean_centroid: listOf(c.cleanCentroid),
+      noisy_mean: listOf(c.noisyMean),
     }))
   );
+}
+
+/** One matrix (or vector) of an evaluation, flattened row-major. */
+export interface MatrixRow extends Record<string, unknown> {
+  /** `train`, `test`, or `model` for the classifier's W and b. */
+  split: string;
+  name: string;
+  rows: number;
+  cols: number;
+  values: number[];
+}
+
+/**
+ * The matrices of an evaluation (SPEC §8): Σ_W, Σ_B (features and logits), H (d×K', present
+ * classes), μ_G, the CDNV matrix, noisy centroids C[c][o] (K²×d, row c·K + o, NaN where none),
+ * the calibration bins (3×B: mean confidence, accuracy, count), and the classifier's W (K×d), b.
+ *
+ * @example
+ * ```ts
+ * const sigmaW = matrixRows(evaluation).find((m) => m.split === "train" && m.name === "sigma_w");
+ * ```
+ */
+export function matrixRows(source: Evaluation | Measurement): MatrixRow[] {
+  const { classifier } = source;
+  const d = classifier.dim;
+  const K = classifier.numClasses;
+  const out: MatrixRow[] = [
+    { split: "model", name: "W", rows: K, cols: d, values: Array.from(classifier.weight) },
+    {
+      split: "model",
+      name: "b",
+      rows: K,
+      cols: 1,
+      values: Array.from(classifier.bias ?? new Float64Array(K)),
+    },
+  ];
+  for (const [split, m] of splitsOf(source)) {
+    const nc = m.collapse;
+    const kp = nc.presentClasses.length;
+    const noisy = new Array(K * K * d).fill(NaN);
+    m.memorizationDilation.classes.forEach((c) =>
+      c.noisyCentroids.forEach((centroid, o) => {
+        if (centroid) {
+          for (let k = 0; k < d; k++) noisy[(c.label * K + o) * d + k] = centroid[k];
+        }
+      })
+    );
+    const p = m.predictions;
+    const bins = p.binCounts.length;
+    const add = (name: string, rows: number, cols: number, values: ArrayLike<number>) =>
+      out.push({ split, name, rows, cols, values: Array.from(values) });
+    add("sigma_w", d, d, nc.sigmaW);
+    add("sigma_b", d, d, nc.sigmaB);
+    add("sigma_w_post", K, K, m.collapseLogits.sigmaW);
+    add("sigma_b_post", K, K, m.collapseLogits.sigmaB);
+    add("H", d, kp, nc.centredMeans);
+    add("mu_G", d, 1, nc.globalMean);
+    add("mu_G_post", K, 1, m.collapseLogits.globalMean);
+    add("cdnv", K, K, nc.cdnvMatrix);
+    add("noisy_centroids", K * K, d, noisy);
+    add("calibration", 3, bins, [...p.binConfidence, ...p.binAccuracy, ...p.binCounts]);
+  }
+  return out;
 }
 
 /**
@@ -167,4 +414,78 @@ export function featureColumns(evaluation: Evaluation): Record<string, unknown[]
     }
   }
   return columns;
+}
+
+/** File names of the per-epoch tables in a run directory. */
+export const EPOCH_FILES = {
+  metrics: "epoch_metrics.parquet",
+  classMetrics: "epoch_class_metrics.parquet",
+  matrices: "epoch_matrices.parquet",
+  summary: "epoch_metrics.json",
+} as const;
+
+/**
+ * The per-epoch evaluation record of a run: one scalar row per evaluated epoch, per-class rows
+ * and matrices tagged with the epoch; written as `epoch_metrics.parquet`,
+ * `epoch_class_metrics.parquet`, `epoch_matrices.parquet` and the JSON summary
+ * `epoch_metrics.json` (evaluated epochs and the last row).
+ *
+ * @example
+ * ```ts
+ * const log = new EpochMetricsLog();
+ * log.add(5, await measureModel(model, data));
+ * await log.write(runDir);
+ * ```
+ */
+export class EpochMetricsLog {
+  /** One scalar row per evaluated epoch, in the order added. */
+  readonly rows: Record<string, number>[] = [];
+  #classRows: Record<string, unknown>[] = [];
+  #matrixRows: Record<string, unknown>[] = [];
+
+  /** Records the metrics of `epoch` (replacing an earlier record of it); returns its row. */
+  add(epoch: number, source: Evaluation | Measurement): Record<string, number> {
+    const keep = (row: Record<string, unknown>) => row.epoch !== epoch;
+    const rows = this.rows.filter(keep);
+    this.rows.splice(0, this.rows.length, ...rows);
+    this.#classRows = this.#classRows.filter(keep);
+    this.#matrixRows = this.#matrixRows.filter(keep);
+    const row = { epoch, ...scalarMetrics(source) };
+    this.rows.push(row);
+    this.#classRows.push(...classMetricRows(source).map((r) => ({ epoch, ...r })));
+    this.#matrixRows.push(...matrixRows(source).map((r) => ({ epoch, ...r })));
+    return row;
+  }
+
+  /**
+   * Writes the tables into `dir`. With `merge`, rows already there for epochs not recorded here
+   * are kept (re-evaluating a finished run replaces only its final epoch); otherwise the tables
+   * are replaced.
+   */
+  async write(dir: string, options: { merge?: boolean } = {}): Promise<void> {
+    const epochs = new Set(this.rows.map((row) => row.epoch));
+    const tables: [string, Record<string, unknown>[]][] = [
+      [EPOCH_FILES.metrics, this.rows],
+      [EPOCH_FILES.classMetrics, this.#classRows],
+      [EPOCH_FILES.matrices, this.#matrixRows],
+    ];
+    let metrics: DataFrame | undefined;
+    for (const [file, rows] of tables) {
+      const path = `${dir}/${file}`;
+      let frame = rowsToFrame(rows).withColumns(pl.col("epoch").cast(pl.Int32));
+      if (options.merge && exists(path)) {
+        const old = pl.readParquet(path);
+        const kept = old.filter(pl.col("epoch").isIn([...epochs]).not());
+        frame = pl.concat([kept, frame], { how: "diagonal" });
+      }
+      frame = frame.sort("epoch");
+      await writeParquetAtomic(frame, path);
+      if (file === EPOCH_FILES.metrics) metrics = frame;
+    }
+    const records = metrics!.toRecords();
+    await writeJsonAtomic(`${dir}/${EPOCH_FILES.summary}`, {
+      evaluated_epochs: records.map((row) => row.epoch),
+      last: records[records.length - 1],
+    });
+  }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { initBackend } from "../backend/mod.ts";
-import type { TrainConfig } from "../config/flags.ts";
+import { DEFAULT_CONFIG, type TrainConfig, UsageError } from "../config/flags.ts";
 import { readIniConfig } from "../config/ini.ts";
 import { INPUT_SIZE, loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
 import {
@@ -36,11 +36,18 @@ import {
 import { type EpochRecord, trainModel } from "../training/mod.ts";
 import {
   classMetricRows,
+  EpochMetricsLog,
   evaluateModel,
   type Evaluation,
   featureColumns,
+  measureModel,
   metricColumns,
 } from "./evaluate.ts";
+
+/** The M-D noise rule of a run: the four-class problem calls the latent classes (label > 1) noisy. */
+function noiseRule(config: TrainConfig) {
+  return config.fourclass_problem ? { isNoisy: (label: number) => label > 1 } : {};
+}
 
 /** What a finished run returns. */
 export interface RunResult {
@@ -64,19 +71,38 @@ export interface RunOptions {
   progress?: boolean;
   /** Where per-epoch and status lines go (default: console.log). Pass `() => {}` for quiet. */
   log?: (line: string) => void;
+  /** Called after each training epoch with its record (sweeps report progress with it). */
+  onEpoch?: (record: EpochRecord) => void;
 }
 
-/** Architecture of the run's MLP. */
-function buildModel(config: TrainConfig): Mlp {
+/** Run `first` (when given), then report the epoch to `report` (when given). */
+function thenReport(
+  report: ((record: EpochRecord) => void) | undefined,
+  first: ((record: EpochRecord) => Promise<void>) | undefined,
+): ((record: EpochRecord) => Promise<void>) | undefined {
+  if (!report) return first;
+  return async (record) => {
+    await first?.(record);
+    report(record);
+  };
+}
+
+/**
+ * Architecture of the run's MLP. `classes` is the data's (4 in the four-class problem); the
+ * penultimate layer has as many features, or 2 with `fourclass_twofeatures`.
+ */
+function buildModel(config: TrainConfig, classes: number): Mlp {
   return new Mlp({
     inputSize: INPUT_SIZE,
     width: config.width,
     depth: config.depth,
-    classes: config.classes,
-    featureDim: config.classes,
+    classes,
+    featureDim: config.fourclass_twofeatures ? 2 : classes,
     actFn: config.act_fn,
     useBn: config.use_bn,
+    useLayerNorm: config.use_layer_norm === true,
     bias: config.bias,
+    etfClassifier: config.ETF_fc === true,
   }, config.seed);
 }
 
@@ -86,7 +112,13 @@ function configColumns(uid: string, config: TrainConfig, backend: string) {
     uid,
     dataset: config.dataset,
     classes: config.classes,
-    label_noise: config.label_noise,
+    // A per-class noise vector goes to its own column so that label_noise stays numeric.
+    label_noise: Array.isArray(config.label_noise) ? null : config.label_noise,
+    label_noise_per_class: Array.isArray(config.label_noise) ? config.label_noise.join(",") : null,
+    sample_size: config.sample_size ?? null,
+    fourclass_problem: config.fourclass_problem ?? false,
+    fc_noise_degree: config.fourclass_problem ? config.fc_noise_degree : null,
+    fourclass_twofeatures: config.fourclass_twofeatures ?? false,
     loss: config.loss,
     ls_alpha: config.loss === "LS" ? config.ls_alpha : null,
     model: config.model,
@@ -113,13 +145,117 @@ function trainingSetFrame(record: TrainingSetRecord): DataFrame {
   });
 }
 
-function trainingSetFromFrame(frame: DataFrame): TrainingSetRecord {
+/** Name of the training set's run-level facts next to training_set.parquet. */
+const TRAINING_SET_INFO = "training_set.json";
+
+/** Save the training set: one row per sample, plus selected labels and classes as JSON. */
+async function saveTrainingSet(dir: string, config: TrainConfig, record: TrainingSetRecord) {
+  await writeParquetAtomic(trainingSetFrame(record), `${dir}/${RUN_FILES.trainingSet}`);
+  await writeJsonAtomic(`${dir}/${TRAINING_SET_INFO}`, {
+    dataset: config.dataset,
+    selected_labels: record.selectedLabels,
+    classes: record.classes,
+    train: record.split.filter((s) => s === "train").length,
+    validation: record.split.filter((s) => s === "validation").length,
+  });
+}
+
+/** Reload a saved training set (runs saved before training_set.json get K and 0..K-1). */
+function loadTrainingSet(dir: string, config: TrainConfig): TrainingSetRecord {
+  const frame = readParquet(`${dir}/${RUN_FILES.trainingSet}`);
+  const info = exists(`${dir}/${TRAINING_SET_INFO}`)
+    ? JSON.parse(Deno.readTextFileSync(`${dir}/${TRAINING_SET_INFO}`))
+    : {
+      selected_labels: Array.from({ length: config.classes }, (_, k) => k),
+      classes: config.classes,
+    };
   return {
     split: frame.getColumn("split").toArray() as TrainingSetRecord["split"],
     sourceIndex: Int32Array.from(frame.getColumn("index").toArray() as number[]),
     labels: Int32Array.from(frame.getColumn("label").toArray() as number[]),
     originalLabels: Int32Array.from(frame.getColumn("original_label").toArray() as number[]),
+    selectedLabels: info.selected_labels,
+    classes: info.classes,
   };
+}
+
+/** The flags that fix a run's training set (data_dir aside: a copy may move). */
+export const DATA_FLAGS = [
+  "dataset",
+  "classes",
+  "label_noise",
+  "val_split_prop",
+  "sample_size",
+  "fourclass_problem",
+  "fc_noise_degree",
+  "seed",
+] as const;
+
+/**
+ * The data flags present on a command line, with their parsed values: what `deno task evaluate`
+ * compares with the run it evaluates.
+ *
+ * @example
+ * ```ts
+ * givenDataFlags(["--uid", "x", "--label_noise", "0.2"], config); // { label_noise: 0.2 }
+ * ```
+ */
+export function givenDataFlags(args: string[], config: TrainConfig): Partial<TrainConfig> {
+  const given: Partial<TrainConfig> = {};
+  for (const key of DATA_FLAGS) {
+    if (args.some((a) => a === `--${key}` || a.startsWith(`--${key}=`))) {
+      (given as Record<string, unknown>)[key] = config[key];
+    }
+  }
+  return given;
+}
+
+/**
+ * Refuse data flags that differ from a saved run's: its training set was drawn with its own.
+ * Throws a {@link UsageError} listing each difference.
+ *
+ * @example
+ * ```ts
+ * checkDataFlags("results/runs/x", savedConfig, { val_split_prop: 0.1 });
+ * ```
+ */
+export function checkDataFlags(
+  dir: string,
+  saved: Partial<TrainConfig>,
+  given: Partial<TrainConfig>,
+): void {
+  const fourclass = saved.fourclass_problem || given.fourclass_problem;
+  const differences = DATA_FLAGS.filter((key) => key !== "fc_noise_degree" || fourclass)
+    .filter((key) => given[key] !== undefined)
+    .filter((key) =>
+      JSON.stringify(saved[key] ?? DEFAULT_CONFIG[key]) !== JSON.stringify(given[key])
+    )
+    .map((key) =>
+      `--${key} ${JSON.stringify(given[key])} (the run used ${
+        JSON.stringify(saved[key] ?? DEFAULT_CONFIG[key])
+      })`
+    );
+  if (differences.length > 0) {
+    throw new UsageError(
+      `the data flags differ from those of the run in ${dir}: ${differences.join(", ")}; its ` +
+        `saved training set was drawn with its own flags: pass the same ones, or train a new run ` +
+        `(another --uid, or --force_retrain)`,
+    );
+  }
+}
+
+/**
+ * Where a configuration's run directories go: config.ini FOURCLASS_EXP_PATH for four-class runs,
+ * BASE_PATH otherwise.
+ *
+ * @example
+ * ```ts
+ * runBasePath({ ...DEFAULT_CONFIG, fourclass_problem: true }); // .../results/runs_fourclass
+ * ```
+ */
+export function runBasePath(config: Pick<TrainConfig, "fourclass_problem">): string {
+  const paths = readIniConfig().paths;
+  return config.fourclass_problem ? paths.fourclassExpPath : paths.basePath;
 }
 
 function plotTitle(config: TrainConfig): string {
@@ -145,7 +281,10 @@ async function saveRunFigures(
         y: e.predictions.features[2 * i + 1],
         label: e.data.labels[i],
         originalLabel: e.data.originalLabels[i],
-        noisy: e.data.labels[i] !== e.data.originalLabels[i],
+        // Four-class problem: the latent classes (label > 1) are the noisy samples.
+        noisy: config.fourclass_problem
+          ? e.data.labels[i] > 1
+          : e.data.labels[i] !== e.data.originalLabels[i],
         index: e.data.sourceIndex[i],
       }));
       const base = `${dir}/figures/features_${e.split}`;
@@ -197,8 +336,10 @@ async function evaluateAndSave(
   history: EpochRecord[],
   backend: string,
   reused: boolean,
+  /** Per-epoch metrics recorded during training; without it, the run's saved ones are kept. */
+  epochLog?: EpochMetricsLog,
 ): Promise<RunResult> {
-  const evaluation = await evaluateModel(model, data);
+  const evaluation = await evaluateModel(model, data, noiseRule(config));
   const classifier = classifierOf(model);
   const last = history[history.length - 1];
   const metricsRow = {
@@ -216,6 +357,10 @@ async function evaluateAndSave(
     rowsToFrame(classMetricRows(evaluation)),
     `${dir}/class_metrics.parquet`,
   );
+  // The final evaluation is also the last row of the per-epoch tables.
+  const epochs = epochLog ?? new EpochMetricsLog();
+  epochs.add(last?.epoch ?? config.epochs, evaluation);
+  await epochs.write(dir, { merge: epochLog === undefined });
   await writeParquetAtomic(
     pl.DataFrame(featureColumns(evaluation)),
     `${dir}/${RUN_FILES.features}`,
@@ -263,18 +408,21 @@ export async function runSimpleModel(
   const log = options.log ?? console.log;
   const backend = await initBackend(config.backend);
   const uid = config.uid ?? simpleModelUid(config);
-  const basePath = options.basePath ?? readIniConfig().paths.basePath;
+  const basePath = options.basePath ?? runBasePath(config);
   const plan = await planRunDirectory(basePath, uid, {
     force: config.force,
     forceRetrain: config.force_retrain,
   });
-  const savedRecord = plan.reuseModel
-    ? trainingSetFromFrame(readParquet(`${plan.dir}/${RUN_FILES.trainingSet}`))
-    : undefined;
+  if (plan.reuseModel) {
+    const saved = JSON.parse(await Deno.readTextFile(`${plan.dir}/${RUN_FILES.args}`));
+    checkDataFlags(plan.dir, saved, config);
+  }
+  const savedRecord = plan.reuseModel ? loadTrainingSet(plan.dir, config) : undefined;
   const data = await loadRunData(config, savedRecord);
-  const model = buildModel(config);
+  const model = buildModel(config, data.classes);
   try {
     let history: EpochRecord[];
+    let epochLog: EpochMetricsLog | undefined;
     if (plan.reuseModel) {
       log(`reusing the finished model in ${plan.dir} (--force_retrain trains again)`);
       model.load(await loadTensors(plan.dir));
@@ -285,10 +433,8 @@ export async function runSimpleModel(
           `validation, ${data.test.count} test samples from ${data.source}`,
       );
       await writeJsonAtomic(`${plan.dir}/${RUN_FILES.args}`, { ...config, uid });
-      await writeParquetAtomic(
-        trainingSetFrame(data.record),
-        `${plan.dir}/${RUN_FILES.trainingSet}`,
-      );
+      await saveTrainingSet(plan.dir, config, data.record);
+      epochLog = new EpochMetricsLog();
       history = await trainModel({
         model,
         loss: lossFor(config),
@@ -298,17 +444,23 @@ export async function runSimpleModel(
         config,
         progress: options.progress,
         log,
-        onEpoch: config.eval_every > 0
-          ? async (record) => {
-            if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
-            const row = metricColumns(await evaluateModel(model, data));
-            Object.assign(record, {
-              nc1_train: row.nc1_train,
-              dilation_train: row.dilation_train,
-              memorization_train: row.memorization_train,
-            });
-          }
-          : undefined,
+        onEpoch: thenReport(
+          options.onEpoch,
+          config.eval_every > 0
+            ? async (record) => {
+              if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
+              const row = epochLog!.add(
+                record.epoch,
+                await measureModel(model, data, noiseRule(config)),
+              );
+              Object.assign(record, {
+                nc1_train: row.nc1_train,
+                dilation_train: row.dilation_train,
+                memorization_train: row.memorization_train,
+              });
+            }
+            : undefined,
+        ),
       });
       await saveTensors(
         plan.dir,
@@ -328,6 +480,7 @@ export async function runSimpleModel(
       history,
       backend.name,
       plan.reuseModel,
+      epochLog,
     );
     log(`results in ${plan.dir}`);
     return result;
@@ -347,7 +500,12 @@ export async function runSimpleModel(
  */
 export async function evaluateRun(
   dir: string,
-  options: { backend?: TrainConfig["backend"]; log?: (line: string) => void } = {},
+  options: {
+    backend?: TrainConfig["backend"];
+    log?: (line: string) => void;
+    /** Data flags given on the command line: each must match the run's (see {@link givenDataFlags}). */
+    dataFlags?: Partial<TrainConfig>;
+  } = {},
 ): Promise<RunResult> {
   const log = options.log ?? console.log;
   if (!exists(`${dir}/${RUN_FILES.args}`)) {
@@ -356,13 +514,14 @@ export async function evaluateRun(
   if (!exists(`${dir}/${RUN_FILES.modelIndex}`)) {
     throw new Error(`${dir} has no saved model: its training did not finish; train it again`);
   }
-  const config = JSON.parse(await Deno.readTextFile(`${dir}/${RUN_FILES.args}`)) as TrainConfig & {
-    uid: string;
-  };
+  const saved = JSON.parse(await Deno.readTextFile(`${dir}/${RUN_FILES.args}`));
+  checkDataFlags(dir, saved, options.dataFlags ?? {});
+  // Runs saved before a flag existed get its default.
+  const config = { ...DEFAULT_CONFIG, ...saved } as TrainConfig & { uid: string };
   const backend = await initBackend(options.backend ?? config.backend);
-  const record = trainingSetFromFrame(readParquet(`${dir}/${RUN_FILES.trainingSet}`));
+  const record = loadTrainingSet(dir, config);
   const data = await loadRunData(config, record);
-  const model = buildModel(config);
+  const model = buildModel(config, data.classes);
   try {
     model.load(await loadTensors(dir));
     const result = await evaluateAndSave(

@@ -2,9 +2,11 @@
  * The paper's core sweep: CE and LS over label-noise levels, each run trained and evaluated,
  * then one summary table and the summary figures (dilation against memorization, test accuracy
  * and NC1 against noise). Used by the `memorization_dilation` notebook and `deno task reproduce`.
+ * Runs go through lib/sweep: worker subprocesses, finished runs reused, failures reported.
  *
  * @module
  */
+import { join } from "node:path";
 import { DEFAULT_CONFIG, type TrainConfig } from "../config/flags.ts";
 import {
   accuracyVsNoiseSpec,
@@ -12,8 +14,12 @@ import {
   nc1VsNoiseSpec,
   saveFigure,
 } from "../figures/mod.ts";
-import { type DataFrame, pl, writeParquetAtomic } from "../results/mod.ts";
-import { type RunResult, runSimpleModel } from "./run.ts";
+import { type DataFrame, readParquet, rowsToFrame } from "../results/mod.ts";
+import { RUN_FILES } from "../runs/mod.ts";
+import type { Flags } from "../sweep/grid.ts";
+import type { SweepProgress } from "../sweep/progress.ts";
+import { failureReport, runSweep, type SweepRun } from "../sweep/sweep.ts";
+import type { SummaryRow } from "../sweep/summary.ts";
 
 /** Parameters of a noise sweep (the notebook's parameters cell). */
 export interface NoiseSweepParams {
@@ -32,15 +38,67 @@ export interface NoiseSweepParams {
   backend: TrainConfig["backend"];
   /** Directory for this sweep's runs, summary table and figures. */
   resultsDir: string;
+  /** Keep the first n training samples of each label (default: all). */
+  sampleSize?: number | null;
+  /** Most runs at once (default: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
+  concurrency?: number;
+}
+
+/** A finished run of a sweep, read back from its run directory. */
+export interface SweepRunResult {
+  uid: string;
+  dir: string;
+  /** True when the run was finished before this sweep and reused. */
+  reused: boolean;
+  history: DataFrame;
+  /** One row: the configuration and the final metrics. */
+  metrics: DataFrame;
+  /** Paths of the run's figures, by name (each with .vl.json, .svg, .png). */
+  figures: Record<string, string>;
 }
 
 /** Outcome of {@link runNoiseSweep}. */
 export interface NoiseSweepResult {
-  /** One row per run: configuration columns and final metrics. */
+  /** One row per finished run: configuration columns and final metrics. */
   summary: DataFrame;
-  runs: RunResult[];
+  /** Finished runs, in sweep order. */
+  runs: SweepRunResult[];
+  /** Runs that failed (the others are complete). */
+  failures: SweepRun[];
   /** Paths (without extension) of the summary figures. */
   figures: Record<string, string>;
+}
+
+/**
+ * The training configuration of one sweep point, as flags.
+ *
+ * @example
+ * ```ts
+ * const flags = sweepFlags(params, "LS", 0.2, 6);
+ * ```
+ */
+export function sweepFlags(
+  params: NoiseSweepParams,
+  loss: TrainConfig["loss"],
+  labelNoise: number,
+  seed: number,
+): Flags {
+  return {
+    dataset: params.dataset,
+    classes: params.classes,
+    label_noise: labelNoise,
+    loss,
+    epochs: params.epochs,
+    width: params.width,
+    depth: params.depth,
+    batch_size: params.batchSize,
+    lr: params.lr,
+    weight_decay: params.weightDecay,
+    use_bn: params.useBn,
+    seed,
+    backend: params.backend,
+    sample_size: params.sampleSize ?? null,
+  };
 }
 
 /**
@@ -59,79 +117,45 @@ export function sweepConfig(
 ): TrainConfig {
   return {
     ...DEFAULT_CONFIG,
-    dataset: params.dataset,
-    classes: params.classes,
-    label_noise: labelNoise,
-    loss,
-    epochs: params.epochs,
-    width: params.width,
-    depth: params.depth,
-    batch_size: params.batchSize,
-    lr: params.lr,
-    weight_decay: params.weightDecay,
-    use_bn: params.useBn,
-    seed,
-    backend: params.backend,
+    ...(sweepFlags(params, loss, labelNoise, seed) as Partial<TrainConfig>),
     // A sweep resumes: finished runs are reused, unfinished ones are trained again.
     force: true,
   };
 }
 
+/** Short loss names for figures: CE, LS, LR, MSE. */
+export function shortLoss(loss: unknown): string {
+  return loss === "CrossEntropy" ? "CE" : String(loss);
+}
+
 /**
- * Train and evaluate every (loss, noise level, seed), then write `summary.parquet` and the
- * summary figures under `resultsDir`.
+ * Save the summary figures of noise-sweep rows (summary.parquet records) under `figuresDir`:
+ * dilation against memorization, test accuracy and NC1 against noise; one line per loss, one
+ * panel per dataset, seeds averaged. Returns their base paths by name.
  *
  * @example
  * ```ts
- * const { summary, figures } = await runNoiseSweep({ ...params, resultsDir: "results/md" });
+ * const figures = await saveNoiseSummaryFigures(result.summary, "results/x/figures");
  * ```
  */
-export async function runNoiseSweep(
-  params: NoiseSweepParams,
-  options: { log?: (line: string) => void; progress?: boolean } = {},
-): Promise<NoiseSweepResult> {
-  const log = options.log ?? console.log;
-  const runs: RunResult[] = [];
-  const points = params.seeds.flatMap((seed) =>
-    params.losses.flatMap((loss) => params.noiseLevels.map((noise) => ({ seed, loss, noise })))
-  );
-  for (const [i, point] of points.entries()) {
-    log(
-      `[${i + 1}/${points.length}] ${point.loss}, label noise ${point.noise}, seed ${point.seed}`,
-    );
-    const started = performance.now();
-    const result = await runSimpleModel(sweepConfig(params, point.loss, point.noise, point.seed), {
-      basePath: `${params.resultsDir}/runs`,
-      progress: options.progress ?? false,
-      log: () => {},
-    });
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    const row = result.metrics.toRecords()[0];
-    log(
-      `  ${result.reused ? "reused" : "trained"} in ${seconds}s: test ${
-        (100 * Number(row.test_acc)).toFixed(1)
-      }%, dilation ${Number(row.dilation_train).toFixed(3)}, memorization ${
-        Number(row.memorization_train).toFixed(3)
-      }`,
-    );
-    runs.push(result);
-  }
-  const summary = pl.concat(runs.map((r) => r.metrics), { how: "diagonal" });
-  await writeParquetAtomic(summary, `${params.resultsDir}/summary.parquet`);
-  const rows = summary.toRecords() as Record<string, number & string>[];
+export async function saveNoiseSummaryFigures(
+  rows: SummaryRow[],
+  figuresDir: string,
+): Promise<Record<string, string>> {
   const figureRows = rows.map((row) => ({
-    dataset: row.dataset,
-    loss: row.loss === "CrossEntropy" ? "CE" : row.loss,
-    label_noise: row.label_noise,
-    memorization: row.memorization_train,
-    dilation: row.dilation_train,
-    test_acc: row.test_acc,
-    nc1: row.nc1_train,
+    dataset: String(row.dataset),
+    loss: shortLoss(row.loss),
+    label_noise: Number(row.label_noise),
+    seed: Number(row.seed),
+    memorization: Number(row.memorization_train ?? NaN),
+    dilation: Number(row.dilation_train),
+    test_acc: Number(row.test_acc),
+    nc1: Number(row.nc1_train),
   }));
   const figures: Record<string, string> = {
-    dilation_vs_memorization: `${params.resultsDir}/figures/dilation_vs_memorization`,
-    test_accuracy_vs_noise: `${params.resultsDir}/figures/test_accuracy_vs_noise`,
-    nc1_vs_noise: `${params.resultsDir}/figures/nc1_vs_noise`,
+    dilation_vs_memorization: join(figuresDir, "dilation_vs_memorization"),
+    test_accuracy_vs_noise: join(figuresDir, "test_accuracy_vs_noise"),
+    nc1_vs_noise: join(figuresDir, "nc1_vs_noise"),
   };
   // Runs without noisy samples have no memorization; they are left out of that figure.
   await saveFigure(
@@ -140,5 +164,86 @@ export async function runNoiseSweep(
   );
   await saveFigure(accuracyVsNoiseSpec(figureRows), figures.test_accuracy_vs_noise);
   await saveFigure(nc1VsNoiseSpec(figureRows), figures.nc1_vs_noise);
-  return { summary, runs, figures };
+  return figures;
+}
+
+/**
+ * The figures saved in a run directory's `figures/`, by name (paths without extension).
+ *
+ * @example
+ * ```ts
+ * runFigures("results/runs/x"); // { features_train: "results/runs/x/figures/features_train", ... }
+ * ```
+ */
+export function runFigures(dir: string): Record<string, string> {
+  const figures: Record<string, string> = {};
+  try {
+    for (const entry of Deno.readDirSync(join(dir, "figures"))) {
+      if (entry.isFile && entry.name.endsWith(".vl.json")) {
+        const name = entry.name.slice(0, -".vl.json".length);
+        figures[name] = join(dir, "figures", name);
+      }
+    }
+  } catch { /* no figures */ }
+  return figures;
+}
+
+/**
+ * Read back a finished run of a sweep.
+ *
+ * @example
+ * ```ts
+ * const run = readSweepRun(result.runs[0]);
+ * ```
+ */
+export function readSweepRun(run: Pick<SweepRun, "uid" | "dir" | "status">): SweepRunResult {
+  return {
+    uid: run.uid,
+    dir: run.dir,
+    reused: run.status === "reused",
+    history: readParquet(join(run.dir, RUN_FILES.history)),
+    metrics: readParquet(join(run.dir, RUN_FILES.metrics)),
+    figures: runFigures(run.dir),
+  };
+}
+
+/**
+ * Train and evaluate every (loss, noise level, seed) in worker subprocesses, then write
+ * `summary.parquet`, `summary_over_seeds.parquet`, `sweep.json` and the summary figures under
+ * `resultsDir`. A failing run is reported (in `failures` and through `log`); the others finish.
+ *
+ * @example
+ * ```ts
+ * const { summary, figures } = await runNoiseSweep({ ...params, resultsDir: "results/md" });
+ * ```
+ */
+export async function runNoiseSweep(
+  params: NoiseSweepParams,
+  options: { log?: (line: string) => void; progress?: SweepProgress | false } = {},
+): Promise<NoiseSweepResult> {
+  const log = options.log ?? console.log;
+  const runs = params.seeds.flatMap((seed) =>
+    params.losses.flatMap((loss) =>
+      params.noiseLevels.map((noise) => sweepFlags(params, loss, noise, seed))
+    )
+  );
+  const result = await runSweep({
+    name: "noise sweep",
+    resultsDir: params.resultsDir,
+    basePath: join(params.resultsDir, "runs"),
+    concurrency: params.concurrency,
+    runs,
+  }, { log, progress: options.progress });
+  const report = failureReport(result);
+  if (report) log(report);
+  const finished = result.runs.filter((run) => run.status !== "failed").map(readSweepRun);
+  const figures = result.summary.length > 0
+    ? await saveNoiseSummaryFigures(result.summary, join(params.resultsDir, "figures"))
+    : {};
+  return {
+    summary: rowsToFrame(result.summary),
+    runs: finished,
+    failures: result.failures,
+    figures,
+  };
 }

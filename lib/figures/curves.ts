@@ -156,27 +156,52 @@ export function metricCurvesSpec(
   metrics: MetricPanel[],
   title: string,
 ): TopLevelSpec {
+  const panelName = (field: string) => `panel_${field.replace(/[^A-Za-z0-9_]/g, "_")}`;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,
     config: theme,
     data: { values: rows },
+    // Clicking a run in the legend highlights its lines in every panel (shift-click adds more).
+    params: [{
+      name: RUN_SELECTION,
+      select: { type: "point", fields: ["run"] },
+      bind: "legend",
+      views: metrics.map(({ field }) => panelName(field)),
+    }],
     columns: 3,
     concat: metrics.map(({ field, title: metricTitle, scale = "linear" }) => ({
+      name: panelName(field),
       width: PANEL_WIDTH,
       height: PANEL_HEIGHT,
       title: { text: metricTitle, fontSize: 13 },
       // Missing values, and non-positive ones on a log scale, cannot be drawn: drop them quietly.
       transform: [{ filter: validValue(field, scale) }],
-      mark: "line",
+      mark: { type: "line", point: { size: 18 } },
       encoding: {
-        x: { field: "epoch", type: "quantitative", title: "epoch" },
+        x: {
+          field: "epoch",
+          type: "quantitative",
+          title: "epoch",
+          axis: { tickMinStep: 1, format: "d" },
+        },
         y: { field, type: "quantitative", title: metricTitle, scale: { type: scale } },
         color: { field: "run", type: "nominal", title: "run" },
+        opacity: { condition: { param: RUN_SELECTION, value: 1 }, value: DIMMED },
+        tooltip: [
+          { field: "run", type: "nominal" },
+          { field: "epoch", type: "quantitative" },
+          { field, type: "quantitative", title: metricTitle, format: ".4~g" },
+        ],
       },
     })),
   };
 }
+
+/** Name of the legend-bound selection of runs (or losses) on curve figures. */
+export const RUN_SELECTION = "legend_selection";
+/** Opacity of the lines not selected in the legend. */
+const DIMMED = 0.15;
 
 function isFiniteNumber(value: unknown): boolean {
   return typeof value === "number" && Number.isFinite(value);

@@ -31,9 +31,13 @@ export function figureBundle(basePath: string): Record<string, unknown> {
  * ```
  */
 export async function showFigures(...basePaths: string[]): Promise<void> {
-  const jupyter = (Deno as unknown as {
-    jupyter?: { display(bundle: unknown, options: { raw: boolean }): Promise<void> };
-  }).jupyter;
+  let jupyter: { display(bundle: unknown, options: { raw: boolean }): Promise<void> } | undefined;
+  try {
+    // Outside the Jupyter kernel, reading Deno.jupyter throws.
+    jupyter = (Deno as unknown as { jupyter?: typeof jupyter }).jupyter;
+  } catch {
+    jupyter = undefined;
+  }
   for (const basePath of basePaths) {
     if (jupyter) await jupyter.display(figureBundle(basePath), { raw: true });
     else console.log(`figure: ${basePath}.png`);

@@ -23,9 +23,11 @@ export {
   type EpochMetricsRow,
   metricCurvesSpec,
   type MetricPanel,
+  RUN_SELECTION,
   trainingCurvesSpec,
   type TrainingHistoryRow,
 } from "./curves.ts";
+export { type FeaturePairsInput, featurePairsSpec, type FeatureVectorPoint } from "./pairs.ts";
 export {
   accuracyVsNoiseSpec,
   dilationVsMemorizationSpec,
@@ -33,6 +35,8 @@ export {
   type Nc1Row,
   nc1VsNoiseSpec,
   type SummaryKey,
+  type SweepCurvesOptions,
+  sweepCurvesSpec,
   type TestAccuracyRow,
 } from "./summary.ts";
 export {
@@ -51,3 +55,4 @@ export {
   theme,
 } from "./theme.ts";
 export { figureBundle, showFigures } from "./display.ts";
+export { type SampleGridInput, sampleGridSpec, type SampleImage, samplesOf } from "./samples.ts";

@@ -153,16 +153,24 @@ export function dilationVsMemorizationSpec(
         ...(hasSeveralSeeds(rows) ? errorBars : []),
         {
           name: "curves",
+          params: [legendSelection("loss")],
           mark: "line",
-          encoding: { x, y, color, order: { field: "label_noise", type: "quantitative" } },
-        },
-        {
-          name: "noise_levels",
-          mark: { type: "point", filled: true, size: 50, opacity: 1 },
           encoding: {
             x,
             y,
             color,
+            opacity: { condition: { param: LEGEND_SELECTION, value: 1 }, value: 0.15 },
+            order: { field: "label_noise", type: "quantitative" },
+          },
+        },
+        {
+          name: "noise_levels",
+          mark: { type: "point", filled: true, size: 50 },
+          encoding: {
+            x,
+            y,
+            color,
+            opacity: { condition: { param: LEGEND_SELECTION, value: 1 }, value: 0.15 },
             tooltip: [
               { field: "loss", type: "nominal" },
               { field: "label_noise", type: "quantitative", title: "label noise" },
@@ -222,7 +230,7 @@ export function nc1VsNoiseSpec(rows: Nc1Row[], title = "NC1 against label noise"
  * error bars (mean ∓ std). A single seed has no spread, so its bar collapses onto the point; on a
  * log axis (`positive`) a bar that would reach zero or below is cut at the mean.
  */
-function meanAndStdOverSeeds(fields: string[], positive = false) {
+function meanAndStdOverSeeds(fields: string[], positive = false, groupby: string[] = GROUP_BY) {
   return [
     {
       aggregate: [
@@ -232,7 +240,7 @@ function meanAndStdOverSeeds(fields: string[], positive = false) {
         ]),
         { op: "count" as const, as: "seeds" },
       ],
-      groupby: GROUP_BY,
+      groupby,
     },
     ...fields.flatMap((field) => {
       const [mean, std] = [`datum.${field}_mean`, `datum.${field}_std`];
@@ -249,8 +257,13 @@ function meanAndStdOverSeeds(fields: string[], positive = false) {
  * Whether some (dataset, loss, noise) has several rows. Error bars are only added then: a layer
  * of empty bars would make vega warn about empty scale extents.
  */
-function hasSeveralSeeds(rows: SummaryKey[]): boolean {
-  const keys = new Set(rows.map((r) => JSON.stringify([r.dataset, r.loss, r.label_noise])));
+function hasSeveralSeeds(
+  rows: Record<string, unknown>[] | SummaryKey[],
+  groupby: string[] = GROUP_BY,
+): boolean {
+  const keys = new Set(
+    rows.map((r) => JSON.stringify(groupby.map((k) => (r as Record<string, unknown>)[k]))),
+  );
   return keys.size < rows.length;
 }
 
@@ -261,9 +274,70 @@ function noiseCurvesSpec(
   title: string,
   scale: "linear" | "log",
 ): TopLevelSpec {
-  const x = { field: "label_noise", type: "quantitative", title: "label noise" } as const;
-  const y = { field, type: "quantitative", title: axisTitle, scale: { type: scale } } as const;
-  const color = { field: "loss", type: "nominal", title: "loss" } as const;
+  return sweepCurvesSpec(rows as unknown as Record<string, unknown>[], {
+    x: { field: "label_noise", title: "label noise" },
+    y: { field, title: axisTitle, scale },
+    title,
+  });
+}
+
+/**
+ * What {@link sweepCurvesSpec} plots: a metric (y) against a swept parameter (x), one line per
+ * `color` value, one panel per `column` value.
+ *
+ * @example
+ * ```ts
+ * const options: SweepCurvesOptions = {
+ *   x: { field: "fc_noise_degree", title: "latent-class degree" },
+ *   y: { field: "test_acc", title: "test accuracy" },
+ *   column: { field: "features", title: "penultimate features" },
+ *   title: "Four-class problem: test accuracy",
+ * };
+ * ```
+ */
+export interface SweepCurvesOptions {
+  /** The swept parameter. */
+  x: { field: string; title: string };
+  /** The metric; a log scale needs positive values. */
+  y: { field: string; title: string; scale?: "linear" | "log" };
+  /** One line per value (default: `loss`). */
+  color?: { field: string; title: string };
+  /** One panel per value (default: `dataset`). */
+  column?: { field: string; title: string | null };
+  title: string;
+}
+
+/**
+ * A metric against a swept parameter, seeds averaged (error bars: their standard deviation),
+ * one line per loss (or `color`), one panel per dataset (or `column`). Clicking a legend entry
+ * highlights its line. The figures against label noise are this with x = `label_noise`.
+ *
+ * @example
+ * ```ts
+ * const spec = sweepCurvesSpec(
+ *   [{ dataset: "mnist", loss: "CE", fc_noise_degree: 0.5, test_acc: 0.9 }],
+ *   { x: { field: "fc_noise_degree", title: "degree" }, y: { field: "test_acc", title: "accuracy" }, title: "t" },
+ * );
+ * ```
+ */
+export function sweepCurvesSpec(
+  rows: Record<string, unknown>[],
+  options: SweepCurvesOptions,
+): TopLevelSpec {
+  const colorField = options.color ?? { field: "loss", title: "loss" };
+  const columnField = options.column ?? { field: "dataset", title: null };
+  const field = options.y.field;
+  const scale = options.y.scale ?? "linear";
+  const groupby = [columnField.field, colorField.field, options.x.field];
+  const x = { field: options.x.field, type: "quantitative", title: options.x.title } as const;
+  const y = {
+    field,
+    type: "quantitative",
+    title: options.y.title,
+    scale: { type: scale },
+  } as const;
+  const color = { field: colorField.field, type: "nominal", title: colorField.title } as const;
+  const opacity = { condition: { param: LEGEND_SELECTION, value: 1 }, value: 0.15 } as const;
   const errorBars: LayerChild[] = [{
     name: "error_bars",
     mark: { type: "rule", opacity: 0.6 },
@@ -271,31 +345,37 @@ function noiseCurvesSpec(
   }];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
+    title: options.title,
     config: theme,
     data: { values: rows },
     transform: [
-      ...meanAndStdOverSeeds([field], scale === "log"),
-      { calculate: `datum.${field}_mean`, as: field },
+      ...meanAndStdOverSeeds([field], scale === "log", groupby),
+      { calculate: `datum[${JSON.stringify(`${field}_mean`)}]`, as: field },
     ],
-    facet: ONE_PANEL_PER_DATASET,
+    facet: { column: { field: columnField.field, type: "nominal", title: columnField.title } },
     spec: {
       width: PANEL_WIDTH,
       height: PANEL_HEIGHT,
       layer: [
-        ...(hasSeveralSeeds(rows) ? errorBars : []),
-        { name: "curves", mark: "line", encoding: { x, y, color } },
+        ...(hasSeveralSeeds(rows, groupby) ? errorBars : []),
+        {
+          name: "curves",
+          params: [legendSelection(colorField.field)],
+          mark: "line",
+          encoding: { x, y, color, opacity },
+        },
         {
           name: "noise_levels",
-          mark: { type: "point", filled: true, size: 50, opacity: 1 },
+          mark: { type: "point", filled: true, size: 50 },
           encoding: {
             x,
             y,
             color,
+            opacity,
             tooltip: [
-              { field: "loss", type: "nominal" },
-              { field: "label_noise", type: "quantitative", title: "label noise" },
-              { field, type: "quantitative", title: axisTitle, format: ".4~g" },
+              { field: colorField.field, type: "nominal", title: colorField.title },
+              { field: options.x.field, type: "quantitative", title: options.x.title },
+              { field, type: "quantitative", title: options.y.title, format: ".4~g" },
               { field: `${field}_std`, type: "quantitative", title: "std", format: ".2~g" },
               { field: "seeds", type: "quantitative" },
             ],
@@ -304,5 +384,17 @@ function noiseCurvesSpec(
       ],
     },
     resolve: { scale: { y: "independent" } },
+  };
+}
+
+/** Name of the legend-bound selection on summary figures. */
+const LEGEND_SELECTION = "legend_selection";
+
+/** A point selection of `field` bound to the legend: clicking an entry highlights its line. */
+function legendSelection(field: string) {
+  return {
+    name: LEGEND_SELECTION,
+    select: { type: "point" as const, fields: [field] },
+    bind: "legend" as const,
   };
 }

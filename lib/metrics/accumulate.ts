@@ -205,6 +205,38 @@ export class ScalarMoments {
 }
 
 /**
+ * What the neural-collapse measures need from one pass over the data: class counts, class means,
+ * the pooled within-class scatter and each class's scatter trace. {@linkcode ClassMoments} (host,
+ * float64) implements it, and so do the snapshots read from the compute backend's streaming
+ * accumulators (`streaming.ts`), so every measure works on both.
+ *
+ * @example
+ * ```ts
+ * const stats: ClassStatistics = new ClassMoments(2, 2).add({
+ *   features: new Float32Array([0, 0, 2, 0, 4, 4]),
+ *   labels: Int32Array.from([0, 0, 1]),
+ * });
+ * stats.classScatterTrace(0); // 2: (0,0) and (2,0) are each 1 away from (1,0)
+ * ```
+ */
+export interface ClassStatistics {
+  /** Number of classes K (labels lie in [0, K)). */
+  readonly numClasses: number;
+  /** Feature dimension d. */
+  readonly dim: number;
+  /** Total number of samples N. */
+  readonly totalCount: number;
+  /** Number of samples N_c labelled `c`. */
+  classCount(c: number): number;
+  /** The mean μ_c of the samples labelled `c` (a fresh array), or `null` when there are none. */
+  classMean(c: number): Float64Array | null;
+  /** Σ_c Σ_{y_i = c} (h_i - μ_c)(h_i - μ_c)ᵀ as a full symmetric d×d row-major matrix (a copy). */
+  withinClassScatter(): Float64Array;
+  /** Σ_{y_i = c} ‖h_i - μ_c‖², the trace of class c's own scatter (0 for an empty class). */
+  classScatterTrace(c: number): number;
+}
+
+/**
  * Per-class moments of the features for NC1: class counts N_c, class means μ_c and the pooled
  * within-class scatter Σ_c Σ_{y_i = c} (h_i - μ_c)(h_i - μ_c)ᵀ, from which
  * Σ_W = scatter / N, μ_G = Σ_c N_c μ_c / N and Σ_B follow.
@@ -222,7 +254,7 @@ export class ScalarMoments {
  * moments.classMean(1); // [4, 1]
  * ```
  */
-export class ClassMoments {
+export class ClassMoments implements ClassStatistics {
   /** Number of classes K (labels lie in [0, K)). */
   readonly numClasses: number;
   /** Feature dimension d. */
@@ -231,6 +263,8 @@ export class ClassMoments {
   #means: Float64Array;
   /** Upper triangle (i <= j) of the pooled within-class scatter, d×d row-major. */
   #scatter: Float64Array;
+  /** Per class: Σ_{y_i = c} ‖h_i - μ_c‖² (Chan-merged like the scatter). */
+  #traces: Float64Array;
 
   /** Creates empty moments for `numClasses` classes of `dim`-dimensional features. */
   constructor(numClasses: number, dim: number) {
@@ -240,6 +274,7 @@ export class ClassMoments {
     this.#counts = new Float64Array(numClasses);
     this.#means = new Float64Array(numClasses * dim);
     this.#scatter = new Float64Array(dim * dim);
+    this.#traces = new Float64Array(numClasses);
   }
 
   /** Adds the samples of one batch. */
@@ -269,8 +304,13 @@ export class ClassMoments {
     for (let i = 0; i < n; i++) {
       const row = i * d;
       const meanRow = labels[i] * d;
-      for (let k = 0; k < d; k++) centered[k] = features[row + k] - batchMeans[meanRow + k];
+      let squaredNorm = 0;
+      for (let k = 0; k < d; k++) {
+        centered[k] = features[row + k] - batchMeans[meanRow + k];
+        squaredNorm += centered[k] * centered[k];
+      }
       this.#addOuterUpper(centered, 1);
+      this.#traces[labels[i]] += squaredNorm;
     }
 
     this.#mergeClassMeans(batchCounts, batchMeans);
@@ -285,6 +325,7 @@ export class ClassMoments {
     const scatter = this.#scatter;
     const otherScatter = other.#scatter;
     for (let k = 0; k < scatter.length; k++) scatter[k] += otherScatter[k];
+    addInto(this.#traces, other.#traces);
     this.#mergeClassMeans(other.#counts, other.#means);
     return this;
   }
@@ -294,6 +335,7 @@ export class ClassMoments {
     this.#counts.fill(0);
     this.#means.fill(0);
     this.#scatter.fill(0);
+    this.#traces.fill(0);
     return this;
   }
 
@@ -328,6 +370,11 @@ export class ClassMoments {
     return out;
   }
 
+  /** Σ_{y_i = c} ‖h_i - μ_c‖²: the trace of class c's own scatter. */
+  classScatterTrace(c: number): number {
+    return this.#traces[c];
+  }
+
   /** scatter += weight * x xᵀ on the upper triangle only (symmetric, so half the work). */
   #addOuterUpper(x: Float64Array, weight: number): void {
     const d = this.dim;
@@ -354,7 +401,12 @@ export class ClassMoments {
         delta[k] = otherMeans[row + k] - this.#means[row + k];
         this.#means[row + k] += delta[k] * (nb / n);
       }
-      if (na > 0) this.#addOuterUpper(delta, (na * nb) / n);
+      if (na > 0) {
+        this.#addOuterUpper(delta, (na * nb) / n);
+        let squaredNorm = 0;
+        for (let k = 0; k < d; k++) squaredNorm += delta[k] * delta[k];
+        this.#traces[c] += squaredNorm * (na * nb) / n;
+      }
       this.#counts[c] = n;
     }
   }

@@ -8,7 +8,23 @@
  * @module
  */
 
-import type { DistanceAccumulator, ScalarMoments } from "./accumulate.ts";
+import type { Centroids, DistanceAccumulator, ScalarMoments } from "./accumulate.ts";
+
+/**
+ * What {@linkcode memorizationDilationMeasures} reads from a completed second pass: the
+ * {@linkcode DistanceAccumulator} on the host, or a snapshot of the compute backend's streaming
+ * distances (`streaming.ts`).
+ */
+export type DistanceStatistics =
+  & Pick<
+    DistanceAccumulator,
+    | "distanceToClassMean"
+    | "cleanDistance"
+    | "memorizationByLabel"
+    | "memorizationByOriginal"
+    | "noisyWithoutCleanCentroid"
+  >
+  & { readonly centroids: Centroids };
 
 /** Distances of a group of noisy samples to the clean centroid of their original class. */
 export interface MemorizationStats {
@@ -149,7 +165,7 @@ function projectedOffset(a: Float64Array, b: Float64Array, c: Float64Array): num
  * ```
  */
 export function memorizationDilationMeasures(
-  distances: DistanceAccumulator,
+  distances: DistanceStatistics,
 ): MemorizationDilationResult {
   const centroids = distances.centroids;
   const { numClasses: K, dim } = centroids;

@@ -1,10 +1,13 @@
 /**
- * Neural-collapse (NC1) and memorization-dilation (M-D) metrics, computed on the host in float64
- * and streaming over batches (SPEC §8, §9).
+ * Neural-collapse (NC1-NC4, CDNV, equinorm, equiangularity, self-duality), calibration and
+ * memorization-dilation (M-D) metrics, streaming over batches (SPEC §8, §9).
  *
- * Statistics are accumulated (`accumulate.ts`) apart from the measures computed on them
- * (`nc.ts`, `memorization.ts`), so they can be fed batch by batch. For features already on the
- * host, {@linkcode nc1} and {@linkcode memorizationDilation} do everything in one call.
+ * Statistics are accumulated apart from the measures computed on them: on the compute backend
+ * (`streaming.ts`, what evaluations use) or on the host in float64 (`accumulate.ts`, the reference
+ * implementation); the measures (`nc.ts`, `collapse.ts`, `memorization.ts`) run on the host in
+ * float64 on either. `evaluation.ts` drives a whole evaluation from a model-agnostic source of
+ * (features, logits, labels) batches and the classifier. For features already on the host,
+ * {@linkcode nc1} and {@linkcode memorizationDilation} do the host computation in one call.
  *
  * @example
  * ```ts
@@ -39,6 +42,7 @@ export {
   type CentroidOptions,
   type Centroids,
   ClassMoments,
+  type ClassStatistics,
   DistanceAccumulator,
   type FeatureBatch,
   labelDiffersFromOriginal,
@@ -47,7 +51,37 @@ export {
 } from "./accumulate.ts";
 export { neuralCollapse1, type NeuralCollapse1Result } from "./nc.ts";
 export {
+  type Classifier,
+  etfDistance,
+  neuralCollapseMeasures,
+  type NeuralCollapseResult,
+  type PredictionMeasures,
+  predictionMeasures,
+} from "./collapse.ts";
+export {
+  ClassMomentsSnapshot,
+  CompensatedSum,
+  type DistanceSnapshot,
+  MAX_NOISY_PAIR_CLASSES,
+  noisyFlags,
+  type PredictionStatistics,
+  StreamingCentroids,
+  StreamingClassMoments,
+  StreamingDistances,
+  StreamingPredictions,
+} from "./streaming.ts";
+export {
+  evaluateSource,
+  evaluateSplits,
+  type FeatureSource,
+  hostFeatureSource,
+  type SourceBatch,
+  type SourceEvaluationOptions,
+  type SplitMetrics,
+} from "./evaluation.ts";
+export {
   type ClassMemorizationDilation,
+  type DistanceStatistics,
   memorizationDilationMeasures,
   type MemorizationDilationResult,
   type MemorizationStats,

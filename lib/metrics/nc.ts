@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ClassMoments } from "./accumulate.ts";
+import type { ClassStatistics } from "./accumulate.ts";
 import { type PinvOptions, pinvSymmetric, trace, traceOfProduct } from "./linalg.ts";
 
 /** The result of {@linkcode neuralCollapse1}. Matrices are d×d row-major `Float64Array`s. */
@@ -37,7 +37,8 @@ export interface NeuralCollapse1Result {
 }
 
 /**
- * NC1 and the covariances behind it, from class moments (SPEC §8):
+ * NC1 and the covariances behind it, from class moments (SPEC §8) accumulated on the host
+ * (`ClassMoments`) or read from the compute backend (`streaming.ts`):
  * Σ_W = (1/N) Σ_i (h_i - μ_{y_i})(h_i - μ_{y_i})ᵀ, Σ_B = (1/K) Σ_c (μ_c - μ_G)(μ_c - μ_G)ᵀ,
  * NC1 = trace(Σ_W pinv(Σ_B)) / K.
  *
@@ -60,7 +61,7 @@ export interface NeuralCollapse1Result {
  * ```
  */
 export function neuralCollapse1(
-  moments: ClassMoments,
+  moments: ClassStatistics,
   options: PinvOptions = {},
 ): NeuralCollapse1Result {
   const { numClasses: K, dim: d } = moments;

@@ -1,11 +1,38 @@
 /**
- * The reference MLP (SPEC section 5) with explicit parameters, so initial weights come from the
- * run's seed on the host and are identical on every backend.
+ * The models of SPEC section 5: the reference MLP (here), ResNet-18/34/50 and VGG-11/13/16/19
+ * (`resnet.ts`, `vgg.ts`), the fixed simplex-ETF classifier (`etf.ts`), `buildModel` from a
+ * configuration (`build.ts`) and the torchsummary-style summary (`summary.ts`). Parameters are
+ * explicit tf.Variables drawn on the host from the run's seed, so initial weights are identical
+ * on every backend.
  *
  * @module
  */
 import { tf } from "../backend/mod.ts";
 import { Random } from "../data/random.ts";
+import { simplexEtf } from "./etf.ts";
+import {
+  applyDense,
+  type BatchNorm,
+  type BatchStats,
+  createBatchNorm,
+  createDense,
+  type Dense,
+  type ForwardResult,
+  type LayerTrace,
+  loadNamed,
+  type Model,
+  type NamedVariable,
+  sizeOf,
+  traceLayer,
+  updateRunningAverages,
+} from "./layers.ts";
+
+export * from "./layers.ts";
+export * from "./etf.ts";
+export * from "./resnet.ts";
+export * from "./vgg.ts";
+export * from "./summary.ts";
+export * from "./build.ts";
 
 /** Architecture of the MLP. */
 export interface MlpConfig {
@@ -15,62 +42,36 @@ export interface MlpConfig {
   depth: number;
   /** Number of classes K. */
   classes: number;
-  /** Penultimate feature dimension P (= K in the paper's experiments). */
+  /** Penultimate feature dimension P (K in the paper's experiments, 2 with four-class two-feature runs). */
   featureDim: number;
   actFn: "relu" | "sigmoid" | "none";
   useBn: boolean;
+  /** LayerNorm after each hidden linear layer (after batch norm when both are on). */
+  useLayerNorm?: boolean;
   /** Classifier bias. */
   bias: boolean;
+  /** Fixed simplex-ETF classifier weight (not trained; the bias, if any, still is). */
+  etfClassifier?: boolean;
 }
 
-/** A trainable parameter with the name it is saved under. */
-export interface NamedVariable {
-  name: string;
-  variable: tf.Variable;
+/** LayerNorm over the features of each sample, with an elementwise affine transform. */
+interface LayerNorm {
+  weight: tf.Variable;
+  bias: tf.Variable;
 }
-
-interface Dense {
-  weight: tf.Variable; // in x out (tfjs layout; the classifier is exported as K x P)
-  bias?: tf.Variable;
-}
-
-interface BatchNorm {
-  gamma: tf.Variable;
-  beta: tf.Variable;
-  runningMean: tf.Variable;
-  runningVar: tf.Variable;
-}
-
-/** Batch statistics from a training-mode forward pass, for updating running averages. */
-export interface BatchStats {
-  mean: tf.Tensor1D;
-  variance: tf.Tensor1D;
-  count: number;
-}
-
-/** Output of a forward pass. */
-export interface ForwardResult {
-  /** Penultimate features: the classifier's input, batch x P. */
-  features: tf.Tensor2D;
-  /** Classifier outputs, batch x K. */
-  logits: tf.Tensor2D;
-  /** Per batch-norm layer, in order (training mode only). */
-  batchStats: BatchStats[];
-}
-
-const BN_EPSILON = 1e-5;
-const BN_MOMENTUM = 0.1;
 
 /** The reference MLP: hidden blocks, then the feature layer, then a linear classifier. */
-export class Mlp {
+export class Mlp implements Model {
   readonly config: MlpConfig;
   readonly hidden: Dense[] = [];
   readonly norms: (BatchNorm | undefined)[] = [];
+  readonly layerNorms: (LayerNorm | undefined)[] = [];
   readonly classifier: Dense;
 
   /**
    * Build the MLP with PyTorch's default initialisation (weights and biases uniform in
-   * +-1/sqrt(fan_in); batch-norm scale 1, shift 0), drawn from `seed`.
+   * +-1/sqrt(fan_in); normalization scale 1, shift 0), drawn from `seed`. With
+   * `etfClassifier`, the classifier weight is the simplex ETF and frozen.
    *
    * @example
    * ```ts
@@ -85,15 +86,37 @@ export class Mlp {
     widths.push(config.featureDim);
     for (let layer = 0; layer < config.depth; layer++) {
       const isFeatureLayer = layer === config.depth - 1;
-      this.hidden.push(dense(widths[layer], widths[layer + 1], true, rng));
-      const normalized = config.useBn && (!isFeatureLayer || config.actFn !== "none");
-      this.norms.push(normalized ? batchNorm(widths[layer + 1]) : undefined);
+      this.hidden.push(createDense(widths[layer], widths[layer + 1], true, rng));
+      const normalized = !isFeatureLayer || config.actFn !== "none";
+      this.norms.push(normalized && config.useBn ? createBatchNorm(widths[layer + 1]) : undefined);
+      this.layerNorms.push(
+        normalized && config.useLayerNorm
+          ? {
+            weight: tf.variable(tf.ones([widths[layer + 1]])),
+            bias: tf.variable(tf.zeros([widths[layer + 1]])),
+          }
+          : undefined,
+      );
     }
-    this.classifier = dense(config.featureDim, config.classes, config.bias, rng);
+    this.classifier = createDense(config.featureDim, config.classes, config.bias, rng);
+    if (config.etfClassifier) {
+      const etf = simplexEtf(config.classes, config.featureDim); // K x P
+      const stored = tf.tidy(() =>
+        tf.transpose(tf.tensor2d(Float32Array.from(etf), [config.classes, config.featureDim]))
+      );
+      this.classifier.weight.dispose();
+      this.classifier.weight = tf.variable(stored, false);
+      stored.dispose();
+    }
   }
 
-  /** Trainable parameters, in a fixed order. */
-  trainable(): NamedVariable[] {
+  /** Whether training normalizes with batch statistics. */
+  get usesBatchNorm(): boolean {
+    return this.config.useBn;
+  }
+
+  /** Every parameter, frozen ones included, in a fixed order. */
+  #parameters(): NamedVariable[] {
     const out: NamedVariable[] = [];
     this.hidden.forEach((layer, i) => {
       out.push({ name: `fc${i}.weight`, variable: layer.weight });
@@ -103,13 +126,23 @@ export class Mlp {
         out.push({ name: `bn${i}.weight`, variable: norm.gamma });
         out.push({ name: `bn${i}.bias`, variable: norm.beta });
       }
+      const layerNorm = this.layerNorms[i];
+      if (layerNorm) {
+        out.push({ name: `ln${i}.weight`, variable: layerNorm.weight });
+        out.push({ name: `ln${i}.bias`, variable: layerNorm.bias });
+      }
     });
     out.push({ name: "classifier.weight", variable: this.classifier.weight });
     if (this.classifier.bias) out.push({ name: "classifier.bias", variable: this.classifier.bias });
     return out;
   }
 
-  /** Every saved tensor: trainable parameters and batch-norm running statistics. */
+  /** Trainable parameters, in a fixed order (a frozen ETF classifier weight is left out). */
+  trainable(): NamedVariable[] {
+    return this.#parameters().filter(({ variable }) => variable.trainable);
+  }
+
+  /** Every saved tensor: parameters (frozen included) and batch-norm running statistics. */
   state(): NamedVariable[] {
     const buffers: NamedVariable[] = [];
     this.norms.forEach((norm, i) => {
@@ -117,24 +150,26 @@ export class Mlp {
       buffers.push({ name: `bn${i}.running_mean`, variable: norm.runningMean });
       buffers.push({ name: `bn${i}.running_var`, variable: norm.runningVar });
     });
-    return [...this.trainable(), ...buffers];
+    return [...this.#parameters(), ...buffers];
   }
 
-  /** Number of trainable scalars (as PyTorch counts parameters, buffers excluded). */
+  /** Number of parameter scalars, frozen ones included (as PyTorch counts; buffers excluded). */
   parameterCount(): number {
-    return this.trainable().reduce((sum, p) => sum + p.variable.size, 0);
+    return this.#parameters().reduce((sum, p) => sum + p.variable.size, 0);
   }
 
   /**
    * Forward pass. Training mode normalizes with batch statistics (returned for
-   * {@link updateRunningStats}); evaluation mode uses the running averages.
+   * {@link updateRunningStats}); evaluation mode uses the running averages. With `trace`,
+   * each layer's output shape and parameter count are recorded (for the model summary).
    */
-  forward(inputs: tf.Tensor2D, training: boolean): ForwardResult {
+  forward(inputs: tf.Tensor2D, training: boolean, trace?: LayerTrace[]): ForwardResult {
     const batchStats: BatchStats[] = [];
     let h: tf.Tensor2D = inputs;
     this.hidden.forEach((layer, i) => {
       const isFeatureLayer = i === this.hidden.length - 1;
       h = applyDense(layer, h);
+      traceLayer(trace, "Linear", h, sizeOf(layer.weight, layer.bias));
       const norm = this.norms[i];
       if (norm) {
         if (training) {
@@ -162,35 +197,36 @@ export class Mlp {
             BN_EPSILON,
           );
         }
+        traceLayer(trace, "BatchNorm1d", h, sizeOf(norm.gamma, norm.beta));
       }
-      if (!isFeatureLayer || this.config.actFn !== "none") h = activate(h, this.config.actFn);
+      const layerNorm = this.layerNorms[i];
+      if (layerNorm) {
+        // PyTorch's LayerNorm: biased variance over the features, eps 1e-5.
+        const { mean, variance } = tf.moments(h, 1, true);
+        const normalized = tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPSILON)));
+        h = tf.add(tf.mul(normalized, layerNorm.weight), layerNorm.bias) as tf.Tensor2D;
+        traceLayer(trace, "LayerNorm", h, sizeOf(layerNorm.weight, layerNorm.bias));
+      }
+      if (!isFeatureLayer || this.config.actFn !== "none") {
+        h = activate(h, this.config.actFn);
+        if (this.config.actFn !== "none") {
+          traceLayer(trace, this.config.actFn === "relu" ? "ReLU" : "Sigmoid", h, 0);
+        }
+      }
     });
-    return { features: h, logits: applyDense(this.classifier, h), batchStats };
+    const logits = applyDense(this.classifier, h);
+    traceLayer(trace, "Linear", logits, sizeOf(this.classifier.weight, this.classifier.bias));
+    return { features: h, logits, batchStats };
   }
 
   /** Update batch-norm running averages as PyTorch does (momentum 0.1, unbiased variance). */
   updateRunningStats(stats: BatchStats[]): void {
-    const norms = this.norms.filter((n): n is BatchNorm => n !== undefined);
-    tf.tidy(() => {
-      stats.forEach((s, i) => {
-        const unbiased = s.count > 1 ? tf.mul(s.variance, s.count / (s.count - 1)) : s.variance;
-        const blend = (running: tf.Variable, batch: tf.Tensor) =>
-          running.assign(tf.add(tf.mul(running, 1 - BN_MOMENTUM), tf.mul(batch, BN_MOMENTUM)));
-        blend(norms[i].runningMean, s.mean);
-        blend(norms[i].runningVar, unbiased);
-      });
-    });
+    updateRunningAverages(this.norms.filter((n): n is BatchNorm => n !== undefined), stats);
   }
 
   /** Load saved values (from {@link Mlp.state} order and names). */
   load(values: Map<string, Float32Array>): void {
-    for (const { name, variable } of this.state()) {
-      const value = values.get(name);
-      if (!value || value.length !== variable.size) {
-        throw new Error(`saved model lacks '${name}' or has the wrong size`);
-      }
-      variable.assign(tf.tensor(value, variable.shape));
-    }
+    loadNamed(this.state(), values);
   }
 
   /** Release every variable. */
@@ -199,54 +235,7 @@ export class Mlp {
   }
 }
 
-function uniform(count: number, bound: number, rng: Random): Float32Array {
-  return Float32Array.from({ length: count }, () => (2 * rng.uniform() - 1) * bound);
-}
-
-function dense(fanIn: number, fanOut: number, bias: boolean, rng: Random): Dense {
-  const bound = 1 / Math.sqrt(fanIn);
-  return {
-    weight: tf.variable(tf.tensor2d(uniform(fanIn * fanOut, bound, rng), [fanIn, fanOut])),
-    bias: bias ? tf.variable(tf.tensor1d(uniform(fanOut, bound, rng))) : undefined,
-  };
-}
-
-function batchNorm(size: number): BatchNorm {
-  return {
-    gamma: tf.variable(tf.ones([size])),
-    beta: tf.variable(tf.zeros([size])),
-    runningMean: tf.variable(tf.zeros([size]), false),
-    runningVar: tf.variable(tf.ones([size]), false),
-  };
-}
-
-/**
- * x W with a gradient that transposes explicitly: on the WASM backend a matMul with
- * transposeA/transposeB is 5 to 15 times slower than transposing first and multiplying.
- *
- * @example
- * ```ts
- * const y = denseMatMul(tf.ones([4, 3]), tf.ones([3, 2])); // 4 x 2, all 3
- * ```
- */
-export const denseMatMul: (x: tf.Tensor2D, weight: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
-  // deno-lint-ignore no-explicit-any
-  ((x: tf.Tensor2D, weight: tf.Tensor2D, save: any) => {
-    save([x, weight]);
-    return {
-      value: tf.matMul(x, weight),
-      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor2D[]) => [
-        tf.matMul(dy, tf.transpose(saved[1])),
-        tf.matMul(tf.transpose(saved[0]), dy),
-      ],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0],
-) as unknown as (x: tf.Tensor2D, weight: tf.Tensor2D) => tf.Tensor2D;
-
-function applyDense(layer: Dense, h: tf.Tensor2D): tf.Tensor2D {
-  const product = denseMatMul(h, layer.weight as tf.Tensor2D);
-  return layer.bias ? tf.add(product, layer.bias as tf.Tensor1D) as tf.Tensor2D : product;
-}
+const BN_EPSILON = 1e-5;
 
 function activate(h: tf.Tensor2D, actFn: MlpConfig["actFn"]): tf.Tensor2D {
   if (actFn === "relu") return tf.relu(h);

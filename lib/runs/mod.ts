@@ -31,6 +31,10 @@ export function pythonFloat(value: number): string {
 
 /**
  * The reference's simple-model uid, e.g. `MLP_svhn_c2_ln0.2_LS0.1_relu_d9_w2048_wd0.001-0.0001_with_bn_s42`.
+ * Four-class runs append `_4c{fc_noise_degree}` (and `_4c2d` with two features), as the reference
+ * does. memdil's additions: a per-class label noise vector reads `ln0.1-0.3` (the rates joined by
+ * "-"), and `--sample_size n` appends `_n{n}` (the reference leaves both out of the uid, so such
+ * runs would collide).
  *
  * @example
  * ```ts
@@ -38,37 +42,102 @@ export function pythonFloat(value: number): string {
  * ```
  */
 export function simpleModelUid(
-  config: Pick<
-    TrainConfig,
-    | "model"
-    | "dataset"
-    | "classes"
-    | "label_noise"
-    | "loss"
-    | "ls_alpha"
-    | "act_fn"
-    | "depth"
-    | "width"
-    | "weight_decay"
-    | "feature_decay_rate"
-    | "use_bn"
-    | "seed"
-  >,
+  config:
+    & Pick<
+      TrainConfig,
+      | "model"
+      | "dataset"
+      | "classes"
+      | "label_noise"
+      | "loss"
+      | "ls_alpha"
+      | "act_fn"
+      | "depth"
+      | "width"
+      | "weight_decay"
+      | "feature_decay_rate"
+      | "use_bn"
+      | "seed"
+    >
+    & Partial<
+      Pick<
+        TrainConfig,
+        "sample_size" | "fourclass_problem" | "fc_noise_degree" | "fourclass_twofeatures"
+      >
+    >
+    & Partial<Pick<TrainConfig, "lr_alpha" | "sep_decay">>,
 ): string {
-  const loss = config.loss === "LS" ? `LS${pythonFloat(config.ls_alpha)}` : config.loss;
+  const loss = lossTag(config);
+  const noise = Array.isArray(config.label_noise)
+    ? config.label_noise.map(pythonFloat).join("-")
+    : pythonFloat(config.label_noise);
+  const fourclass = config.fourclass_problem
+    ? `_4c${pythonFloat(config.fc_noise_degree ?? 0.5)}` +
+      (config.fourclass_twofeatures ? "_4c2d" : "")
+    : "";
+  const suffix = fourclass + (config.sample_size ? `_n${config.sample_size}` : "");
   return [
     config.model,
     config.dataset,
     `c${config.classes}`,
-    `ln${pythonFloat(config.label_noise)}`,
+    `ln${noise}`,
     loss,
     config.act_fn,
     `d${config.depth}`,
     `w${config.width}`,
-    `wd${pythonFloat(config.weight_decay)}-${pythonFloat(config.feature_decay_rate)}`,
+    `wd${pythonFloat(config.weight_decay)}-${pythonFloat(config.feature_decay_rate)}` +
+    (config.sep_decay ? "sep" : ""),
     config.use_bn ? "with_bn" : "wo_bn",
     `s${config.seed}`,
-  ].join("_");
+  ].join("_") + suffix;
+}
+
+/** The loss part of a uid: LS and LR carry their alpha (LS0.1, LR0.1). */
+function lossTag(
+  config: Pick<TrainConfig, "loss" | "ls_alpha"> & Partial<Pick<TrainConfig, "lr_alpha">>,
+) {
+  if (config.loss === "LS") return `LS${pythonFloat(config.ls_alpha)}`;
+  if (config.loss === "LR") return `LR${pythonFloat(config.lr_alpha ?? 0.1)}`;
+  return config.loss;
+}
+
+/**
+ * The reference's large-scale uid: dataset, "s"+seed, loss (+alpha), model, "wd"+wd, "lr"+lr,
+ * e.g. `cifar10_s6_CrossEntropy_resnet18_wd0.0005_lr0.1`. The reference leaves label noise out
+ * (runs at different noise would share a directory): a non-zero noise appends `_ln{eta}`.
+ *
+ * @example
+ * ```ts
+ * largeScaleUid({ ...DEFAULT_CONFIG, model: "resnet18", dataset: "cifar10" });
+ * ```
+ */
+export function largeScaleUid(
+  config: Pick<
+    TrainConfig,
+    | "dataset"
+    | "seed"
+    | "loss"
+    | "ls_alpha"
+    | "lr_alpha"
+    | "model"
+    | "weight_decay"
+    | "lr"
+    | "label_noise"
+  >,
+): string {
+  const noise = Array.isArray(config.label_noise)
+    ? config.label_noise.map(pythonFloat).join("-")
+    : config.label_noise === 0
+    ? ""
+    : pythonFloat(config.label_noise);
+  return [
+    config.dataset,
+    `s${config.seed}`,
+    lossTag(config),
+    config.model,
+    `wd${pythonFloat(config.weight_decay)}`,
+    `lr${pythonFloat(config.lr)}`,
+  ].join("_") + (noise ? `_ln${noise}` : "");
 }
 
 /** Marker file whose presence means the run finished (written last, atomically). */

@@ -1,15 +1,26 @@
 /**
- * The training loop: SGD with momentum and coupled weight decay, step learning-rate decay, the
- * training set resident on the backend, and per-epoch loss and accuracies.
+ * The training loop: SGD or Adam with coupled weight decay (or L-BFGS), step and multistep
+ * learning-rate schedules stepped per epoch, optional separated weight decay, the training set
+ * resident on the backend, per-epoch loss and accuracies, and a stop on a non-finite loss.
  *
  * @module
  */
 import cliProgress from "cli-progress";
 import { tf } from "../backend/mod.ts";
 import { Random } from "../data/random.ts";
-import type { Split } from "../data/mod.ts";
-import type { LossFunction } from "../losses/mod.ts";
-import type { Mlp } from "../models/mod.ts";
+import { gatherInputs, type Split } from "../data/mod.ts";
+import { type LossFunction, separatedDecay } from "../losses/mod.ts";
+import type { BatchStats, Model } from "../models/mod.ts";
+import {
+  firstOrderOptimizer,
+  Lbfgs,
+  learningRateAt,
+  type Optimizer,
+  type OptimizerName,
+} from "../optim/mod.ts";
+
+// The optimizer and schedule moved to lib/optim; re-exported for existing callers.
+export { Sgd, stepDecayLr } from "../optim/mod.ts";
 
 /** Optimisation settings (the reference's flag names). */
 export interface OptimConfig {
@@ -20,6 +31,26 @@ export interface OptimConfig {
   patience: number;
   gamma: number;
   seed: number;
+  /** SGD (default), Adam or LBFGS. */
+  optimizer?: OptimizerName;
+  /** `step` (default) or multistep `step_a_b_...`. */
+  decay_type?: string;
+  /** Weight decay only on the classifier, plus feature decay, in the loss (SPEC section 6). */
+  sep_decay?: boolean;
+  feature_decay_rate?: number;
+  /** L-BFGS curvature pairs (default 10). */
+  history_size?: number;
+}
+
+/** Training stopped because the loss became NaN or infinite. */
+export class TrainingDivergedError extends Error {
+  override name = "TrainingDivergedError";
+  constructor(readonly epoch: number, readonly loss: number) {
+    super(
+      `training diverged at epoch ${epoch} (mean loss ${loss}): the loss is not finite; ` +
+        `lower --lr (the last good checkpoint, if any, is kept)`,
+    );
+  }
 }
 
 /** One row of the training history. */
@@ -36,62 +67,6 @@ export interface EpochRecord {
   /** Test accuracy against the true labels. */
   test_acc: number;
   seconds: number;
-}
-
-/**
- * Step decay: lr * gamma^floor(epoch / patience), epoch counted from 0.
- *
- * @example
- * ```ts
- * stepDecayLr({ lr: 0.1, gamma: 0.1, patience: 40 }, 45); // 0.01
- * ```
- */
-export function stepDecayLr(
-  config: Pick<OptimConfig, "lr" | "gamma" | "patience">,
-  epoch: number,
-): number {
-  return config.lr * config.gamma ** Math.floor(epoch / config.patience);
-}
-
-/** SGD with momentum 0.9 and weight decay added to the gradient, as torch.optim.SGD. */
-export class Sgd {
-  readonly momentum = 0.9;
-  #velocity = new Map<tf.Variable, tf.Variable>();
-  constructor(readonly weightDecay: number) {}
-
-  /**
-   * Apply one update: v = momentum v + (g + wd theta); theta -= lr v.
-   *
-   * @example
-   * ```ts
-   * const sgd = new Sgd(5e-4);
-   * sgd.step(new Map([[weight, gradient]]), 0.1);
-   * ```
-   */
-  step(gradients: Map<tf.Variable, tf.Tensor>, lr: number): void {
-    tf.tidy(() => {
-      for (const [variable, gradient] of gradients) {
-        const decayed = this.weightDecay
-          ? tf.add(gradient, tf.mul(variable, this.weightDecay))
-          : gradient;
-        let velocity = this.#velocity.get(variable);
-        if (!velocity) {
-          // torch initialises the buffer with the first gradient.
-          velocity = tf.variable(decayed, false);
-          this.#velocity.set(variable, velocity);
-        } else {
-          velocity.assign(tf.add(tf.mul(velocity, this.momentum), decayed));
-        }
-        variable.assign(tf.sub(variable, tf.mul(velocity, lr)));
-      }
-    });
-  }
-
-  /** Release the momentum buffers. */
-  dispose(): void {
-    this.#velocity.forEach((v) => v.dispose());
-    this.#velocity.clear();
-  }
 }
 
 /** Features and logits of a split, computed in evaluation mode. */
@@ -113,7 +88,7 @@ const EVAL_BATCH = 1000;
  * ```
  */
 export async function predict(
-  model: Mlp,
+  model: Model,
   inputs: Float32Array,
   count: number,
 ): Promise<Predictions> {
@@ -160,7 +135,7 @@ export function accuracy(logits: Float32Array, labels: Int32Array, classes: numb
 
 /** Inputs of {@link trainModel}. */
 export interface TrainInputs {
-  model: Mlp;
+  model: Model;
   loss: LossFunction;
   train: Split;
   validation: Split;
@@ -172,6 +147,114 @@ export interface TrainInputs {
   progress?: boolean;
   /** Print one line per epoch (default: when no progress bar is drawn). */
   log?: (line: string) => void;
+  /**
+   * The SGD or Adam optimizer to step (e.g. with state restored from a checkpoint); default: a
+   * new one from `config.optimizer`. The caller disposes an optimizer it passes.
+   */
+  optimizer?: Optimizer;
+  /** Epochs already trained (resuming): the batch orders of those epochs are skipped. */
+  startEpoch?: number;
+}
+
+/**
+ * The optimizer a configuration asks for (SGD by default); with `sep_decay` it applies no
+ * weight decay, the loss carries it instead.
+ *
+ * @example
+ * ```ts
+ * const optimizer = optimizerFor({ optimizer: "Adam", weight_decay: 5e-4 });
+ * ```
+ */
+export function optimizerFor(
+  config: Pick<OptimConfig, "optimizer" | "weight_decay" | "sep_decay">,
+): Optimizer {
+  return firstOrderOptimizer(config.optimizer ?? "SGD", config.sep_decay ? 0 : config.weight_decay);
+}
+
+/**
+ * The training objective of one batch: the loss, plus the separated decay terms with
+ * `sep_decay`.
+ */
+function objective(
+  inputs: TrainInputs,
+  out: { features: tf.Tensor2D; logits: tf.Tensor2D },
+  labels: tf.Tensor1D,
+): tf.Scalar {
+  const loss = inputs.loss(out.logits, labels);
+  if (!inputs.config.sep_decay) return loss;
+  const penalty = separatedDecay(
+    out.features,
+    inputs.model.classifier,
+    inputs.config.weight_decay,
+    inputs.config.feature_decay_rate ?? 0,
+  );
+  return tf.add(loss, penalty) as tf.Scalar;
+}
+
+/**
+ * One L-BFGS step (up to 20 iterations) on a batch: the objective adds (wd/2)||theta||^2 over
+ * the trainable parameters (coupled weight decay, as the reference's second-order trainer), or
+ * the separated decay terms. Batch-norm running averages are updated on every evaluation, as a
+ * training-mode forward pass in torch's closure does. Returns the loss and logits at the start.
+ */
+function lbfgsStep(
+  inputs: TrainInputs,
+  lbfgs: Lbfgs,
+  x: tf.Tensor2D,
+  y: tf.Tensor1D,
+): { value: tf.Scalar; logits: tf.Tensor2D } {
+  const variables = inputs.model.trainable().map((p) => p.variable);
+  const flat = new Float32Array(variables.reduce((sum, v) => sum + v.size, 0));
+  let offset = 0;
+  for (const v of variables) {
+    flat.set(v.dataSync() as Float32Array, offset);
+    offset += v.size;
+  }
+  let first: { value: tf.Scalar; logits: tf.Tensor2D } | undefined;
+  const evaluate = (point: Float32Array) => {
+    let at = 0;
+    for (const v of variables) {
+      v.assign(tf.tensor(point.subarray(at, at + v.size), v.shape));
+      at += v.size;
+    }
+    let stats: BatchStats[] = [];
+    let logits: tf.Tensor2D | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const out = inputs.model.forward(x, true);
+      stats = out.batchStats.map((s) => ({
+        ...s,
+        mean: tf.keep(s.mean),
+        variance: tf.keep(s.variance),
+      }));
+      logits = tf.keep(out.logits);
+      let loss = objective(inputs, out, y);
+      if (!inputs.config.sep_decay && inputs.config.weight_decay) {
+        const squares = tf.addN(variables.map((v) => tf.sum(tf.square(v))));
+        loss = tf.add(loss, tf.mul(squares, inputs.config.weight_decay / 2));
+      }
+      return loss;
+    }, variables);
+    inputs.model.updateRunningStats(stats);
+    stats.forEach((s) => tf.dispose([s.mean, s.variance]));
+    const gradient = new Float32Array(point.length);
+    at = 0;
+    for (const v of variables) {
+      gradient.set(grads[v.name].dataSync() as Float32Array, at);
+      at += v.size;
+    }
+    const loss = value.dataSync()[0];
+    tf.dispose(Object.values(grads));
+    if (first) tf.dispose([value, logits!]);
+    else first = { value, logits: logits! };
+    return { loss, gradient };
+  };
+  lbfgs.step(flat, evaluate);
+  let at = 0;
+  for (const v of variables) {
+    v.assign(tf.tensor(flat.subarray(at, at + v.size), v.shape));
+    at += v.size;
+  }
+  return first!;
 }
 
 /**
@@ -187,10 +270,21 @@ export interface TrainInputs {
 export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
   const { model, train, config } = inputs;
   const inputSize = model.config.inputSize;
-  const xTrain = tf.tensor2d(train.inputs, [train.count, inputSize]);
+  // A small training set lives on the backend and batches are gathered there; a large one
+  // (CIFAR-sized) stays as bytes on the host and each batch is normalized on its own.
+  const resident = train.count * inputSize <= RESIDENT_FLOATS;
+  const xTrain = resident ? tf.tensor2d(train.inputs, [train.count, inputSize]) : undefined;
   const yTrain = tf.tensor1d(train.labels, "int32");
-  const sgd = new Sgd(config.weight_decay);
+  const isLbfgs = config.optimizer === "LBFGS";
+  const optimizer = isLbfgs ? undefined : inputs.optimizer ?? optimizerFor(config);
+  const lbfgs = isLbfgs
+    ? new Lbfgs({ lr: config.lr, historySize: config.history_size ?? 10 })
+    : undefined;
   const rng = new Random(config.seed ^ 0x5eed);
+  const startEpoch = inputs.startEpoch ?? 0;
+  // Replay the batch orders of the epochs already trained, so a resumed run draws the same
+  // batches as an uninterrupted one.
+  for (let epoch = 0; epoch < startEpoch; epoch++) rng.permutation(train.count);
   const variables = model.trainable().map((p) => p.variable);
   const history: EpochRecord[] = [];
   const showBar = inputs.progress ?? Deno.stderr.isTerminal();
@@ -202,9 +296,9 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
     : undefined;
   const batches = Math.ceil(train.count / config.batch_size);
   try {
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
+    for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
       const started = performance.now();
-      const lr = stepDecayLr(config, epoch);
+      const lr = learningRateAt(config, epoch);
       const order = rng.permutation(train.count);
       let lossSum: tf.Tensor = tf.scalar(0);
       let correct: tf.Tensor = tf.scalar(0, "int32");
@@ -212,24 +306,33 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
       bar?.start(batches, 0, { epoch: epoch + 1, epochs: config.epochs, info: "" });
       for (let b = 0; b < batches; b++) {
         const index = order.subarray(b * config.batch_size, (b + 1) * config.batch_size);
-        if (index.length < 2 && model.config.useBn) continue;
+        if (index.length < 2 && model.usesBatchNorm) continue;
         const indexTensor = tf.tensor1d(index, "int32");
-        const x = tf.gather(xTrain, indexTensor) as tf.Tensor2D;
+        const x = xTrain
+          ? tf.gather(xTrain, indexTensor) as tf.Tensor2D
+          : tf.tensor2d(hostBatch(train, index, inputSize), [index.length, inputSize]);
         const y = tf.gather(yTrain, indexTensor) as tf.Tensor1D;
-        let stats: ReturnType<Mlp["forward"]>["batchStats"] = [];
+        let stats: BatchStats[] = [];
         let logits: tf.Tensor2D | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const out = model.forward(x, true);
-          stats = out.batchStats.map((s) => ({
-            mean: tf.keep(s.mean),
-            variance: tf.keep(s.variance),
-            count: s.count,
-          }));
-          logits = tf.keep(out.logits);
-          return inputs.loss(out.logits, y);
-        }, variables);
-        sgd.step(new Map(variables.map((v) => [v, grads[v.name]])), lr);
-        model.updateRunningStats(stats);
+        let value: tf.Scalar;
+        let grads: tf.NamedTensorMap = {};
+        if (lbfgs) {
+          lbfgs.lr = lr;
+          ({ value, logits } = lbfgsStep(inputs, lbfgs, x, y));
+        } else {
+          ({ value, grads } = tf.variableGrads(() => {
+            const out = model.forward(x, true);
+            stats = out.batchStats.map((s) => ({
+              ...s,
+              mean: tf.keep(s.mean),
+              variance: tf.keep(s.variance),
+            }));
+            logits = tf.keep(out.logits);
+            return objective(inputs, out, y);
+          }, variables));
+          optimizer!.step(new Map(variables.map((v) => [v, grads[v.name]])), lr);
+          model.updateRunningStats(stats);
+        }
         const newLoss = tf.tidy(() => tf.add(lossSum, tf.mul(value, index.length)));
         const newCorrect = tf.tidy(() =>
           tf.add(correct, tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), y), "int32")))
@@ -267,22 +370,31 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
       } else {
         inputs.log?.(`epoch ${epoch + 1}/${config.epochs}: ${summary}`);
       }
-      if (!Number.isFinite(trainLoss)) {
-        throw new Error(
-          `training diverged at epoch ${epoch + 1} (loss ${trainLoss}); lower --lr`,
-        );
-      }
+      if (!Number.isFinite(trainLoss)) throw new TrainingDivergedError(epoch + 1, trainLoss);
       await inputs.onEpoch?.(record);
     }
   } finally {
     bar?.stop();
     tf.dispose([xTrain, yTrain]);
-    sgd.dispose();
+    if (!inputs.optimizer) optimizer?.dispose();
   }
   return history;
 }
 
-async function splitAccuracy(model: Mlp, split: Split): Promise<number> {
+/** Largest training set (in floats) kept on the backend: 64 Mi floats, 256 MB. */
+const RESIDENT_FLOATS = 64 * 2 ** 20;
+
+/** The normalized rows `index` of a split, from its bytes when it has them. */
+function hostBatch(split: Split, index: Int32Array, inputSize: number): Float32Array {
+  if (split.pixels) return gatherInputs(split, index);
+  const rows = new Float32Array(index.length * inputSize);
+  index.forEach((row, i) =>
+    rows.set(split.inputs.subarray(row * inputSize, (row + 1) * inputSize), i * inputSize)
+  );
+  return rows;
+}
+
+async function splitAccuracy(model: Model, split: Split): Promise<number> {
   const { logits, classes } = await predict(model, split.inputs, split.count);
   return accuracy(logits, split.labels, classes);
 }

@@ -1,0 +1,195 @@
+/**
+ * Decoded, resized datasets cached on disk, so a sweep of many runs decodes each dataset once.
+ *
+ * A cache file holds both splits as 8-bit 32 x 32 pixels (1 channel for the MNIST family, 3 for
+ * CIFAR and SVHN) and labels; normalization is applied later, per batch if need be. Its name is
+ * keyed by a hash of the source files' contents (their MD5s) and of the transform, so a changed
+ * file or transform never reads a stale cache. Files are written to a temporary name and renamed:
+ * concurrent runs may both build a cache, and every reader sees a complete file.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import type { LoadOptions } from "./acquire.ts";
+import { md5OfFile } from "./download.ts";
+import type { RawSplit } from "./idx_dataset.ts";
+import { resizeBilinear } from "./preprocess.ts";
+import { type DatasetInfo, datasetInfo } from "./registry.ts";
+
+/** Side length of the cached (and model input) images. */
+export const PREPARED_SIZE = 32;
+const PLANE = PREPARED_SIZE * PREPARED_SIZE;
+const MAGIC = "MEMDILC1";
+/** Bump when the cache layout or the transform's implementation changes. */
+const CACHE_VERSION = 1;
+
+/** One split ready for batching: 8-bit 32 x 32 images and labels. */
+export interface PreparedSplit {
+  /** n x channels x 32 x 32 bytes. */
+  pixels: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+  /** 1 (grayscale, replicated to 3 channels when normalized) or 3. */
+  channels: 1 | 3;
+}
+
+/** A dataset ready for a run. */
+export interface PreparedDataset {
+  info: DatasetInfo;
+  train: PreparedSplit;
+  test: PreparedSplit;
+  /** Directory the dataset files were found in. */
+  source: string;
+  /** The source files read. */
+  files: string[];
+  /** The cache file used or written (undefined with the cache off). */
+  cacheFile?: string;
+  /** Whether the splits came from the cache. */
+  fromCache: boolean;
+}
+
+/** Options of {@link loadPrepared}. */
+export interface PrepareOptions extends LoadOptions {
+  /**
+   * Cache directory; null turns the cache off. Default: `MEMDIL_CACHE_DIR`, else `data/cache/`
+   * in the repository.
+   */
+  cacheDir?: string | null;
+}
+
+/** The default cache directory. */
+export function defaultCacheDir(): string {
+  return Deno.env.get("MEMDIL_CACHE_DIR") ??
+    new URL("../../data/cache", import.meta.url).pathname;
+}
+
+/**
+ * Resize a decoded split to 32 x 32 (Pillow's bilinear filter, as torchvision's Resize) unless it
+ * already is; channels are kept as stored.
+ *
+ * @example
+ * ```ts
+ * const prepared = prepareSplit(raw.train); // 28 x 28 grayscale -> 1 x 32 x 32
+ * ```
+ */
+export function prepareSplit(raw: RawSplit): PreparedSplit {
+  const channels = (raw.channels ?? 1) as 1 | 3;
+  if (raw.height === PREPARED_SIZE && raw.width === PREPARED_SIZE) {
+    return { pixels: raw.images, labels: raw.labels, count: raw.count, channels };
+  }
+  const inPlane = raw.height * raw.width;
+  const pixels = new Uint8Array(raw.count * channels * PLANE);
+  for (let p = 0; p < raw.count * channels; p++) {
+    pixels.set(
+      resizeBilinear(
+        raw.images.subarray(p * inPlane, (p + 1) * inPlane),
+        raw.height,
+        raw.width,
+        PREPARED_SIZE,
+        PREPARED_SIZE,
+      ),
+      p * PLANE,
+    );
+  }
+  return { pixels, labels: raw.labels, count: raw.count, channels };
+}
+
+async function cacheKey(info: DatasetInfo, files: string[], verify: boolean): Promise<string> {
+  const digests = [];
+  for (const file of files) digests.push(await md5OfFile(file));
+  const transform = {
+    version: CACHE_VERSION,
+    dataset: info.name,
+    resize: `pillow-bilinear ${info.imageSize} -> ${PREPARED_SIZE}`,
+    channels: info.channels,
+    verify,
+  };
+  return createHash("sha256").update(JSON.stringify({ transform, digests })).digest("hex")
+    .slice(0, 20);
+}
+
+function encodeCache(train: PreparedSplit, test: PreparedSplit): Uint8Array {
+  const header = new TextEncoder().encode(JSON.stringify({
+    train: { count: train.count, channels: train.channels },
+    test: { count: test.count, channels: test.channels },
+  }));
+  const size = 8 + 4 + header.length + train.pixels.length + train.count + test.pixels.length +
+    test.count;
+  const out = new Uint8Array(size);
+  out.set(new TextEncoder().encode(MAGIC));
+  new DataView(out.buffer).setUint32(8, header.length, true);
+  let offset = 12;
+  for (const part of [header, train.pixels, train.labels, test.pixels, test.labels]) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function decodeCache(bytes: Uint8Array): { train: PreparedSplit; test: PreparedSplit } | undefined {
+  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return;
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  let header;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
+  } catch {
+    return;
+  }
+  let offset = 12 + headerLength;
+  const take = (n: number) => bytes.subarray(offset, offset += n);
+  const split = (h: { count: number; channels: 1 | 3 }): PreparedSplit => ({
+    pixels: take(h.count * h.channels * PLANE),
+    labels: take(h.count),
+    count: h.count,
+    channels: h.channels,
+  });
+  const train = split(header.train);
+  const test = split(header.test);
+  return offset === bytes.length ? { train, test } : undefined; // else truncated: rebuild
+}
+
+/**
+ * Locate (or download) a dataset and return both splits as 32 x 32 bytes, from the cache when a
+ * cache of the same files and transform exists, otherwise decoding, verifying and caching them.
+ *
+ * @example
+ * ```ts
+ * const data = await loadPrepared("fashionmnist", { dataDir: "/root/data" });
+ * console.log(data.train.count, data.fromCache);
+ * ```
+ */
+export async function loadPrepared(
+  name: string,
+  options: PrepareOptions,
+): Promise<PreparedDataset> {
+  const info = datasetInfo(name);
+  const location = await info.acquire(options);
+  const verify = options.verify ?? true;
+  const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
+  const base = { info, source: location.dir, files: location.paths };
+  let cacheFile: string | undefined;
+  if (cacheDir !== null) {
+    cacheFile = `${cacheDir}/${info.name}-${await cacheKey(info, location.paths, verify)}.bin`;
+    const cached = await Deno.readFile(cacheFile).then(decodeCache, () => undefined);
+    if (cached) return { ...base, ...cached, cacheFile, fromCache: true };
+  }
+  const raw = await info.decode(location, { verify });
+  const train = prepareSplit(raw.train);
+  const test = prepareSplit(raw.test);
+  if (cacheFile) {
+    const temporary = `${cacheFile}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      await Deno.mkdir(cacheDir!, { recursive: true });
+      await Deno.writeFile(temporary, encodeCache(train, test));
+      await Deno.rename(temporary, cacheFile);
+    } catch (error) {
+      await Deno.remove(temporary).catch(() => {});
+      // A read-only checkout still runs, only without the cache.
+      console.error(
+        `note: cannot write the dataset cache ${cacheFile}: ${(error as Error).message}`,
+      );
+      cacheFile = undefined;
+    }
+  }
+  return { ...base, train, test, cacheFile, fromCache: false };
+}

@@ -1,0 +1,124 @@
+/**
+ * Build the gallery (`results/index.html` plus its scripts) and serve the results directory on
+ * localhost.
+ *
+ * @module
+ */
+import { extname, join, normalize, resolve } from "node:path";
+import { writeFileAtomic } from "../runs/mod.ts";
+import { copyGalleryScripts } from "./assets.ts";
+import { collectFigures, type GalleryFigure } from "./collect.ts";
+import { ASSETS_DIR, galleryHtml } from "./html.ts";
+
+/** What {@link buildGallery} wrote. */
+export interface BuiltGallery {
+  /** Path of index.html. */
+  index: string;
+  figures: GalleryFigure[];
+}
+
+/**
+ * Write `<resultsDir>/index.html` embedding every figure found under `resultsDir`, and copy the
+ * vega scripts to `<resultsDir>/_gallery/`.
+ *
+ * @example
+ * ```ts
+ * const { index, figures } = await buildGallery("results");
+ * console.log(`${figures.length} figures in ${index}`);
+ * ```
+ */
+export async function buildGallery(
+  resultsDir: string,
+  options: { title?: string } = {},
+): Promise<BuiltGallery> {
+  const root = resolve(resultsDir);
+  const figures = collectFigures(root);
+  await copyGalleryScripts(join(root, ASSETS_DIR));
+  const index = join(root, "index.html");
+  await writeFileAtomic(
+    index,
+    galleryHtml(figures, { title: options.title, generated: new Date().toISOString() }),
+  );
+  return { index, figures };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".css": "text/css",
+  ".parquet": "application/octet-stream",
+  ".ipynb": "application/json",
+};
+
+/**
+ * A request handler serving files under `root` (index.html for `/`); paths escaping `root` get
+ * 404.
+ *
+ * @example
+ * ```ts
+ * Deno.serve({ hostname: "127.0.0.1", port: 8000 }, staticHandler("results"));
+ * ```
+ */
+export function staticHandler(root: string): (request: Request) => Promise<Response> {
+  const base = resolve(root);
+  return async (request) => {
+    const url = new URL(request.url);
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return new Response("bad path", { status: 400 });
+    }
+    if (path.endsWith("/")) path += "index.html";
+    const file = normalize(join(base, path));
+    if (file !== base && !file.startsWith(base + "/")) {
+      return new Response("not found", { status: 404 });
+    }
+    try {
+      const body = await Deno.readFile(file);
+      return new Response(body, {
+        headers: {
+          "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
+          "cache-control": "no-store",
+        },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  };
+}
+
+/**
+ * Serve `root` on 127.0.0.1 (port 0 picks a free one). Resolves once listening.
+ *
+ * @example
+ * ```ts
+ * const server = await serveGallery("results", { port: 8000 });
+ * console.log(server.url);
+ * await server.shutdown();
+ * ```
+ */
+export async function serveGallery(
+  root: string,
+  options: { port?: number; hostname?: string } = {},
+): Promise<{ url: string; port: number; shutdown(): Promise<void>; finished: Promise<void> }> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  let listening: (port: number) => void = () => {};
+  const ready = new Promise<number>((resolvePort) => (listening = resolvePort));
+  const server = Deno.serve({
+    hostname,
+    port: options.port ?? 8000,
+    onListen: ({ port }) => listening(port),
+    onError: () => new Response("internal error", { status: 500 }),
+  }, staticHandler(root));
+  const port = await ready;
+  return {
+    url: `http://${hostname}:${port}/`,
+    port,
+    shutdown: () => server.shutdown(),
+    finished: server.finished,
+  };
+}

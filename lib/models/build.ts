@@ -1,0 +1,102 @@
+/**
+ * Build the model a configuration names (the reference's `--model` and model flags).
+ *
+ * @module
+ */
+import { Mlp } from "./mod.ts";
+import type { Model } from "./layers.ts";
+import { ResNet } from "./resnet.ts";
+import { Vgg } from "./vgg.ts";
+
+/**
+ * Model names: the reference's, plus `vggNN_nobn` for VGG without batch norm (the reference's
+ * VGG always has it).
+ */
+export const MODEL_NAMES = [
+  "MLP",
+  "resnet18",
+  "resnet34",
+  "resnet50",
+  "vgg11",
+  "vgg13",
+  "vgg16",
+  "vgg19",
+  "vgg11_nobn",
+  "vgg13_nobn",
+  "vgg16_nobn",
+  "vgg19_nobn",
+] as const;
+/** A model name. */
+export type ModelName = typeof MODEL_NAMES[number];
+
+/** The configuration fields that choose and shape a model (the reference's flag names). */
+export interface ModelOptions {
+  model: ModelName;
+  classes: number;
+  bias: boolean;
+  seed: number;
+  // MLP
+  width: number;
+  depth: number;
+  act_fn: "relu" | "sigmoid" | "none";
+  use_bn: boolean;
+  use_layer_norm?: boolean;
+  /** Penultimate features of the MLP (default: classes; 2 with `--fourclass_twofeatures`). */
+  feature_dim?: number;
+  // Convolutional models and the classifier
+  ETF_fc?: boolean;
+  fixdim?: number;
+  SOTA?: boolean;
+}
+
+/**
+ * The model `options.model` names, its weights drawn from `options.seed`.
+ *
+ * @example
+ * ```ts
+ * const model = buildModel({ model: "resnet18", classes: 10, bias: true, seed: 6, width: 0,
+ *   depth: 0, act_fn: "relu", use_bn: false });
+ * ```
+ */
+export function buildModel(options: ModelOptions): Model {
+  const shared = {
+    classes: options.classes,
+    bias: options.bias,
+    etfClassifier: options.ETF_fc === true,
+    fixdim: (options.fixdim ?? 0) !== 0,
+  };
+  if (options.model === "MLP") {
+    if (shared.fixdim) throw new Error("--fixdim applies to ResNet and VGG, not to the MLP");
+    if (options.SOTA) throw new Error("--SOTA (the CIFAR stem) applies to ResNet, not to the MLP");
+    return new Mlp({
+      inputSize: 3 * 32 * 32,
+      width: options.width,
+      depth: options.depth,
+      classes: options.classes,
+      featureDim: options.feature_dim ?? options.classes,
+      actFn: options.act_fn,
+      useBn: options.use_bn,
+      useLayerNorm: options.use_layer_norm === true,
+      bias: options.bias,
+      etfClassifier: shared.etfClassifier,
+    }, options.seed);
+  }
+  const resnet = /^resnet(18|34|50)$/.exec(options.model);
+  if (resnet) {
+    return new ResNet({
+      ...shared,
+      depth: Number(resnet[1]) as 18 | 34 | 50,
+      sota: options.SOTA === true,
+    }, options.seed);
+  }
+  const vgg = /^vgg(11|13|16|19)(_nobn)?$/.exec(options.model);
+  if (vgg) {
+    if (options.SOTA) throw new Error("--SOTA (the CIFAR stem) applies to ResNet, not to VGG");
+    return new Vgg({
+      ...shared,
+      depth: Number(vgg[1]) as 11 | 13 | 16 | 19,
+      batchNorm: vgg[2] === undefined,
+    }, options.seed);
+  }
+  throw new Error(`unknown model '${options.model}': use one of ${MODEL_NAMES.join(", ")}`);
+}

@@ -1,0 +1,89 @@
+/**
+ * SGD with momentum and coupled weight decay, as torch.optim.SGD(momentum=0.9, weight_decay=wd).
+ *
+ * @module
+ */
+import { tf } from "../backend/mod.ts";
+import type { NamedParameter, Optimizer, StateTensor } from "./types.ts";
+
+/** SGD with momentum 0.9 and weight decay added to the gradient, as torch.optim.SGD. */
+export class Sgd implements Optimizer {
+  readonly momentum = 0.9;
+  #velocity = new Map<tf.Variable, tf.Variable>();
+  constructor(readonly weightDecay: number) {}
+
+  /**
+   * Apply one update: g' = g + wd theta; v = momentum v + g' (v = g' on the first step, as
+   * torch initialises the buffer); theta -= lr v.
+   *
+   * @example
+   * ```ts
+   * const sgd = new Sgd(5e-4);
+   * sgd.step(new Map([[weight, gradient]]), 0.1);
+   * ```
+   */
+  step(gradients: Map<tf.Variable, tf.Tensor>, lr: number): void {
+    tf.tidy(() => {
+      for (const [variable, gradient] of gradients) {
+        const decayed = this.weightDecay
+          ? tf.add(gradient, tf.mul(variable, this.weightDecay))
+          : gradient;
+        let velocity = this.#velocity.get(variable);
+        if (!velocity) {
+          velocity = tf.variable(decayed, false);
+          this.#velocity.set(variable, velocity);
+        } else {
+          velocity.assign(tf.add(tf.mul(velocity, this.momentum), decayed));
+        }
+        variable.assign(tf.sub(variable, tf.mul(velocity, lr)));
+      }
+    });
+  }
+
+  /**
+   * Momentum buffers as `<parameter>/momentum_buffer` (absent before the first step).
+   *
+   * @example
+   * ```ts
+   * const tensors = sgd.exportState(model.trainable());
+   * ```
+   */
+  exportState(parameters: NamedParameter[]): StateTensor[] {
+    return parameters.flatMap(({ name, variable }) => {
+      const velocity = this.#velocity.get(variable);
+      return velocity
+        ? [{
+          name: `${name}/momentum_buffer`,
+          shape: velocity.shape,
+          values: velocity.dataSync() as Float32Array,
+        }]
+        : [];
+    });
+  }
+
+  /**
+   * Restore momentum buffers saved by {@link Sgd.exportState}.
+   *
+   * @example
+   * ```ts
+   * sgd.importState(model.trainable(), values);
+   * ```
+   */
+  importState(parameters: NamedParameter[], values: Map<string, Float32Array>): void {
+    this.dispose();
+    for (const { name, variable } of parameters) {
+      const saved = values.get(`${name}/momentum_buffer`);
+      if (!saved) continue;
+      if (saved.length !== variable.size) {
+        throw new Error(`optimizer state '${name}/momentum_buffer' has the wrong size`);
+      }
+      this.#velocity.set(variable, tf.variable(tf.tensor(saved, variable.shape), false));
+    }
+  }
+
+  /** Release the momentum buffers. */
+  dispose(): void {
+    this.#velocity.forEach((v) => v.dispose());
+    this.#velocity.clear();
+  }
+}

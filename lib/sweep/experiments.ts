@@ -1,0 +1,431 @@
+/**
+ * The paper's experiments as sweeps, for the notebooks: conventional label noise (CE vs LS vs LR
+ * over noise levels, per dataset), the latent noise class (four-class problem over
+ * `fc_noise_degree`, with 4 or 2 penultimate features) and large-scale runs (NC metrics over
+ * epochs). Each runs its sweep and saves its figures under its results directory.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { TrainConfig } from "../config/flags.ts";
+import { EPOCH_FILES } from "../experiment/evaluate.ts";
+import { runFigures, saveNoiseSummaryFigures, shortLoss } from "../experiment/sweep.ts";
+import {
+  type EpochMetricsRow,
+  featurePairsSpec,
+  metricCurvesSpec,
+  type MetricPanel,
+  saveFigure,
+  sweepCurvesSpec,
+} from "../figures/mod.ts";
+import { type DataFrame, readParquet, rowsToFrame, writeJsonAtomic } from "../results/mod.ts";
+import { RUN_FILES } from "../runs/mod.ts";
+import { grid } from "./grid.ts";
+import type { SweepProgress } from "./progress.ts";
+import { runSweep, type SweepResult, type SweepRun } from "./sweep.ts";
+import type { SummaryRow } from "./summary.ts";
+
+/** Settings every experiment shares (the notebooks' parameters). */
+export interface TrainingParams {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  seeds: number[];
+  /** Keep the first n training samples of each label (null: all). */
+  sampleSize: number | null;
+  backend: TrainConfig["backend"];
+  /** Most runs at once (null: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
+  concurrency: number | null;
+  /** Directory of the sweep: runs, tables, figures. */
+  resultsDir: string;
+}
+
+/** The MLP of the simple-model experiments. */
+export interface MlpParams {
+  width: number;
+  depth: number;
+  useBn: boolean;
+}
+
+/** What an experiment returns: the sweep's result and its figures' base paths by name. */
+export interface ExperimentResult {
+  sweep: SweepResult;
+  figures: Record<string, string>;
+}
+
+/** Options of the experiment functions. */
+export interface ExperimentOptions {
+  progress?: SweepProgress | false;
+  log?: (line: string) => void;
+}
+
+function trainingFlags(params: TrainingParams) {
+  return {
+    epochs: params.epochs,
+    batch_size: params.batchSize,
+    lr: params.lr,
+    weight_decay: params.weightDecay,
+    sample_size: params.sampleSize,
+    backend: params.backend,
+  };
+}
+
+/** Write the table of the runs a figure came from, next to it (read by the gallery). */
+async function writeFigureRuns(basePath: string, runs: SweepRun[]): Promise<void> {
+  await writeJsonAtomic(
+    `${basePath}.runs.json`,
+    runs.map((run) => ({
+      label: run.label,
+      status: run.status,
+      uid: run.uid,
+      test_acc: run.result?.test_acc ?? null,
+    })),
+  );
+}
+
+/**
+ * The listed columns of summary rows that exist, as a DataFrame (for display).
+ *
+ * @example
+ * ```ts
+ * console.log(summaryTable(result.sweep.overSeeds, ["loss", "test_acc_mean"]).toString());
+ * ```
+ */
+export function summaryTable(rows: SummaryRow[], columns: string[]): DataFrame {
+  const present = columns.filter((c) => rows.some((row) => c in row));
+  return rowsToFrame(rows.map((row) => Object.fromEntries(present.map((c) => [c, row[c]]))));
+}
+
+// ------------------------------------------------------------------ conventional label noise
+
+/** Parameters of the conventional-noise experiment. */
+export interface ConventionalNoiseParams extends TrainingParams, MlpParams {
+  datasets: TrainConfig["dataset"][];
+  classes: number;
+  losses: TrainConfig["loss"][];
+  noiseLevels: number[];
+}
+
+/**
+ * Per dataset, every loss at every noise level and seed; then the summary figures (dilation
+ * against memorization, test accuracy and NC1 against noise: one panel per dataset, one line
+ * per loss). Each run keeps its own feature scatters and training curves.
+ *
+ * @example
+ * ```ts
+ * const { sweep, figures } = await runConventionalNoise(params);
+ * ```
+ */
+export async function runConventionalNoise(
+  params: ConventionalNoiseParams,
+  options: ExperimentOptions = {},
+): Promise<ExperimentResult> {
+  const sweep = await runSweep({
+    name: "conventional_noise",
+    resultsDir: params.resultsDir,
+    concurrency: params.concurrency ?? undefined,
+    runs: grid({
+      ...trainingFlags(params),
+      classes: params.classes,
+      width: params.width,
+      depth: params.depth,
+      use_bn: params.useBn,
+    }, {
+      dataset: params.datasets,
+      loss: params.losses,
+      label_noise: params.noiseLevels,
+      seed: params.seeds,
+    }),
+  }, options);
+  const figures = sweep.summary.length > 0
+    ? await saveNoiseSummaryFigures(sweep.summary, join(params.resultsDir, "figures"))
+    : {};
+  return { sweep, figures };
+}
+
+/**
+ * The per-run figures (feature scatters, training curves) of the finished runs whose flags
+ * match `where`, in sweep order.
+ *
+ * @example
+ * ```ts
+ * for (const run of runFiguresWhere(sweep, { label_noise: 0.3, seed: 1 })) {
+ *   await showFigures(run.figures.features_train);
+ * }
+ * ```
+ */
+export function runFiguresWhere(
+  sweep: SweepResult,
+  where: Record<string, unknown>,
+): { label: string; uid: string; figures: Record<string, string> }[] {
+  return sweep.runs
+    .filter((run) => run.status !== "failed")
+    .filter((run) =>
+      Object.entries(where).every(([key, value]) =>
+        JSON.stringify((run.config as unknown as Record<string, unknown>)[key]) ===
+          JSON.stringify(value)
+      )
+    )
+    .map((run) => ({ label: run.label, uid: run.uid, figures: runFigures(run.dir) }));
+}
+
+// ------------------------------------------------------------------ latent noise class
+
+/** Parameters of the latent-noise-class (four-class) experiment. */
+export interface LatentClassParams extends TrainingParams, MlpParams {
+  dataset: TrainConfig["dataset"];
+  /** `fc_noise_degree` values: probability that a label moves to its latent class. */
+  degrees: number[];
+  /** Conventional label noise applied before the move (usually 0). */
+  labelNoise: number;
+  losses: TrainConfig["loss"][];
+  /** Penultimate feature counts to compare: 4 (one per training class) and/or 2. */
+  featureCounts: (2 | 4)[];
+}
+
+/** Figure rows of the four-class runs: configuration and final metrics. */
+function latentRows(sweep: SweepResult) {
+  return sweep.summary.map((row) => ({
+    dataset: String(row.dataset),
+    loss: shortLoss(row.loss),
+    fc_noise_degree: Number(row.fc_noise_degree),
+    features: row.fourclass_twofeatures ? "2 features" : "4 features",
+    seed: Number(row.seed),
+    test_acc: Number(row.test_acc),
+    dilation: Number(row.dilation_train),
+    memorization: Number(row.memorization_train),
+    nc1: Number(row.nc1_train),
+  }));
+}
+
+/**
+ * Save the scatter of every pair of penultimate features of a finished run (from its
+ * `features.parquet`) as `figures/features_pairs_<split>` in the run directory.
+ *
+ * @example
+ * ```ts
+ * const base = await saveFeaturePairsFigure(run.dir, "train", "LS, degree 0.5");
+ * ```
+ */
+export async function saveFeaturePairsFigure(
+  runDir: string,
+  split: "train" | "test",
+  title: string,
+  options: { maxPoints?: number } = {},
+): Promise<string> {
+  const frame = readParquet(join(runDir, RUN_FILES.features));
+  const featureColumns = frame.columns.filter((c) => /^f\d+$/.test(c));
+  const records = frame.toRecords() as Record<string, unknown>[];
+  const rows = records.filter((row) => row.split === split);
+  // Keep the figure light: an even subsample (noisy samples all kept).
+  const limit = options.maxPoints ?? 1500;
+  const step = Math.max(1, Math.ceil(rows.length / limit));
+  const points = rows.filter((row, i) => row.noisy === true || i % step === 0).map((row) => ({
+    features: featureColumns.map((c) => Number(row[c])),
+    label: Number(row.label),
+    originalLabel: Number(row.original_label),
+    noisy: row.noisy === true,
+    index: Number(row.index),
+  }));
+  const base = join(runDir, "figures", `features_pairs_${split}`);
+  await saveFigure(
+    featurePairsSpec({
+      points,
+      title: `${split === "train" ? "Train" : "Test"} features, every pair: ${title}`,
+      subtitle: step > 1 ? `every ${step}th clean sample shown, all noisy ones` : undefined,
+    }),
+    base,
+  );
+  return base;
+}
+
+/**
+ * The four-class problem: binary data whose training labels move to a latent class (c + 2)
+ * with probability `fc_noise_degree`, trained with 4 penultimate features and with 2; then test
+ * accuracy, dilation and memorization against the degree (one panel per feature count), and for
+ * the 4-feature runs the scatter of every feature pair (2-feature runs draw their own 2-D
+ * scatter).
+ *
+ * @example
+ * ```ts
+ * const { sweep, figures } = await runLatentClass(params);
+ * ```
+ */
+export async function runLatentClass(
+  params: LatentClassParams,
+  options: ExperimentOptions = {},
+): Promise<ExperimentResult> {
+  const sweep = await runSweep({
+    name: "latent_noise_class",
+    resultsDir: params.resultsDir,
+    concurrency: params.concurrency ?? undefined,
+    runs: grid({
+      ...trainingFlags(params),
+      dataset: params.dataset,
+      classes: 2,
+      fourclass_problem: true,
+      label_noise: params.labelNoise,
+      width: params.width,
+      depth: params.depth,
+      use_bn: params.useBn,
+    }, {
+      fourclass_twofeatures: params.featureCounts.map((count) => count === 2),
+      fc_noise_degree: params.degrees,
+      loss: params.losses,
+      seed: params.seeds,
+    }),
+  }, options);
+  const figures: Record<string, string> = {};
+  const rows = latentRows(sweep);
+  if (rows.length > 0) {
+    const dir = join(params.resultsDir, "figures");
+    const curves: [string, string, string][] = [
+      ["test_accuracy_vs_degree", "test_acc", "test accuracy"],
+      ["dilation_vs_degree", "dilation", "dilation"],
+      ["memorization_vs_degree", "memorization", "memorization"],
+    ];
+    for (const [name, field, title] of curves) {
+      figures[name] = join(dir, name);
+      await saveFigure(
+        sweepCurvesSpec(rows.filter((row) => Number.isFinite(row[field as keyof typeof row])), {
+          x: { field: "fc_noise_degree", title: "latent-class degree (fc_noise_degree)" },
+          y: { field, title },
+          column: { field: "features", title: null },
+          title: `Four-class problem: ${title} against the latent-class degree`,
+        }),
+        figures[name],
+      );
+    }
+  }
+  for (const run of sweep.runs) {
+    const config = run.config as unknown as TrainConfig;
+    if (run.status === "failed" || config.fourclass_twofeatures) continue;
+    await saveFeaturePairsFigure(
+      run.dir,
+      "train",
+      `${shortLoss(config.loss)}, degree ${config.fc_noise_degree}, seed ${config.seed}`,
+    );
+  }
+  return { sweep, figures };
+}
+
+// ------------------------------------------------------------------ large scale
+
+/** Parameters of the large-scale experiment. */
+export interface LargeScaleParams extends TrainingParams {
+  dataset: TrainConfig["dataset"];
+  models: string[];
+  losses: TrainConfig["loss"][];
+  /** Label noise levels: 0 is the clean run. */
+  noiseLevels: number[];
+  optimizer: TrainConfig["optimizer"];
+  /** Classes kept (null: all of the dataset's). */
+  classes: number | null;
+  /** MLP width and depth (when a model is MLP). */
+  width: number;
+  depth: number;
+}
+
+/** The per-epoch panels of the large-scale figures (SPEC section 10). */
+export const EPOCH_PANELS: MetricPanel[] = [
+  { field: "nc1_train", title: "NC1", scale: "log" },
+  { field: "nc1_post_train", title: "NC1 post (logits)", scale: "log" },
+  { field: "nc2", title: "NC2 (ETF)" },
+  { field: "nc3_train", title: "NC3 (W-H)" },
+  { field: "nc4_train", title: "NC4" },
+  { field: "train_acc", title: "train accuracy" },
+  { field: "test_acc", title: "test accuracy" },
+  { field: "ece_train", title: "train ECE" },
+  { field: "ece_test", title: "test ECE" },
+  { field: "trace_sigma_w_train", title: "trace(Sigma_W)", scale: "log" },
+  { field: "trace_sigma_b_train", title: "trace(Sigma_B)", scale: "log" },
+];
+
+/**
+ * The per-epoch metric rows of finished large-scale runs, one line (`run`) per run.
+ *
+ * @example
+ * ```ts
+ * const rows = epochRows(sweep.runs);
+ * ```
+ */
+export function epochRows(runs: SweepRun[]): EpochMetricsRow[] {
+  return runs.filter((run) => run.status !== "failed").flatMap((run) => {
+    const config = run.config as unknown as TrainConfig;
+    const name = `${config.model} ${shortLoss(config.loss)} noise ${config.label_noise}` +
+      (runs.some((r) => (r.config as unknown as TrainConfig).seed !== config.seed)
+        ? ` seed ${config.seed}`
+        : "");
+    const table = readParquet(join(run.dir, EPOCH_FILES.metrics)).toRecords();
+    return table.map((row) =>
+      ({ ...(row as Record<string, number>), run: name }) as EpochMetricsRow
+    );
+  });
+}
+
+/**
+ * Large-scale runs (ResNet/VGG) for every model, loss, noise level and seed, each checkpointed
+ * every epoch and evaluated per checkpoint; then NC1-NC4, accuracy, ECE and the covariance
+ * traces over epochs: one figure with every run, and one per noise level comparing the losses
+ * (clean against noisy).
+ *
+ * @example
+ * ```ts
+ * const { sweep, figures } = await runLargeScaleExperiment(params);
+ * ```
+ */
+export async function runLargeScaleExperiment(
+  params: LargeScaleParams,
+  options: ExperimentOptions = {},
+): Promise<ExperimentResult> {
+  const sweep = await runSweep({
+    name: "large_scale",
+    runner: "large",
+    resultsDir: params.resultsDir,
+    concurrency: params.concurrency ?? undefined,
+    runs: grid({
+      ...trainingFlags(params),
+      dataset: params.dataset,
+      optimizer: params.optimizer,
+      classes: params.classes,
+      width: params.width,
+      depth: params.depth,
+    }, {
+      model: params.models,
+      loss: params.losses,
+      label_noise: params.noiseLevels,
+      seed: params.seeds,
+    }),
+  }, options);
+  const figures: Record<string, string> = {};
+  const finished = sweep.runs.filter((run) => run.status !== "failed");
+  if (finished.length === 0) return { sweep, figures };
+  const dir = join(params.resultsDir, "figures");
+  figures.nc_curves = join(dir, "nc_curves");
+  await saveFigure(
+    metricCurvesSpec(epochRows(finished), EPOCH_PANELS, `${params.dataset}: metrics over epochs`),
+    figures.nc_curves,
+  );
+  await writeFigureRuns(figures.nc_curves, finished);
+  for (const noise of params.noiseLevels) {
+    const runs = finished.filter((run) =>
+      (run.config as unknown as TrainConfig).label_noise === noise
+    );
+    if (runs.length === 0) continue;
+    const name = `nc_curves_noise${noise}`;
+    figures[name] = join(dir, name);
+    await saveFigure(
+      metricCurvesSpec(
+        epochRows(runs),
+        EPOCH_PANELS,
+        `${params.dataset}, ${
+          noise === 0 ? "clean labels" : `label noise ${noise}`
+        }: losses compared`,
+      ),
+      figures[name],
+    );
+    await writeFigureRuns(figures[name], runs);
+  }
+  return { sweep, figures };
+}

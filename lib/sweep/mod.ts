@@ -1,0 +1,38 @@
+/**
+ * Sweeps: a typed list of run configurations (a grid over any flag), run with bounded
+ * parallelism in worker subprocesses, finished runs reused, failures reported without stopping
+ * the others, progress shown as a terminal bar or a live Jupyter display, and a summary over
+ * seeds.
+ *
+ * @example
+ * ```ts
+ * import { grid, runSweep } from "./mod.ts";
+ * const result = await runSweep({
+ *   name: "ce_vs_ls",
+ *   resultsDir: "results/ce_vs_ls",
+ *   runs: grid({ epochs: 2, width: 32, depth: 3, backend: "wasm" }, {
+ *     loss: ["CrossEntropy", "LS"],
+ *     label_noise: [0, 0.2],
+ *     seed: [1, 2],
+ *   }),
+ * });
+ * console.log(result.overSeeds);
+ * ```
+ *
+ * @module
+ */
+export * from "./grid.ts";
+export * from "./runner.ts";
+export * from "./pool.ts";
+export * from "./progress.ts";
+export * from "./summary.ts";
+export * from "./sweep.ts";
+export * from "./file.ts";
+export {
+  decodeMessage,
+  encodeMessage,
+  MESSAGE_PREFIX,
+  type WorkerJob,
+  type WorkerMessage,
+} from "./worker.ts";
+export * from "./experiments.ts";

@@ -1,0 +1,251 @@
+/**
+ * Sweep progress: a bar on a terminal, a live-updating table in Jupyter (one display updated in
+ * place through its display_id), plain lines otherwise.
+ *
+ * @module
+ */
+import cliProgress from "cli-progress";
+
+/** Where one run of a sweep stands. */
+export interface RunStatus {
+  uid: string;
+  /** Short description, e.g. "fashionmnist LS noise 0.2 seed 1". */
+  label: string;
+  state: "queued" | "reused" | "running" | "finished" | "failed";
+  /** Epochs done and in total, while training. */
+  epoch?: number;
+  epochs?: number;
+  /** Last reported values (loss, accuracy) while training. */
+  values?: Record<string, number | null>;
+  /** Worker seconds, once ended. */
+  seconds?: number;
+  /** Why it failed. */
+  error?: string;
+  /** The worker's log file. */
+  logPath?: string;
+}
+
+/**
+ * Receives the state of every run whenever something changes.
+ *
+ * @example
+ * ```ts
+ * const quiet: SweepProgress = { update() {}, finish() {} };
+ * ```
+ */
+export interface SweepProgress {
+  /** Called at the start and on every change (runs in sweep order). */
+  update(runs: readonly RunStatus[]): void;
+  /** Called once at the end. */
+  finish(runs: readonly RunStatus[]): void | Promise<void>;
+}
+
+type Jupyter = {
+  display(
+    bundle: unknown,
+    options: { raw?: boolean; display_id?: string; update?: boolean },
+  ): Promise<void>;
+};
+
+/**
+ * The Jupyter API when running in the Deno kernel, else undefined (outside the kernel, touching
+ * `Deno.jupyter` throws).
+ *
+ * @example
+ * ```ts
+ * if (jupyterApi()) console.log("in a notebook");
+ * ```
+ */
+export function jupyterApi(): Jupyter | undefined {
+  try {
+    return (Deno as unknown as { jupyter?: Jupyter }).jupyter;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Counts of runs per state. */
+export function countStates(runs: readonly RunStatus[]): Record<RunStatus["state"], number> {
+  const counts = { queued: 0, reused: 0, running: 0, finished: 0, failed: 0 };
+  for (const run of runs) counts[run.state]++;
+  return counts;
+}
+
+function ended(runs: readonly RunStatus[]): number {
+  const c = countStates(runs);
+  return c.reused + c.finished + c.failed;
+}
+
+function epochText(run: RunStatus): string {
+  return run.epoch !== undefined && run.epochs ? ` ${run.epoch}/${run.epochs}` : "";
+}
+
+/**
+ * One line summing up a sweep: ended/total, then the counts.
+ *
+ * @example
+ * ```ts
+ * summaryLine([{ uid: "a", label: "a", state: "reused" }]); // "1/1 runs: 1 reused"
+ * ```
+ */
+export function summaryLine(runs: readonly RunStatus[]): string {
+  const c = countStates(runs);
+  const parts = (["reused", "finished", "failed", "running", "queued"] as const)
+    .filter((state) => c[state] > 0).map((state) => `${c[state]} ${state}`);
+  return `${ended(runs)}/${runs.length} runs: ${parts.join(", ")}`;
+}
+
+/**
+ * A cli-progress bar on stderr: runs ended out of all, and what is training now.
+ *
+ * @example
+ * ```ts
+ * const progress = terminalProgress();
+ * ```
+ */
+export function terminalProgress(): SweepProgress {
+  let bar: cliProgress.SingleBar | undefined;
+  const running = (runs: readonly RunStatus[]) =>
+    runs.filter((r) => r.state === "running").map((r) => `${r.label}${epochText(r)}`).join("; ")
+      .slice(0, 90);
+  return {
+    update(runs) {
+      if (!bar) {
+        bar = new cliProgress.SingleBar({
+          format: "sweep [{bar}] {value}/{total} runs | {failed} failed | {running}",
+          hideCursor: true,
+        }, cliProgress.Presets.shades_classic);
+        bar.start(runs.length, ended(runs), { failed: 0, running: "" });
+      }
+      bar.update(ended(runs), { failed: countStates(runs).failed, running: running(runs) });
+    },
+    finish(runs) {
+      bar?.update(ended(runs), { failed: countStates(runs).failed, running: "" });
+      bar?.stop();
+    },
+  };
+}
+
+/**
+ * Plain lines (for logs and CI): one per run that starts or ends.
+ *
+ * @example
+ * ```ts
+ * const progress = lineProgress(console.log);
+ * ```
+ */
+export function lineProgress(log: (line: string) => void): SweepProgress {
+  const seen = new Map<string, RunStatus["state"]>();
+  return {
+    update(runs) {
+      runs.forEach((run, i) => {
+        if (seen.get(run.uid) === run.state) return;
+        seen.set(run.uid, run.state);
+        if (run.state === "queued") return;
+        const time = run.seconds !== undefined ? ` in ${run.seconds.toFixed(1)}s` : "";
+        const why = run.error ? `: ${run.error}` : "";
+        log(`[${i + 1}/${runs.length}] ${run.state}${time}: ${run.label}${why}`);
+      });
+    },
+    finish(runs) {
+      log(`sweep: ${summaryLine(runs)}`);
+    },
+  };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+const STATE_COLORS: Record<RunStatus["state"], string> = {
+  queued: "#888888",
+  reused: "#1f77b4",
+  running: "#ff7f0e",
+  finished: "#2ca02c",
+  failed: "#d62728",
+};
+
+/**
+ * The sweep as HTML: a progress bar and one table row per run (state, epoch, values, time).
+ *
+ * @example
+ * ```ts
+ * const html = progressHtml([{ uid: "a", label: "CE noise 0.2", state: "running", epoch: 3, epochs: 12 }]);
+ * ```
+ */
+export function progressHtml(runs: readonly RunStatus[]): string {
+  const rows = runs.map((run) => {
+    const values = Object.entries(run.values ?? {})
+      .filter(([, v]) => typeof v === "number")
+      .map(([k, v]) => `${k} ${(v as number).toFixed(3)}`).join(", ");
+    const detail = run.state === "failed"
+      ? `${escapeHtml(run.error ?? "")}${run.logPath ? ` (log: ${escapeHtml(run.logPath)})` : ""}`
+      : escapeHtml(values);
+    return `<tr><td>${escapeHtml(run.label)}</td>` +
+      `<td style="color:${STATE_COLORS[run.state]};font-weight:bold">${run.state}</td>` +
+      `<td>${epochText(run).trim()}</td>` +
+      `<td>${run.seconds !== undefined ? run.seconds.toFixed(1) + " s" : ""}</td>` +
+      `<td style="text-align:left">${detail}</td></tr>`;
+  }).join("");
+  return `<div class="memdil-sweep"><div><progress max="${runs.length}" value="${
+    ended(runs)
+  }" style="width:320px"></progress> ${escapeHtml(summaryLine(runs))}</div>` +
+    `<table><thead><tr><th>run</th><th>state</th><th>epoch</th><th>time</th><th>details</th>` +
+    `</tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+/**
+ * A live display in the Deno Jupyter kernel: shown once, then updated in place (at most every
+ * `intervalMs`, and always at the end).
+ *
+ * @example
+ * ```ts
+ * const progress = jupyterProgress(jupyterApi()!);
+ * ```
+ */
+export function jupyterProgress(jupyter: Jupyter, intervalMs = 500): SweepProgress {
+  const displayId = `memdil-sweep-${crypto.randomUUID()}`;
+  let shown: Promise<void> | undefined;
+  let last = 0;
+  let pending: Promise<void> = Promise.resolve();
+  const bundle = (runs: readonly RunStatus[]) => ({
+    "text/html": progressHtml(runs),
+    "text/plain": `sweep: ${summaryLine(runs)}`,
+  });
+  const render = (runs: readonly RunStatus[], force: boolean) => {
+    const now = performance.now();
+    if (!force && shown && now - last < intervalMs) return;
+    last = now;
+    const data = bundle(runs);
+    if (!shown) {
+      shown = jupyter.display(data, { raw: true, display_id: displayId });
+      pending = shown;
+    } else {
+      pending = pending.then(() =>
+        jupyter.display(data, { raw: true, display_id: displayId, update: true })
+      );
+    }
+  };
+  return {
+    update: (runs) => render(runs, false),
+    async finish(runs) {
+      render(runs, true);
+      await pending;
+    },
+  };
+}
+
+/**
+ * The display that fits where the code runs: Jupyter, a terminal, or plain lines.
+ *
+ * @example
+ * ```ts
+ * const progress = autoProgress(console.log);
+ * ```
+ */
+export function autoProgress(log: (line: string) => void = console.log): SweepProgress {
+  const jupyter = jupyterApi();
+  if (jupyter) return jupyterProgress(jupyter);
+  if (Deno.stderr.isTerminal()) return terminalProgress();
+  return lineProgress(log);
+}

@@ -1,0 +1,64 @@
+/**
+ * The `simple` sweep runner: one MLP run of `deno task train` (SPEC experiments 1 and 2), its
+ * flags validated exactly as the command line validates them.
+ *
+ * @module
+ */
+import { parseTrainArgs, type TrainConfig } from "../../config/flags.ts";
+import { runSimpleModel } from "../../experiment/run.ts";
+import { COMPLETE_MARKER, RUN_FILES, simpleModelUid } from "../../runs/mod.ts";
+import { type Flags, flagsToArgs } from "../grid.ts";
+import type { SweepRunner } from "../runner.ts";
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The simple-model runner.
+ *
+ * @example
+ * ```ts
+ * import simple from "./simple.ts";
+ * const config = simple.configure({ loss: "LS", label_noise: 0.2, epochs: 2 });
+ * console.log(simple.uid(config));
+ * ```
+ */
+const simple: SweepRunner<TrainConfig & { seed: number }> = {
+  name: "simple",
+  configure(flags: Flags): TrainConfig {
+    // The command line's parser is the one source of truth for names, ranges and combinations;
+    // defaults come from config.ini and MEMDIL_BACKEND, as for `deno task train`.
+    return parseTrainArgs(flagsToArgs(flags));
+  },
+  uid: (config) => config.uid ?? simpleModelUid(config),
+  isFinished: (dir) => exists(`${dir}/${COMPLETE_MARKER}`),
+  readResult: (dir) => JSON.parse(Deno.readTextFileSync(`${dir}/${RUN_FILES.summary}`)),
+  label(config) {
+    const loss = config.loss === "CrossEntropy" ? "CE" : config.loss;
+    const noise = Array.isArray(config.label_noise)
+      ? config.label_noise.join("/")
+      : config.label_noise;
+    const latent = config.fourclass_problem ? ` 4c ${config.fc_noise_degree}` : "";
+    return `${config.dataset} ${loss} noise ${noise}${latent} seed ${config.seed}`;
+  },
+  async run(config, context) {
+    await runSimpleModel({ ...config, force: true }, {
+      basePath: context.basePath,
+      progress: false,
+      log: context.log,
+      onEpoch: (record) =>
+        context.onEpoch({
+          epoch: record.epoch,
+          epochs: config.epochs,
+          values: { train_loss: record.train_loss, test_acc: record.test_acc },
+        }),
+    });
+  },
+};
+export default simple;

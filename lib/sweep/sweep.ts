@@ -1,0 +1,346 @@
+/**
+ * Run a sweep: a typed list of run configurations, each trained in a worker subprocess with
+ * bounded parallelism. Finished runs are reused, unfinished ones (never started, interrupted,
+ * failed) are started again; a failing run is reported and the others go on. The results are
+ * one summary row per run, a summary over seeds (mean and std), and a table of the runs.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { readIniConfig } from "../config/ini.ts";
+import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
+import type { Flags } from "./grid.ts";
+import { type PoolJob, runPool } from "./pool.ts";
+import { autoProgress, type RunStatus, type SweepProgress } from "./progress.ts";
+import { loadRunner, type RunConfig, type SweepRunner } from "./runner.ts";
+import { summarizeOverSeeds, type SummaryRow } from "./summary.ts";
+
+/**
+ * A sweep: what to run and where.
+ *
+ * @example
+ * ```ts
+ * import { grid } from "./grid.ts";
+ * const sweep: Sweep = {
+ *   name: "ce_vs_ls",
+ *   resultsDir: "results/ce_vs_ls",
+ *   runs: grid({ epochs: 2, width: 32, depth: 3 }, {
+ *     loss: ["CrossEntropy", "LS"],
+ *     label_noise: [0, 0.2],
+ *     seed: [1, 2],
+ *   }),
+ * };
+ * ```
+ */
+export interface Sweep {
+  /** Name shown in progress and stored in the run table. */
+  name: string;
+  /** `simple` (default), or a module URL whose default export is a runner. */
+  runner?: string;
+  /** One entry per run: flag values (names as on the command line, without `--`). */
+  runs: Flags[];
+  /** Directory for the sweep's tables (`summary.parquet`, ...) and worker logs. */
+  resultsDir: string;
+  /** Directory holding the run directories (default `<resultsDir>/runs`). */
+  basePath?: string;
+  /** Most runs at once (default config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
+  concurrency?: number;
+}
+
+/** One run of a finished sweep. */
+export interface SweepRun {
+  uid: string;
+  /** The run directory. */
+  dir: string;
+  label: string;
+  /** The flags the sweep gave, and the full configuration they make. */
+  flags: Flags;
+  config: RunConfig;
+  /** `reused`: finished before; `finished`: trained now; `failed`: see `error`. */
+  status: "reused" | "finished" | "failed";
+  seconds?: number;
+  error?: string;
+  /** Worker log (trained or failed runs). */
+  logPath?: string;
+  /** Last lines of the log of a failed run. */
+  logTail?: string[];
+  /** Summary row of a reused or finished run. */
+  result?: SummaryRow;
+}
+
+/** What {@link runSweep} returns. */
+export interface SweepResult {
+  runs: SweepRun[];
+  /** One row per reused or finished run (configuration columns and final metrics). */
+  summary: SummaryRow[];
+  /** Runs that differ only in their seed, aggregated: `<metric>_mean`, `<metric>_std`. */
+  overSeeds: SummaryRow[];
+  failures: SweepRun[];
+  /** Paths of the written tables. */
+  tables: { summary: string; overSeeds: string; runs: string };
+}
+
+/** Options of {@link runSweep}. */
+export interface RunSweepOptions {
+  /** Progress display (default: Jupyter, terminal bar, or lines); false for none. */
+  progress?: SweepProgress | false;
+  /** Lines for the default display (default console.log). */
+  log?: (line: string) => void;
+  /** Abort: workers are killed, their runs stay unfinished and restart next time. */
+  signal?: AbortSignal;
+  /** Extra readable paths for workers (e.g. a custom runner's files). */
+  extraRead?: string[];
+}
+
+/** Flags that do not change what a run computes: ignored when checking a reused run. */
+const RUN_CONTROL_FLAGS = new Set(["uid", "force", "force_retrain", "backend", "data_dir"]);
+
+/**
+ * A planned run of a sweep: validated configuration and directory.
+ *
+ * @example
+ * ```ts
+ * const planned = await planSweep({ name: "s", resultsDir: "/tmp/s", runs: [{ epochs: 2 }] });
+ * console.log(planned.runs[0].uid);
+ * ```
+ */
+export async function planSweep(sweep: Sweep): Promise<{
+  runner: SweepRunner;
+  basePath: string;
+  runs: Omit<SweepRun, "status">[];
+}> {
+  if (!Array.isArray(sweep.runs) || sweep.runs.length === 0) {
+    throw new Error(`sweep '${sweep.name}' has no runs`);
+  }
+  const runner = await loadRunner(sweep.runner ?? "simple");
+  const basePath = resolve(sweep.basePath ?? join(sweep.resultsDir, "runs"));
+  const configs = sweep.runs.map((flags, i) => {
+    try {
+      return runner.configure(flags);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const wrapped = new (error instanceof Error ? error.constructor as ErrorConstructor : Error)(
+        `sweep '${sweep.name}', run ${i + 1} (${JSON.stringify(flags)}): ${message}`,
+      );
+      throw wrapped;
+    }
+  });
+  const uids = distinctUids(runner, sweep.runs, configs);
+  return {
+    runner,
+    basePath,
+    runs: configs.map((config, i) => ({
+      uid: uids[i],
+      dir: join(basePath, uids[i]),
+      label: runner.label?.(config) ?? uids[i],
+      flags: sweep.runs[i],
+      config: { ...config, uid: uids[i] },
+    })),
+  };
+}
+
+/**
+ * Uids of the runs. Runs whose uids collide (the reference's uid leaves out some flags, e.g.
+ * `lr` or `epochs`) get the flags that tell them apart appended, e.g. `..._s6_lr0.01`; runs
+ * whose flags are all equal are an error (the sweep lists the same run twice).
+ */
+function distinctUids(runner: SweepRunner, flags: Flags[], configs: RunConfig[]): string[] {
+  const uids = configs.map((config) => runner.uid(config));
+  const byUid = new Map<string, number[]>();
+  uids.forEach((uid, i) => byUid.set(uid, [...(byUid.get(uid) ?? []), i]));
+  for (const [uid, indices] of byUid) {
+    if (indices.length < 2) continue;
+    const records = configs as unknown as Record<string, unknown>[];
+    const keys = [...new Set(indices.flatMap((i) => Object.keys(records[i])))]
+      .filter((key) => !RUN_CONTROL_FLAGS.has(key));
+    const differing = keys.filter((key) =>
+      new Set(indices.map((i) => JSON.stringify(records[i][key]))).size > 1
+    );
+    if (differing.length === 0) {
+      throw new Error(
+        `the sweep lists the same run ${indices.length} times (runs ${
+          indices.map((i) => i + 1).join(", ")
+        }: ${JSON.stringify(flags[indices[0]])}); remove the duplicates`,
+      );
+    }
+    for (const i of indices) {
+      uids[i] = uid + differing.map((key) => `_${key}${String(records[i][key])}`).join("");
+    }
+  }
+  return uids;
+}
+
+/** Differences between a finished run's saved arguments and the configuration asked for. */
+function argumentDifferences(dir: string, runConfig: RunConfig): string[] {
+  const config = runConfig as unknown as Record<string, unknown>;
+  let saved: Record<string, unknown>;
+  try {
+    saved = JSON.parse(Deno.readTextFileSync(join(dir, "args.json")));
+  } catch {
+    return [];
+  }
+  return Object.keys(config)
+    .filter((key) => !RUN_CONTROL_FLAGS.has(key) && key in saved)
+    .filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(config[key]))
+    .map((key) => `${key} ${JSON.stringify(saved[key])} (asked: ${JSON.stringify(config[key])})`);
+}
+
+/**
+ * Run the sweep. Resolves when every run has ended; failing runs are in `failures` (the promise
+ * does not reject for them). Writes into `resultsDir`: `summary.parquet` (one row per finished
+ * run), `summary_over_seeds.parquet`, `sweep.json` (every run: uid, flags, status, time, error,
+ * log) and `logs/<uid>.log` (each worker's output).
+ *
+ * @example
+ * ```ts
+ * const result = await runSweep(sweep);
+ * for (const failure of result.failures) console.log(failure.uid, failure.error);
+ * ```
+ */
+export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Promise<SweepResult> {
+  const log = options.log ?? console.log;
+  const resultsDir = resolve(sweep.resultsDir);
+  const plan = await planSweep(sweep);
+  const concurrency = sweep.concurrency ??
+    readIniConfig().resources.maximumConcurrentJobs;
+  const progress = options.progress === false
+    ? { update() {}, finish() {} }
+    : options.progress ?? autoProgress(log);
+
+  const statuses: RunStatus[] = plan.runs.map((run) => ({
+    uid: run.uid,
+    label: run.label,
+    state: "queued",
+  }));
+  const runs: SweepRun[] = plan.runs.map((run) => ({ ...run, status: "failed" }));
+  const jobs: PoolJob[] = [];
+  const dataDirs = [...new Set(plan.runs.map((run) => run.config.data_dir).filter(isString))];
+  plan.runs.forEach((run, i) => {
+    if (plan.runner.isFinished(run.dir)) {
+      const differences = argumentDifferences(run.dir, run.config);
+      if (differences.length > 0) {
+        runs[i].error = `the finished run in ${run.dir} was trained with other flags: ` +
+          `${differences.join(", ")}; remove that directory to train it again, or give the ` +
+          `run another uid`;
+        statuses[i] = { ...statuses[i], state: "failed", error: runs[i].error };
+        return;
+      }
+      runs[i].status = "reused";
+      statuses[i].state = "reused";
+      return;
+    }
+    const logPath = join(resultsDir, "logs", `${run.uid}.log`);
+    runs[i].logPath = logPath;
+    jobs.push({
+      key: run.uid,
+      job: { runner: sweep.runner ?? "simple", config: run.config, basePath: plan.basePath },
+      logPath,
+      access: { basePath: plan.basePath, dataDirs, extraRead: options.extraRead },
+    });
+  });
+  const indexOf = new Map(plan.runs.map((run, i) => [run.uid, i]));
+
+  progress.update(statuses);
+  await runPool(jobs, {
+    concurrency,
+    signal: options.signal,
+    onStart(key) {
+      const i = indexOf.get(key)!;
+      statuses[i] = { ...statuses[i], state: "running", logPath: runs[i].logPath };
+      progress.update(statuses);
+    },
+    onMessage(key, message) {
+      if (message.type !== "epoch") return;
+      const i = indexOf.get(key)!;
+      statuses[i] = {
+        ...statuses[i],
+        epoch: message.epoch,
+        epochs: message.epochs,
+        values: message.values,
+      };
+      progress.update(statuses);
+    },
+    onEnd(outcome) {
+      const i = indexOf.get(outcome.key)!;
+      runs[i].status = outcome.status;
+      runs[i].seconds = outcome.seconds;
+      runs[i].error = outcome.error;
+      runs[i].logTail = outcome.logTail;
+      statuses[i] = {
+        ...statuses[i],
+        state: outcome.status,
+        seconds: outcome.seconds,
+        error: outcome.error,
+      };
+      progress.update(statuses);
+    },
+  });
+  if (options.signal?.aborted) {
+    for (const run of runs) {
+      if (run.status === "failed" && !run.error) run.error = "the sweep was stopped before it ran";
+    }
+  }
+  await progress.finish(statuses);
+
+  for (const run of runs) {
+    if (run.status === "failed") continue;
+    try {
+      run.result = await plan.runner.readResult(run.dir);
+    } catch (error) {
+      run.status = "failed";
+      run.error = `its results could not be read: ${(error as Error).message}`;
+    }
+  }
+  const summary = runs.flatMap((run) => (run.result ? [run.result] : []));
+  const overSeeds = summarizeOverSeeds(summary);
+  const tables = {
+    summary: join(resultsDir, "summary.parquet"),
+    overSeeds: join(resultsDir, "summary_over_seeds.parquet"),
+    runs: join(resultsDir, "sweep.json"),
+  };
+  if (summary.length > 0) {
+    await writeParquetAtomic(rowsToFrame(summary), tables.summary);
+    await writeParquetAtomic(rowsToFrame(overSeeds), tables.overSeeds);
+  }
+  await writeJsonAtomic(tables.runs, {
+    name: sweep.name,
+    runner: sweep.runner ?? "simple",
+    basePath: plan.basePath,
+    runs: runs.map((run) => ({
+      uid: run.uid,
+      dir: run.dir,
+      label: run.label,
+      status: run.status,
+      seconds: run.seconds ?? null,
+      error: run.error ?? null,
+      log: run.logPath ?? null,
+      flags: run.flags,
+    })),
+  });
+  const failures = runs.filter((run) => run.status === "failed");
+  return { runs, summary, overSeeds, failures, tables };
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === "string" && value !== "";
+}
+
+/**
+ * A readable report of a sweep's failed runs (empty string when none failed).
+ *
+ * @example
+ * ```ts
+ * const report = failureReport(result);
+ * if (report) console.error(report);
+ * ```
+ */
+export function failureReport(result: Pick<SweepResult, "failures" | "runs">): string {
+  if (result.failures.length === 0) return "";
+  const lines = [`${result.failures.length} of ${result.runs.length} runs failed:`];
+  for (const run of result.failures) {
+    lines.push(`- ${run.label} (${run.uid}): ${run.error ?? "unknown error"}`);
+    for (const line of (run.logTail ?? []).slice(-5)) lines.push(`    | ${line}`);
+    if (run.logPath) lines.push(`    log: ${run.logPath}`);
+  }
+  return lines.join("\n");
+}

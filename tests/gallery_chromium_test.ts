@@ -1,0 +1,117 @@
+/**
+ * The gallery in a real browser: every figure type is saved into a temporary results directory,
+ * the gallery is built and served on 127.0.0.1, and headless Chromium (Debian's `chromium`,
+ * started with the flags that keep it off the network) loads it; every figure must render
+ * marks, read back from the DOM.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { saveFigure } from "../lib/figures/mod.ts";
+import { buildGallery, serveGallery, staticHandler } from "../lib/gallery/mod.ts";
+import { writeJsonAtomic } from "../lib/results/mod.ts";
+import { everyFigure } from "./fixtures/gallery_figures.ts";
+
+const CHROMIUM = "chromium";
+
+/** Headless Chromium's DOM of `url` after scripts ran (virtual time lets them finish). */
+async function dumpDom(url: string): Promise<string> {
+  const profile = await Deno.makeTempDir({ prefix: "memdil-chromium-" });
+  try {
+    const output = await new Deno.Command(CHROMIUM, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+        "--virtual-time-budget=30000",
+        "--dump-dom",
+        url,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output().catch((error) => {
+      throw new Error(
+        `cannot start ${CHROMIUM} (${error.message}): apt-get install chromium ` +
+          `(scripts/setup.sh installs it)`,
+      );
+    });
+    assert.ok(output.success, new TextDecoder().decode(output.stderr).slice(-2000));
+    return new TextDecoder().decode(output.stdout);
+  } finally {
+    await Deno.remove(profile, { recursive: true });
+  }
+}
+
+Deno.test("gallery: every figure renders in headless Chromium, with its runs table", async () => {
+  const results = await Deno.makeTempDir({ prefix: "memdil-gallery-" });
+  try {
+    // A sweep directory with summary figures and its run table, and one run with its own.
+    const figures = everyFigure();
+    const runDir = join(results, "exp", "runs", "run_a");
+    for (const [name, spec] of Object.entries(figures)) {
+      const perRun = name === "features_train" || name === "training_curves";
+      await saveFigure(spec, join(perRun ? runDir : join(results, "exp"), "figures", name));
+    }
+    await writeJsonAtomic(join(results, "exp", "sweep.json"), {
+      name: "exp",
+      runs: [{ uid: "run_a", label: "CE noise 0.2", status: "finished", seconds: 1.5 }],
+    });
+    await writeJsonAtomic(join(runDir, "metrics.json"), { uid: "run_a", test_acc: 0.9 });
+
+    const built = await buildGallery(results);
+    const count = Object.keys(figures).length;
+    assert.equal(built.figures.length, count);
+    // Sweep-level figures first, each with the table of runs it came from.
+    assert.equal(built.figures[0].section, "exp");
+    assert.equal(built.figures.at(-1)!.section, "exp/runs/run_a");
+    assert.equal(built.figures[0].runs?.source, "exp/sweep.json");
+    assert.equal(built.figures.at(-1)!.runs?.source, "exp/runs/run_a/metrics.json");
+    const html = await Deno.readTextFile(built.index);
+    assert.doesNotMatch(html, /(src|href)="https?:/, "no CDN: every script is local");
+
+    const server = await serveGallery(results, { port: 0 });
+    let dom: string;
+    try {
+      dom = await dumpDom(`${server.url}index.html`);
+    } finally {
+      await server.shutdown();
+    }
+    assert.match(dom, /data-gallery-done="true"/);
+    for (const figure of built.figures) {
+      // The chart's container up to the next figure: it must hold an SVG with drawn marks.
+      const start = dom.indexOf(`id="${figure.id}"`);
+      assert.ok(start >= 0, `${figure.name} is in the page`);
+      const end = dom.indexOf('<figure class="figure"', start);
+      const chart = dom.slice(start, end < 0 ? undefined : end);
+      assert.match(chart.slice(0, 400), /data-rendered="true"/, `${figure.name} rendered`);
+      assert.ok(chart.includes("<svg"), `${figure.name} has an SVG`);
+      const marks = chart.match(/class="mark-(symbol|line|rule|text) role-mark/g) ?? [];
+      assert.ok(marks.length > 0, `${figure.name} draws marks`);
+      assert.ok((chart.match(/<path[^>]* d="M/g) ?? []).length > 0, `${figure.name} has paths`);
+      assert.ok(chart.includes('<details class="runs">'), `${figure.name} lists its runs`);
+    }
+  } finally {
+    await Deno.remove(results, { recursive: true });
+  }
+});
+
+Deno.test("gallery server: files under the results directory only", async () => {
+  const root = await Deno.makeTempDir({ prefix: "memdil-static-" });
+  try {
+    await Deno.writeTextFile(join(root, "index.html"), "<p>hi</p>");
+    const handle = staticHandler(root);
+    const ok = await handle(new Request("http://127.0.0.1/"));
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.equal(await ok.text(), "<p>hi</p>");
+    assert.equal((await handle(new Request("http://127.0.0.1/%2e%2e/etc/passwd"))).status, 404);
+    assert.equal((await handle(new Request("http://127.0.0.1/missing.json"))).status, 404);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

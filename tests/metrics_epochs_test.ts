@@ -1,0 +1,76 @@
+// Per-epoch metric tables: `--eval_every` on a simple-model run, `deno task evaluate-large` over
+// a tiny large-scale run's checkpoints, and `deno task summarize` over both (wasm, temp dirs).
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { evaluateCheckpoints } from "../cli/evaluate_large.ts";
+import { summarizeRuns } from "../cli/summarize.ts";
+import { DEFAULT_CONFIG } from "../lib/config/flags.ts";
+import { EPOCH_FILES } from "../lib/experiment/evaluate.ts";
+import { runLargeScale } from "../lib/experiment/large_scale.ts";
+import { runSimpleModel } from "../lib/experiment/run.ts";
+import { pl } from "../lib/results/mod.ts";
+
+const quiet = () => {};
+
+Deno.test("--eval_every, evaluate-large and summarize write the documented tables", async () => {
+  const root = await Deno.makeTempDir({ prefix: "memdil-epochs-" });
+  try {
+    // A simple-model run evaluated after every epoch: 3 rows, the last being the final metrics.
+    const simple = await runSimpleModel({
+      ...DEFAULT_CONFIG,
+      epochs: 3,
+      width: 16,
+      depth: 2,
+      sample_size: 150,
+      label_noise: 0.2,
+      eval_every: 1,
+      backend: "wasm",
+    }, { basePath: `${root}/simple`, log: quiet, progress: false });
+    const epochs = pl.readParquet(`${simple.dir}/${EPOCH_FILES.metrics}`);
+    deepStrictEqual(epochs.getColumn("epoch").toArray(), [1, 2, 3]);
+    for (const column of ["nc1_train", "nc2", "nc3_train", "nc4_train", "cdnv_train", "ece_test"]) {
+      ok(epochs.columns.includes(column), `epoch_metrics has ${column}`);
+    }
+    const final = simple.metrics.toRecords()[0];
+    strictEqual(epochs.getColumn("nc1_train").toArray()[2], final.nc1_train);
+    const matrices = pl.readParquet(`${simple.dir}/${EPOCH_FILES.matrices}`);
+    const sigmaW = matrices.filter(
+      pl.col("epoch").eq(3).and(pl.col("split").eq(pl.lit("train"))).and(
+        pl.col("name").eq(pl.lit("sigma_w")),
+      ),
+    );
+    strictEqual(sigmaW.height, 1);
+    const classes = pl.readParquet(`${simple.dir}/${EPOCH_FILES.classMetrics}`);
+    strictEqual(classes.height, 3 * 2 * 2, "epochs x splits x classes");
+    const summary = JSON.parse(await Deno.readTextFile(`${simple.dir}/${EPOCH_FILES.summary}`));
+    deepStrictEqual(summary.evaluated_epochs, [1, 2, 3]);
+
+    // A large-scale run with a checkpoint per epoch, evaluated afterwards; a second call skips.
+    const large = await runLargeScale({
+      ...DEFAULT_CONFIG,
+      model: "MLP",
+      classes: 3,
+      width: 16,
+      depth: 2,
+      epochs: 2,
+      sample_size: 60,
+      label_noise: 0.2,
+      backend: "wasm",
+    }, { basePath: `${root}/large`, log: quiet, progress: false });
+    large.model.dispose();
+    deepStrictEqual(await evaluateCheckpoints(large.dir, { log: quiet }), [1, 2]);
+    deepStrictEqual(await evaluateCheckpoints(large.dir, { log: quiet }), []);
+    const largeEpochs = pl.readParquet(`${large.dir}/${EPOCH_FILES.metrics}`);
+    deepStrictEqual(largeEpochs.getColumn("epoch").toArray(), [1, 2]);
+    ok(largeEpochs.getColumn("noisy_count_train").toArray().every((n) => Number(n) > 0));
+
+    // One row per run under the root, configuration columns and final metrics.
+    const table = await summarizeRuns(root);
+    strictEqual(table.height, 2);
+    for (const column of ["run_dir", "evaluated_epochs", "uid", "nc1_train", "test_acc"]) {
+      ok(table.columns.includes(column), `summary has ${column}`);
+    }
+    deepStrictEqual(table.getColumn("evaluated_epochs").toArray().sort(), [2, 3]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,0 +1,153 @@
+/** Sweep building blocks: grids, flags, the file format, uids, the summary and the displays. */
+import assert from "node:assert/strict";
+import {
+  flagsToArgs,
+  grid,
+  jupyterProgress,
+  lineProgress,
+  meanAndStd,
+  planSweep,
+  progressHtml,
+  type RunStatus,
+  summarizeOverSeeds,
+  SweepFileError,
+  sweepFromDocument,
+} from "../lib/sweep/mod.ts";
+
+Deno.test("grid: every combination, first axis slowest, over the base", () => {
+  const runs = grid({ epochs: 2 }, { loss: ["CrossEntropy", "LS"], label_noise: [0, 0.2] });
+  assert.deepEqual(runs, [
+    { epochs: 2, loss: "CrossEntropy", label_noise: 0 },
+    { epochs: 2, loss: "CrossEntropy", label_noise: 0.2 },
+    { epochs: 2, loss: "LS", label_noise: 0 },
+    { epochs: 2, loss: "LS", label_noise: 0.2 },
+  ]);
+  assert.throws(() => grid({}, { seed: [] }), /'seed' needs a non-empty list/);
+});
+
+Deno.test("flagsToArgs: switches, --no-bias, lists, nulls", () => {
+  assert.deepEqual(
+    flagsToArgs({
+      loss: "LS",
+      use_bn: true,
+      fourclass_problem: false,
+      bias: false,
+      label_noise: [0.1, 0.3],
+      sample_size: null,
+    }),
+    ["--loss", "LS", "--use_bn", "--no-bias", "--label_noise", "0.1,0.3"],
+  );
+});
+
+Deno.test("sweep file: grid plus extra runs over the base; errors name the problem", () => {
+  const sweep = sweepFromDocument({
+    name: "s",
+    resultsDir: "/tmp/s",
+    base: { epochs: 3 },
+    grid: { seed: [1, 2] },
+    runs: [{ seed: 9, loss: "LS" }],
+  }, "s.json");
+  assert.deepEqual(sweep.runs, [
+    { epochs: 3, seed: 1 },
+    { epochs: 3, seed: 2 },
+    { epochs: 3, seed: 9, loss: "LS" },
+  ]);
+  assert.equal(sweep.basePath, undefined);
+  // Relative paths are relative to the repository root.
+  const relative = sweepFromDocument({ name: "r", resultsDir: "results/x" }, "r.json");
+  assert.match(relative.resultsDir, /\/results\/x$/);
+  assert.deepEqual(relative.runs, [{}]);
+  const bad = (document: unknown, pattern: RegExp) =>
+    assert.throws(() => sweepFromDocument(document, "f.json"), (error: Error) => {
+      assert.ok(error instanceof SweepFileError);
+      assert.match(error.message, pattern);
+      return true;
+    });
+  bad({ name: "x", resultsDir: "r", gird: {} }, /unknown key\(s\) gird/);
+  bad({ resultsDir: "r" }, /"name" .* is required/);
+  bad({ name: "x", resultsDir: "r", grid: { seed: 3 } }, /grid.seed must be a non-empty list/);
+  bad({ name: "x", resultsDir: "r", base: { "--seed": 3 } }, /without the leading dashes/);
+  bad({ name: "x", resultsDir: "r", concurrency: 0 }, /"concurrency" must be an integer >= 1/);
+});
+
+Deno.test("planSweep: flags validated like the command line; colliding uids told apart", async () => {
+  await assert.rejects(
+    planSweep({ name: "v", resultsDir: "/tmp/v", runs: [{ loss: "Hinge" }] }),
+    /sweep 'v', run 1 .*Hinge/,
+  );
+  // lr is not part of the reference's uid: the two runs get it appended.
+  const planned = await planSweep({
+    name: "lr",
+    resultsDir: "/tmp/lr",
+    runs: grid({ epochs: 1 }, { lr: [0.1, 0.01] }),
+  });
+  const uids = planned.runs.map((run) => run.uid);
+  assert.match(uids[0], /_s6_lr0\.1$/);
+  assert.match(uids[1], /_s6_lr0\.01$/);
+  await assert.rejects(
+    planSweep({ name: "dup", resultsDir: "/tmp/d", runs: [{ seed: 1 }, { seed: 1 }] }),
+    /lists the same run 2 times/,
+  );
+});
+
+Deno.test("summarizeOverSeeds: mean and sample std per configuration", () => {
+  const rows = summarizeOverSeeds([
+    { uid: "a", loss: "CE", label_noise: 0.2, seed: 1, test_acc: 0.8, backend: "wasm" },
+    { uid: "b", loss: "CE", label_noise: 0.2, seed: 2, test_acc: 0.9, backend: "wasm" },
+    { uid: "c", loss: "LS", label_noise: 0.2, seed: 1, test_acc: 0.7, backend: "wasm" },
+  ]);
+  assert.equal(rows.length, 2);
+  // CE: mean (0.8 + 0.9) / 2 = 0.85; sample std sqrt(((-0.05)^2 + 0.05^2) / 1) = 0.0707107.
+  assert.equal(rows[0].loss, "CE");
+  assert.equal(rows[0].seeds, 2);
+  assert.ok(Math.abs(Number(rows[0].test_acc_mean) - 0.85) < 1e-12);
+  assert.ok(Math.abs(Number(rows[0].test_acc_std) - Math.sqrt(0.005)) < 1e-12);
+  // One seed: no spread to estimate.
+  assert.equal(rows[1].test_acc_std, null);
+  assert.ok(!("uid" in rows[0]) && !("backend" in rows[0]));
+  assert.deepEqual(meanAndStd([1, 2, 3]), { mean: 2, std: 1 });
+});
+
+const STATUSES: RunStatus[] = [
+  { uid: "a", label: "CE noise 0", state: "reused" },
+  { uid: "b", label: "LS <noise> 0.2", state: "running", epoch: 3, epochs: 12 },
+  { uid: "c", label: "LS noise 0.3", state: "failed", error: "out of memory" },
+];
+
+Deno.test("progress: HTML table, lines, and a Jupyter display updated in place", async () => {
+  const html = progressHtml(STATUSES);
+  assert.match(html, /<progress max="3" value="2"/);
+  assert.match(html, /LS &lt;noise&gt; 0.2/);
+  assert.match(html, /3\/12/);
+  assert.match(html, /out of memory/);
+
+  const lines: string[] = [];
+  const plain = lineProgress((line) => lines.push(line));
+  plain.update(STATUSES);
+  plain.update(STATUSES); // nothing changed: nothing printed again
+  plain.finish(STATUSES);
+  assert.deepEqual(lines, [
+    "[1/3] reused: CE noise 0",
+    "[2/3] running: LS <noise> 0.2",
+    "[3/3] failed: LS noise 0.3: out of memory",
+    "sweep: 2/3 runs: 1 reused, 1 failed, 1 running",
+  ]);
+
+  const calls: { html: string; options: Record<string, unknown> }[] = [];
+  const fake = {
+    display(bundle: unknown, options: Record<string, unknown>) {
+      calls.push({ html: (bundle as Record<string, string>)["text/html"], options });
+      return Promise.resolve();
+    },
+  };
+  const live = jupyterProgress(fake, 0);
+  live.update(STATUSES.map((s) => ({ ...s, state: "queued" as const })));
+  live.update(STATUSES);
+  await live.finish(STATUSES);
+  assert.equal(calls.length, 3);
+  const id = calls[0].options.display_id;
+  assert.equal(typeof id, "string");
+  assert.equal(calls[0].options.update, undefined);
+  assert.ok(calls.slice(1).every((c) => c.options.display_id === id && c.options.update === true));
+  assert.match(calls[2].html, /2\/3 runs/);
+});
