@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 DENO_VERSION=2.9.6
 DEBIAN_PACKAGES=(dataset-fashion-mnist jupyter-nbconvert python3-nbclient python3-ipykernel
-  mesa-vulkan-drivers fonts-dejavu-core python3-pil chromium)
+  mesa-vulkan-drivers fonts-dejavu-core python3-pil python3-numpy chromium)
 
 if ! command -v deno >/dev/null || [ "$(deno --version | head -1 | cut -d' ' -f2)" != "$DENO_VERSION" ]; then
   if ! command -v npm >/dev/null; then
