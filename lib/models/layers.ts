@@ -384,8 +384,11 @@ export function createDense(fanIn: number, fanOut: number, bias: boolean, rng: R
 }
 
 /**
- * x W with a gradient that transposes explicitly: on the WASM backend a matMul with
- * transposeA/transposeB is 5 to 15 times slower than transposing first and multiplying.
+ * x W with a gradient that avoids tfjs-wasm's slow paths: a matMul with transposeA/transposeB
+ * is 5 to 15 times slower than transposing first, and a large right-hand operand that changes
+ * every step (the weights) is repacked by XNNPACK on each call. So dx = (W dy^T)^T keeps W on the
+ * left (only the small dy^T is packed; 3 ms instead of 51 ms for 16 x 2048 by 2048 x 2048), and
+ * dW = x^T dy transposes the small x.
  *
  * @example
  * ```ts
@@ -399,7 +402,7 @@ export const denseMatMul: (x: tf.Tensor2D, weight: tf.Tensor2D) => tf.Tensor2D =
     return {
       value: tf.matMul(x, weight),
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor2D[]) => [
-        tf.matMul(dy, tf.transpose(saved[1])),
+        tf.transpose(tf.matMul(saved[1], tf.transpose(dy))),
         tf.matMul(tf.transpose(saved[0]), dy),
       ],
     };
