@@ -350,7 +350,7 @@ Deno.test("losses: CE and LS on logits [[2, 0]], label 0, by hand", () => {
   close(lossValue(labelSmoothing(0), [[2, 0]], [0]), ce, 1e-6, "LS(0)");
   close(lossValue(lossFor({ loss: "LS", ls_alpha: 0.1 }), [[2, 0]], [0]), ls, 1e-6, "lossFor LS");
   close(lossValue(lossFor({ loss: "CrossEntropy", ls_alpha: 0.1 }), [[2, 0]], [0]), ce, 1e-6);
-  throws(() => lossFor({ loss: "MSE" as "LS", ls_alpha: 0 }), /MSE/);
+  throws(() => lossFor({ loss: "Foo" as "LS", ls_alpha: 0 }), /Foo/);
 });
 
 Deno.test("losses: a 3-class batch, CE and LS, batch mean", () => {

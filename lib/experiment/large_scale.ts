@@ -23,7 +23,7 @@ import { type TrainConfig, UsageError } from "../config/flags.ts";
 import { readIniConfig } from "../config/ini.ts";
 import { loadRunData, type TrainingSetRecord } from "../data/mod.ts";
 import { lossFor } from "../losses/mod.ts";
-import { buildModel, type Mlp, type Model, modelSummary } from "../models/mod.ts";
+import { buildModel, type Model, modelSummary } from "../models/mod.ts";
 import { pl, rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
 import {
   COMPLETE_MARKER,
@@ -218,8 +218,7 @@ export async function runLargeScale(
   );
   let metrics: Record<string, number> | undefined;
   if (!options.skipEvaluation) {
-    // measureModel only uses the Model interface (config, classifier, forward).
-    metrics = scalarMetrics(await measureModel(model as unknown as Mlp, data));
+    metrics = scalarMetrics(await measureModel(model, data));
     const row = { uid, ...metrics };
     await writeParquetAtomic(rowsToFrame([row]), `${dir}/${RUN_FILES.metrics}`);
     await writeJsonAtomic(`${dir}/${RUN_FILES.summary}`, row);
