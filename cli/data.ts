@@ -5,7 +5,7 @@
  * @module
  */
 import { Command } from "commander";
-import { DATASET_NAMES, UsageError } from "../lib/config/flags.ts";
+import { DATASET_NAMES, parseCommandLine, UsageError } from "../lib/config/flags.ts";
 import { readIniConfig } from "../lib/config/ini.ts";
 import {
   type DatasetInfo,
@@ -90,16 +90,8 @@ if (import.meta.main) {
       .description("Datasets: list where each was found, fetch one, verify every copy found.")
       .argument("<command>", "list | fetch | verify")
       .argument("[name]", `dataset for fetch: ${DATASET_NAMES.join(" | ")}`)
-      .option("--data_dir <dir>", "dataset root (default: config.ini [DATA] DATA_DIR)")
-      .exitOverride()
-      .configureOutput({ writeErr: () => {}, writeOut: (text) => console.log(text.trimEnd()) });
-    try {
-      program.parse(args, { from: "user" });
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === "commander.helpDisplayed") throw error;
-      throw new UsageError(`${(error as Error).message.replace(/^error: /, "")} (see --help)`);
-    }
+      .option("--data_dir <dir>", "dataset root (default: config.ini [DATA] DATA_DIR)");
+    parseCommandLine(program, args);
     const [command, name] = program.args;
     const dataDir = expandHome(program.opts().data_dir ?? readIniConfig().dataDir);
     const options: LoadOptions = { dataDir };

@@ -9,7 +9,7 @@
  */
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
-import { UsageError } from "../lib/config/flags.ts";
+import { parseCommandLine, UsageError } from "../lib/config/flags.ts";
 import { REPO_ROOT } from "../lib/config/ini.ts";
 import { buildGallery, serveGallery } from "../lib/gallery/mod.ts";
 import { runCli } from "./common.ts";
@@ -33,16 +33,8 @@ if (import.meta.main) {
         new Option("--port <n>", "port on 127.0.0.1 (0: any free one)").default(8000)
           .argParser(port),
       )
-      .addOption(new Option("--build-only", "write index.html and exit").default(false))
-      .exitOverride()
-      .configureOutput({ writeErr: () => {} });
-    try {
-      program.parse(args, { from: "user" });
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? "";
-      if (code.includes("help") || code.includes("version")) throw error;
-      throw new UsageError(`${(error as Error).message.replace(/^error: /, "")} (see --help)`);
-    }
+      .addOption(new Option("--build-only", "write index.html and exit").default(false));
+    parseCommandLine(program, args);
     const options = program.opts<{ results: string; port: number; buildOnly: boolean }>();
     const results = resolve(options.results);
     const { index, figures } = await buildGallery(results);

@@ -15,7 +15,7 @@ import {
   parseParamAssignment,
   readProfile,
 } from "../lib/notebooks/mod.ts";
-import { UsageError } from "../lib/config/flags.ts";
+import { parseCommandLine, UsageError } from "../lib/config/flags.ts";
 import { runCli } from "./common.ts";
 
 const NOTEBOOK = "memorization_dilation";
@@ -29,18 +29,8 @@ if (import.meta.main) {
       .addOption(new Option("--profile <name>", "parameter profile from notebooks/profiles")
         .default("quick"))
       .addOption(new Option("--param <key=value>", "override one notebook parameter (repeatable)")
-        .argParser((value: string, previous: string[] = []) => [...previous, value]))
-      .exitOverride()
-      .configureOutput({ writeErr: () => {} });
-    try {
-      program.parse(args, { from: "user" });
-    } catch (error) {
-      const message = (error as Error).message;
-      if (message.includes("(outputHelp)") || (error as { code?: string }).code?.includes("help")) {
-        throw error;
-      }
-      throw new UsageError(`${message.replace(/^error: /, "")} (see --help)`);
-    }
+        .argParser((value: string, previous: string[] = []) => [...previous, value]));
+    parseCommandLine(program, args);
     const options = program.opts<{ profile: string; param?: string[] }>();
     const notebook = join(DEFAULT_NOTEBOOKS_DIR, `${NOTEBOOK}.ipynb`);
     const defaults = await notebookParameters(notebook);

@@ -9,7 +9,7 @@
  */
 import { Command } from "commander";
 import { relative } from "node:path";
-import { UsageError } from "../lib/config/flags.ts";
+import { parseCommandLine, UsageError } from "../lib/config/flags.ts";
 import { readIniConfig } from "../lib/config/ini.ts";
 import { EPOCH_FILES } from "../lib/experiment/evaluate.ts";
 import { type DataFrame, pl, rowsToFrame, writeParquetAtomic } from "../lib/results/mod.ts";
@@ -91,16 +91,8 @@ if (import.meta.main) {
     const program = new Command("summarize")
       .description("Merge all runs under a results root into one table (config + final metrics).")
       .argument("[root]", "results root (default: config.ini BASE_PATH)")
-      .option("--out <path>", `output Parquet file (default: ROOT/${SUMMARY_FILE})`)
-      .exitOverride()
-      .configureOutput({ writeErr: () => {} });
-    try {
-      program.parse(args, { from: "user" });
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? "";
-      if (code.includes("help") || code.includes("version")) throw error;
-      throw new UsageError(`${(error as Error).message.replace(/^error: /, "")} (see --help)`);
-    }
+      .option("--out <path>", `output Parquet file (default: ROOT/${SUMMARY_FILE})`);
+    parseCommandLine(program, args);
     const root = (program.args[0] ?? readIniConfig().paths.basePath).replace(/\/+$/, "");
     let isDirectory = false;
     try {

@@ -10,7 +10,7 @@
  * @module
  */
 import { Command, Option } from "commander";
-import { UsageError } from "../lib/config/flags.ts";
+import { parseCommandLine, UsageError } from "../lib/config/flags.ts";
 import { rowsToFrame } from "../lib/results/mod.ts";
 import {
   failureReport,
@@ -40,16 +40,8 @@ if (import.meta.main) {
           positiveInteger,
         ),
       )
-      .addOption(new Option("--quiet", "no progress display").default(false))
-      .exitOverride()
-      .configureOutput({ writeErr: () => {} });
-    try {
-      program.parse(args, { from: "user" });
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? "";
-      if (code.includes("help") || code.includes("version")) throw error;
-      throw new UsageError(`${(error as Error).message.replace(/^error: /, "")} (see --help)`);
-    }
+      .addOption(new Option("--quiet", "no progress display").default(false));
+    parseCommandLine(program, args);
     const options = program.opts<{ concurrency?: number; quiet: boolean }>();
     let sweep;
     try {

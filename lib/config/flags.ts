@@ -351,7 +351,16 @@ export function configuredDefaults(): TrainConfig {
   return { ...DEFAULT_CONFIG, data_dir: ini.dataDir, backend };
 }
 
-function runProgram(program: Command, argv: string[]): Record<string, unknown> {
+/**
+ * Parse a commander program's arguments with memdil's conventions: help goes to stdout, and any
+ * command-line mistake becomes a {@link UsageError} (exit status 2 through `cli/common.ts`).
+ *
+ * @example
+ * ```ts
+ * const options = parseCommandLine(new Command("x").option("--n <n>"), ["--n", "3"]);
+ * ```
+ */
+export function parseCommandLine(program: Command, argv: string[]): Record<string, unknown> {
   program.exitOverride().allowExcessArguments(false).configureOutput({
     writeErr: () => {},
     writeOut: (text: string) => console.log(text.trimEnd()),
@@ -483,7 +492,7 @@ export function parseTrainArgs(
     new Command(command).description(DESCRIPTIONS[command]),
     defaults,
   );
-  const options = runProgram(program, argv);
+  const options = parseCommandLine(program, argv);
   rejectUnimplemented(options);
   const config = { ...defaults };
   for (const key of Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]) {
