@@ -67,6 +67,7 @@ export async function evaluateCheckpoints(
     return [];
   }
   const backend = await initBackend(options.backend ?? config.backend);
+  backend.report.forEach((line) => log(`backend ${line}`));
   // The training set is drawn from the seed, as train-large draws (and resumes) it.
   const data = await loadRunData(config);
   const model = largeScaleModel(config, data.classes);

@@ -77,7 +77,19 @@ async function tryNative(): Promise<string | undefined> {
   return failures.join("; ");
 }
 
+/**
+ * Vulkan drivers on Linux (Mesa's among them) complain on stderr when XDG_RUNTIME_DIR is unset;
+ * give them a private one, as a login session would.
+ */
+function ensureRuntimeDir(): void {
+  if (Deno.build.os !== "linux" || Deno.env.get("XDG_RUNTIME_DIR")) return;
+  const dir = `/tmp/memdil-runtime-${Deno.uid() ?? "user"}`;
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  Deno.env.set("XDG_RUNTIME_DIR", dir);
+}
+
 async function webgpuAdapter(): Promise<{ ok: boolean; why: string }> {
+  ensureRuntimeDir();
   const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
   if (!gpu) return { ok: false, why: "this runtime exposes no navigator.gpu" };
   let adapter: GPUAdapter | null = null;

@@ -123,6 +123,7 @@ export async function runLargeScale(
     throw new UsageError("--optimizer LBFGS is for simple models only: use SGD or Adam");
   }
   const backend = await initBackend(config.backend);
+  backend.report.forEach((line) => log(`backend ${line}`));
   const uid = config.uid ?? largeScaleUid(config);
   const basePath = options.basePath ?? readIniConfig().paths.basePath;
   const dir = `${basePath}/${uid}`;

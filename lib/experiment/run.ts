@@ -407,6 +407,7 @@ export async function runSimpleModel(
 ): Promise<RunResult> {
   const log = options.log ?? console.log;
   const backend = await initBackend(config.backend);
+  backend.report.forEach((line) => log(`backend ${line}`));
   const uid = config.uid ?? simpleModelUid(config);
   const basePath = options.basePath ?? runBasePath(config);
   const plan = await planRunDirectory(basePath, uid, {
@@ -519,6 +520,7 @@ export async function evaluateRun(
   // Runs saved before a flag existed get its default.
   const config = { ...DEFAULT_CONFIG, ...saved } as TrainConfig & { uid: string };
   const backend = await initBackend(options.backend ?? config.backend);
+  backend.report.forEach((line) => log(`backend ${line}`));
   const record = loadTrainingSet(dir, config);
   const data = await loadRunData(config, record);
   const model = buildModel(config, data.classes);
