@@ -5,7 +5,7 @@
  * @module
  */
 import type { TopLevelSpec } from "vega-lite";
-import { CLASS_COLORS, CLASS_SHAPES, NOISY_COLOR, theme } from "./theme.ts";
+import { labelColorEncoding, NOISY_GROUP, originalClassShapeEncoding, theme } from "./theme.ts";
 
 /**
  * One sample with all its penultimate features.
@@ -51,7 +51,6 @@ export interface FeaturePairsInput {
 }
 
 const PANEL_SIZE = 200;
-const NOISY_GROUP = "noisy label";
 
 /**
  * One panel per feature pair (i < j), three per row: clean samples coloured by the label they
@@ -92,24 +91,8 @@ export function featurePairsSpec(input: FeaturePairsInput): TopLevelSpec {
   for (let i = 0; i < dimension; i++) {
     for (let j = i + 1; j < dimension; j++) pairs.push([i, j]);
   }
-  const color = {
-    field: "group",
-    type: "nominal" as const,
-    title: "colour: label",
-    scale: {
-      domain: hasNoisy ? [...classes, NOISY_GROUP] : classes,
-      range: [
-        ...classes.map((_, c) => CLASS_COLORS[c % CLASS_COLORS.length]),
-        ...(hasNoisy ? [NOISY_COLOR] : []),
-      ],
-    },
-  };
-  const shape = {
-    field: "marker",
-    type: "nominal" as const,
-    title: "marker: original class",
-    scale: { domain: classes, range: classes.map((_, c) => CLASS_SHAPES[c % CLASS_SHAPES.length]) },
-  };
+  const color = labelColorEncoding(classes, hasNoisy);
+  const shape = originalClassShapeEncoding(classes);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: input.subtitle ? { text: input.title, subtitle: input.subtitle } : input.title,

@@ -5,7 +5,13 @@
  * @module
  */
 import type { TopLevelSpec } from "vega-lite";
-import { CLASS_COLORS, CLASS_SHAPES, NOISY_COLOR, STAR_SHAPE, theme } from "./theme.ts";
+import {
+  labelColorEncoding,
+  NOISY_GROUP,
+  originalClassShapeEncoding,
+  STAR_SHAPE,
+  theme,
+} from "./theme.ts";
 
 /**
  * One training or test sample's 2-D feature.
@@ -122,7 +128,6 @@ export interface BoundarySegment {
 
 const PLOT_SIZE = 420;
 const CIRCLE_VERTICES = 72;
-const NOISY_GROUP = "noisy label";
 const SPREAD_KIND = "clean spread (radius)";
 const BOUNDARY_KIND = "decision boundary";
 const MEAN_KIND = "class mean";
@@ -242,18 +247,7 @@ export function featureScatterSpec(input: FeatureScatterInput): TopLevelSpec {
     : [];
 
   const hasNoisy = pointRows.some((p) => p.noisy) || summaryRows.some((r) => r.noisy);
-  const color = {
-    field: "group",
-    type: "nominal" as const,
-    title: "colour: label",
-    scale: {
-      domain: hasNoisy ? [...classes, NOISY_GROUP] : classes,
-      range: [
-        ...classes.map((_, c) => CLASS_COLORS[c % CLASS_COLORS.length]),
-        ...(hasNoisy ? [NOISY_COLOR] : []),
-      ],
-    },
-  };
+  const color = labelColorEncoding(classes, hasNoisy);
   const x = {
     field: "x",
     type: "quantitative" as const,
@@ -281,12 +275,7 @@ export function featureScatterSpec(input: FeatureScatterInput): TopLevelSpec {
     // Long, black legend strokes so the dash pattern is readable.
     legend: { symbolSize: 500, symbolStrokeColor: "black", symbolStrokeWidth: 1.5 },
   };
-  const pointShape = {
-    field: "marker",
-    type: "nominal" as const,
-    title: "marker: original class",
-    scale: { domain: classes, range: classes.map((_, c) => CLASS_SHAPES[c % CLASS_SHAPES.length]) },
-  };
+  const pointShape = originalClassShapeEncoding(classes);
   const pointTooltip = [
     { field: "index", type: "quantitative" as const, title: "sample" },
     { field: "label", type: "quantitative" as const, title: "label (trained on)" },

@@ -91,3 +91,46 @@ export const theme: Config = {
   line: { strokeWidth: 2 },
   point: { size: 40 },
 };
+
+/** Legend entry of the points whose training label differs from their original class. */
+export const NOISY_GROUP = "noisy label";
+
+/**
+ * Colour encoding of feature scatters: clean points by label, noisy points in red.
+ *
+ * @example
+ * ```ts
+ * const color = labelColorEncoding(["class 0", "class 1"], true);
+ * ```
+ */
+export function labelColorEncoding(classes: string[], hasNoisy: boolean) {
+  return {
+    field: "group",
+    type: "nominal" as const,
+    title: "colour: label",
+    scale: {
+      domain: hasNoisy ? [...classes, NOISY_GROUP] : classes,
+      range: [
+        ...classes.map((_, c) => CLASS_COLORS[c % CLASS_COLORS.length]),
+        ...(hasNoisy ? [NOISY_COLOR] : []),
+      ],
+    },
+  };
+}
+
+/**
+ * Shape encoding of feature scatters: the marker of each point's original class.
+ *
+ * @example
+ * ```ts
+ * const shape = originalClassShapeEncoding(["class 0", "class 1"]);
+ * ```
+ */
+export function originalClassShapeEncoding(classes: string[]) {
+  return {
+    field: "marker",
+    type: "nominal" as const,
+    title: "marker: original class",
+    scale: { domain: classes, range: classes.map((_, c) => CLASS_SHAPES[c % CLASS_SHAPES.length]) },
+  };
+}
