@@ -127,3 +127,19 @@ export function notFoundMessage(
       ? "\n(Downloading is off: MEMDIL_OFFLINE is set or download was disabled.)"
       : `\nDownload failed: ${downloadFailure}`);
 }
+
+/**
+ * Like `Promise.all`, but when several fail, the error thrown is the first in input order rather
+ * than the first in time, so a dataset with several bad files always names the same one.
+ *
+ * @example
+ * ```ts
+ * const [train, test] = await allInOrder([decode(trainPath), decode(testPath)]);
+ * ```
+ */
+export async function allInOrder<T>(tasks: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(tasks);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}

@@ -8,6 +8,7 @@
  */
 import { createTarDecoder } from "modern-tar";
 import {
+  allInOrder,
   DatasetNotFoundError,
   downloadAllowed,
   isFile,
@@ -241,7 +242,7 @@ async function readSplit(
   paths: string[],
   verify: boolean,
 ): Promise<RawSplit> {
-  const parts = await Promise.all(paths.map(async (path, i) => {
+  const parts = await allInOrder(paths.map(async (path, i) => {
     const bytes = await Deno.readFile(path);
     const expectedLength = files[i].records * (spec.labelBytes + PIXELS);
     if (verify && bytes.length !== expectedLength) {

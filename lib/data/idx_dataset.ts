@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  allInOrder,
   type DatasetFile,
   DatasetNotFoundError,
   downloadAllowed,
@@ -169,7 +170,7 @@ export async function decodeIdxDataset(
   const { train, test } = spec.counts;
   const shapes = [[train, 28, 28], [train], [test, 28, 28], [test]];
   const verify = options.verify ?? true;
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
+  const [trainImages, trainLabels, testImages, testLabels] = await allInOrder(
     location.paths.map((path, i) => decodeVerified(spec, path, spec.files[i], shapes[i], verify)),
   );
   for (

@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  allInOrder,
   type DatasetFile,
   DatasetNotFoundError,
   downloadAllowed,
@@ -154,6 +155,6 @@ export async function decodeSvhn(
       }
     }
   }
-  const [train, test] = await Promise.all(location.paths.map(decodeSvhnFile));
+  const [train, test] = await allInOrder(location.paths.map(decodeSvhnFile));
   return { train, test, source: location.dir };
 }
