@@ -10,7 +10,7 @@
 import { initBackend, tf } from "../lib/backend/mod.ts";
 import { REPO_ROOT } from "../lib/config/ini.ts";
 import { evaluateSource, type FeatureSource } from "../lib/metrics/mod.ts";
-import { writeJsonAtomic } from "../lib/results/mod.ts";
+import { writeFileAtomic } from "../lib/runs/mod.ts";
 
 const SAMPLES = 60_000;
 const DIM = 512;
@@ -18,8 +18,15 @@ const CLASSES = 10;
 const BATCH = 1_000;
 const REPETITIONS = 3;
 
-/** Random labels (20% noisy) and a source of random features/logits around class centres. */
-function randomSource(samples: number, seed: number): FeatureSource {
+/**
+ * Random labels (20% noisy) and a source of random features/logits around class centres.
+ *
+ * @example
+ * ```ts
+ * const metrics = await evaluateSource(randomSource(60_000, 7), classifier);
+ * ```
+ */
+export function randomSource(samples: number, seed: number): FeatureSource {
   let state = seed >>> 0;
   const random = () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -100,5 +107,8 @@ if (import.meta.main) {
       }), of which ${generationSeconds.toFixed(2)} s generate the random batches (two passes)`,
   );
   const stamp = report.date.slice(0, 19).replaceAll(":", "-");
-  await writeJsonAtomic(`${REPO_ROOT}/results/bench/metrics-${stamp}.json`, report);
+  await writeFileAtomic(
+    `${REPO_ROOT}/results/bench/metrics-${stamp}.json`,
+    JSON.stringify(report, null, 2) + "\n",
+  );
 }

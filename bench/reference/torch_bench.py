@@ -6,7 +6,7 @@ batch; ResNet-18 (torchvision-style BasicBlock, CIFAR-sized 32x32 inputs). Each 
 warm-up step, then REPETITIONS timed runs of a fixed number of steps; the median seconds per step
 is printed as one JSON object per line.
 
-Usage: python3 bench/reference/torch_bench.py [--device cpu|cuda] [--workloads a,b,c]
+Usage: python3 bench/reference/torch_bench.py [--device cpu|cuda] [--workloads a,b,c] [--quick]
 """
 import argparse
 import json
@@ -68,6 +68,8 @@ WORKLOADS = {
     "c": dict(name="ResNet-18", build=lambda: resnet18(10), batch=128, classes=10, steps=3),
 }
 
+QUICK_STEPS = {"a": 2, "b": 3, "c": 1}
+
 
 def time_workload(key: str, device: str, repetitions: int) -> dict:
     spec = WORKLOADS[key]
@@ -96,7 +98,8 @@ def time_workload(key: str, device: str, repetitions: int) -> dict:
     per_step = statistics.median(run(spec["steps"]) for _ in range(repetitions))
     return {"workload": key, "name": spec["name"], "device": device, "batch": spec["batch"],
             "steps": spec["steps"], "seconds_per_step": per_step,
-            "torch": torch.__version__, "threads": torch.get_num_threads()}
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "device_name": torch.cuda.get_device_name() if device == "cuda" else None}
 
 
 def main() -> None:
@@ -104,7 +107,12 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--workloads", default="a,b,c")
     parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one short repetition (tests)")
     args = parser.parse_args()
+    if args.quick:
+        args.repetitions = 1
+        for key, steps in QUICK_STEPS.items():
+            WORKLOADS[key]["steps"] = steps
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("CUDA is not available to this PyTorch")
     for key in args.workloads.split(","):

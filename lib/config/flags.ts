@@ -77,6 +77,8 @@ export interface TrainConfig {
   lr_alpha: number;
   // Evaluation
   eval_every: number;
+  /** Recompute each batch in eval mode after the step for the training accuracy (SPEC §6). */
+  eval_forward_pass: boolean;
 }
 
 /**
@@ -125,6 +127,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   ls_alpha: 0.1,
   lr_alpha: 0.1,
   eval_every: 0,
+  eval_forward_pass: false,
 };
 
 /**
@@ -305,6 +308,13 @@ function addTrainOptions(program: Command, defaults: TrainConfig): Command {
     )
     .addOption(
       opt("--sep_decay", "weight decay on the classifier and feature decay in the loss only"),
+    )
+    .addOption(
+      opt(
+        "--eval_forward_pass",
+        "training accuracy from a second, eval-mode forward pass per batch, as the reference " +
+          "logs it (slower; default: from the training pass)",
+      ),
     )
     .addOption(
       opt("--history_size <n>", "L-BFGS history size").default(d.history_size)
@@ -510,6 +520,7 @@ export function parseTrainArgs(
   config.SOTA = options.SOTA === true;
   config.use_layer_norm = options.use_layer_norm === true;
   config.sep_decay = options.sep_decay === true;
+  config.eval_forward_pass = options.eval_forward_pass === true;
   config.delete_model = options.delete_model === true;
   checkDataFlags(config);
   checkModelFlags(config, command);

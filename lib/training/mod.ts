@@ -40,6 +40,11 @@ export interface OptimConfig {
   feature_decay_rate?: number;
   /** L-BFGS curvature pairs (default 10). */
   history_size?: number;
+  /**
+   * Training accuracy from a second forward pass of each batch in eval mode after the step, as
+   * the reference logs it (SPEC section 6); default: from the training-mode pass (no extra cost).
+   */
+  eval_forward_pass?: boolean;
 }
 
 /** Training stopped because the loss became NaN or infinite. */
@@ -60,7 +65,8 @@ export interface EpochRecord {
   lr: number;
   /** Mean training loss over the epoch's batches (training mode, noisy labels). */
   train_loss: number;
-  /** Training accuracy against the noisy labels, from the same forward passes. */
+  /** Training accuracy against the noisy labels, from the same forward passes (or, with
+   * `eval_forward_pass`, from a second pass in eval mode after each step). */
   train_acc: number;
   /** Validation accuracy (noisy labels), null without a validation split. */
   val_acc: number | null;
@@ -332,6 +338,11 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
           }, variables));
           optimizer!.step(new Map(variables.map((v) => [v, grads[v.name]])), lr);
           model.updateRunningStats(stats);
+        }
+        if (config.eval_forward_pass) {
+          const trainingLogits = logits!;
+          logits = tf.tidy(() => model.forward(x, false).logits);
+          trainingLogits.dispose();
         }
         const newLoss = tf.tidy(() => tf.add(lossSum, tf.mul(value, index.length)));
         const newCorrect = tf.tidy(() =>
