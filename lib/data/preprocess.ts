@@ -108,24 +108,16 @@ export function grayscaleToInputs(
   size: number,
   normalization: Normalization,
 ): Float32Array {
+  if (height === size && width === size) {
+    return normalizePixels(images, count, 1, size, normalization);
+  }
   const plane = size * size;
-  const out = new Float32Array(count * 3 * plane);
-  // 256-entry lookup per channel: every input is one of 256 byte values.
-  const lookup = normalization.mean.map((mean, c) =>
-    Float32Array.from({ length: 256 }, (_, v) => (v / 255 - mean) / normalization.std[c])
-  );
+  const resized = new Uint8Array(count * plane);
   for (let i = 0; i < count; i++) {
     const source = images.subarray(i * height * width, (i + 1) * height * width);
-    const resized = height === size && width === size
-      ? source
-      : resizeBilinear(source, height, width, size, size);
-    for (let c = 0; c < 3; c++) {
-      const offset = (i * 3 + c) * plane;
-      const table = lookup[c];
-      for (let p = 0; p < plane; p++) out[offset + p] = table[resized[p]];
-    }
+    resized.set(resizeBilinear(source, height, width, size, size), i * plane);
   }
-  return out;
+  return normalizePixels(resized, count, 1, size, normalization);
 }
 
 /**
