@@ -29,10 +29,6 @@ for (const spec of models) {
     classes: 10,
     bias: true,
     seed: 6,
-    width: 0,
-    depth: 0,
-    act_fn: "relu",
-    use_bn: false,
     SOTA: flag === "SOTA",
   });
   const variables = model.trainable().map((p) => p.variable);

@@ -207,10 +207,6 @@ async function resnetWorkload(size: WorkloadSize): Promise<WorkloadResult> {
     classes: 10,
     bias: true,
     seed: 6,
-    width: 0,
-    depth: 0,
-    act_fn: "relu",
-    use_bn: false,
   });
   const variables = model.trainable().map((p) => p.variable);
   const sgd = new Sgd(5e-4);

@@ -25,10 +25,6 @@ const base: ModelOptions = {
   classes: 10,
   bias: true,
   seed: 6,
-  width: 0,
-  depth: 0,
-  act_fn: "relu",
-  use_bn: false,
 };
 
 function close(actual: number, expected: number, tolerance: number, what: string): void {

@@ -35,11 +35,11 @@ export interface ModelOptions {
   classes: number;
   bias: boolean;
   seed: number;
-  // MLP
-  width: number;
-  depth: number;
-  act_fn: "relu" | "sigmoid" | "none";
-  use_bn: boolean;
+  // MLP only (defaults: the reference's width 1024, depth 6, relu, no batch norm)
+  width?: number;
+  depth?: number;
+  act_fn?: "relu" | "sigmoid" | "none";
+  use_bn?: boolean;
   use_layer_norm?: boolean;
   /** Penultimate features of the MLP (default: classes; 2 with `--fourclass_twofeatures`). */
   feature_dim?: number;
@@ -54,8 +54,7 @@ export interface ModelOptions {
  *
  * @example
  * ```ts
- * const model = buildModel({ model: "resnet18", classes: 10, bias: true, seed: 6, width: 0,
- *   depth: 0, act_fn: "relu", use_bn: false });
+ * const model = buildModel({ model: "resnet18", classes: 10, bias: true, seed: 6 });
  * ```
  */
 export function buildModel(options: ModelOptions): Model {
@@ -70,12 +69,12 @@ export function buildModel(options: ModelOptions): Model {
     if (options.SOTA) throw new Error("--SOTA (the CIFAR stem) applies to ResNet, not to the MLP");
     return new Mlp({
       inputSize: 3 * 32 * 32,
-      width: options.width,
-      depth: options.depth,
+      width: options.width ?? 1024,
+      depth: options.depth ?? 6,
       classes: options.classes,
       featureDim: options.feature_dim ?? options.classes,
-      actFn: options.act_fn,
-      useBn: options.use_bn,
+      actFn: options.act_fn ?? "relu",
+      useBn: options.use_bn ?? false,
       useLayerNorm: options.use_layer_norm === true,
       bias: options.bias,
       etfClassifier: shared.etfClassifier,
