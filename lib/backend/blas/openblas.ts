@@ -55,6 +55,23 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  cblas_sgemv: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+  },
   cblas_saxpy: { parameters: ["i32", "f32", "buffer", "i32", "buffer", "i32"], result: "void" },
   cblas_saxpby: {
     parameters: ["i32", "f32", "buffer", "i32", "f32", "buffer", "i32"],
@@ -126,6 +143,21 @@ export function openOpenBlas(path: string, threads: number): BlasProvider {
         ldc,
       );
     },
+    sgemv: (transposeA, m, n, alpha, a, lda, x, beta, y) =>
+      lib.cblas_sgemv(
+        ROW_MAJOR,
+        transposeA ? TRANS : NO_TRANS,
+        m,
+        n,
+        alpha,
+        a,
+        lda,
+        x,
+        1,
+        beta,
+        y,
+        1,
+      ),
     saxpy: (n, alpha, x, y) => lib.cblas_saxpy(n, alpha, x, 1, y, 1),
     saxpby: (n, alpha, x, beta, y) => lib.cblas_saxpby(n, alpha, x, 1, beta, y, 1),
     transpose: (rows, cols, a, b) =>
