@@ -13,6 +13,7 @@ import { loadRunData, Random } from "../lib/data/mod.ts";
 import { crossEntropy } from "../lib/losses/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
 import { Adam, Sgd } from "../lib/optim/mod.ts";
+import { workerArgs } from "../lib/sweep/pool.ts";
 import { trainModel } from "../lib/training/mod.ts";
 
 const choice = await initBackend("openblas");
@@ -485,22 +486,44 @@ Deno.test("ResNet-18 gradients on openblas agree with wasm's", () => {
   }
 });
 
-async function backendReport(env: Record<string, string>, backend: string) {
-  const script = `import { initBackend } from "${new URL(
-    "../lib/backend/mod.ts",
-    import.meta.url,
-  )}";
-    try { const c = await initBackend("${backend}"); console.log(JSON.stringify(c)); }
+/** A probe script that initialises `backend` and prints the choice (or the error) as JSON. */
+function probeScript(backend: string): string {
+  const module = new URL("../lib/backend/mod.ts", import.meta.url);
+  return `import { initBackend } from "${module}";
+    try { console.log(JSON.stringify(await initBackend("${backend}"))); }
     catch (e) { console.log(JSON.stringify({ error: e.message })); }`;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", script],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "";
-  return JSON.parse(text);
 }
+
+async function lastJsonLine(command: Deno.Command) {
+  const output = await command.output();
+  return JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "");
+}
+
+async function backendReport(env: Record<string, string>, backend: string) {
+  return await lastJsonLine(
+    new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", probeScript(backend)],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }),
+  );
+}
+
+Deno.test("a sweep worker's permissions are enough to load OpenBLAS", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil_openblas_worker_" });
+  try {
+    await Deno.writeTextFile(`${dir}/probe.ts`, probeScript("auto"));
+    const args = workerArgs({ basePath: dir, dataDirs: [] });
+    args[args.length - 1] = `${dir}/probe.ts`; // instead of the worker entry
+    const choice = await lastJsonLine(
+      new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" }),
+    );
+    equal(choice.name, "openblas", JSON.stringify(choice));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test("auto falls back to wasm and says why when OpenBLAS cannot be loaded", async () => {
   const missing = "/nonexistent/libopenblas.so.0";
