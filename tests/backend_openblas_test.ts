@@ -174,6 +174,25 @@ Deno.test("transpose, row gather, tile and the max-pool gradient are exact", () 
   equal(native.at(-1)!.reduce((a, b) => a + b), (120 * 121) / 2);
 });
 
+Deno.test("sums of large tensors (through BLAS) agree with float64", () => {
+  const rng = new Random(18);
+  const [rows, cols] = [2048, 2049]; // above the size where reductions go to BLAS
+  const values = randomArray(rng, rows * cols);
+  const columnSums = new Float64Array(cols);
+  const rowSums = new Float64Array(rows);
+  values.forEach((value, i) => {
+    columnSums[i % cols] += value;
+    rowSums[Math.floor(i / cols)] += value;
+  });
+  const [byColumn, byRow] = tf.tidy(() => {
+    const x = tf.tensor2d(values, [rows, cols]);
+    return [tf.sum(x, 0), tf.mean(x, 1)];
+  });
+  agree(byColumn.dataSync(), columnSums, "column sums");
+  agree(byRow.dataSync(), rowSums.map((sum) => sum / cols), "row means");
+  tf.dispose([byColumn, byRow]);
+});
+
 /** float64 sum of a row-major tensor over `axes`. */
 function hostSum(values: Float32Array, shape: number[], axes: number[]): Float64Array {
   const kept = shape.map((size, d) => axes.includes(d) ? 1 : size);

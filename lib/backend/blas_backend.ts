@@ -212,8 +212,39 @@ function onesOf(size: number): Float32Array {
 }
 
 /**
+ * Below this many values a reduction runs on the host: waking BLAS threads costs more than the
+ * sum (and on a busy machine a sleeping thread can take milliseconds to wake).
+ */
+const BLAS_REDUCTION_SIZE = 1 << 22;
+
+/** Sums (times alpha) of a rows x cols matrix over its rows (columns = true) or its columns. */
+function hostReduce(
+  values: Float32Array,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+  columns: boolean,
+  alpha: number,
+): void {
+  if (columns) {
+    const sums = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0, at = r * cols; c < cols; c++) sums[c] += values[at + c];
+    }
+    for (let c = 0; c < cols; c++) out[c] = sums[c] * alpha;
+  } else {
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let c = 0, at = r * cols; c < cols; c++) sum += values[at + c];
+      out[r] = sum * alpha;
+    }
+  }
+}
+
+/**
  * Sum or mean of float32 values over leading axes (column sums: batch-norm statistics and their
- * gradients) or trailing axes (row sums), as a matrix-vector product with ones. tfjs-wasm
+ * gradients) or trailing axes (row sums): on the host, or as a matrix-vector product with ones
+ * for large tensors. tfjs-wasm
  * transposes the whole tensor first when the axes are not the innermost ones.
  */
 function reductionKernel(kind: "sum" | "mean") {
@@ -237,13 +268,22 @@ function reductionKernel(kind: "sum" | "mean") {
       "float32",
     );
     const alpha = kind === "mean" ? 1 / reduced : 1;
-    const vector = onesOf(reduced);
     const values = heapView(backend, x);
-    if (leading) {
-      // x is reduced x kept: out = x^T 1.
-      blas.sgemv(true, reduced, kept, alpha, values, kept, vector, 0, heapView(backend, out));
+    const result = heapView(backend, out);
+    if (size < BLAS_REDUCTION_SIZE) {
+      hostReduce(
+        values,
+        result,
+        leading ? reduced : kept,
+        leading ? kept : reduced,
+        leading,
+        alpha,
+      );
+    } else if (leading) {
+      // x is reduced x kept: out = alpha x^T 1.
+      blas.sgemv(true, reduced, kept, alpha, values, kept, onesOf(reduced), 0, result);
     } else {
-      blas.sgemv(false, kept, reduced, alpha, values, reduced, vector, 0, heapView(backend, out));
+      blas.sgemv(false, kept, reduced, alpha, values, reduced, onesOf(reduced), 0, result);
     }
     return out;
   };
