@@ -137,32 +137,45 @@ export function maxPoolGradKernel(fallback: tf.KernelFunc): tf.KernelFunc {
     const x = heapView(backend, input);
     const gradient = heapView(backend, dy);
     const dx = heapView(backend, out).fill(0);
-    const { inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
+    const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
+    const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
     const { top, left } = info.padInfo;
     const best = new Float32Array(c);
     const where = new Int32Array(c);
     let at = 0;
-    for (let n = 0; n < info.batchSize; n++) {
+    for (let n = 0; n < batchSize; n++) {
       for (let oh = 0; oh < outHeight; oh++) {
+        const h0 = Math.max(0, oh * strideHeight - top);
+        const h1 = Math.min(inHeight, oh * strideHeight - top + filterHeight);
         for (let ow = 0; ow < outWidth; ow++) {
-          best.fill(-Infinity);
-          where.fill(-1);
-          for (let kh = 0; kh < info.filterHeight; kh++) {
-            const xi = oh * info.strideHeight + kh - top;
-            if (xi < 0 || xi >= inHeight) continue;
-            for (let kw = 0; kw < info.filterWidth; kw++) {
-              const xj = ow * info.strideWidth + kw - left;
-              if (xj < 0 || xj >= inWidth) continue;
+          const w0 = Math.max(0, ow * strideWidth - left);
+          const w1 = Math.min(inWidth, ow * strideWidth - left + filterWidth);
+          let first = true;
+          for (let xi = h0; xi < h1; xi++) {
+            for (let xj = w0; xj < w1; xj++) {
               const base = ((n * inHeight + xi) * inWidth + xj) * c;
-              for (let i = 0; i < c; i++) {
-                if (x[base + i] > best[i] || where[i] < 0) {
+              if (first) {
+                for (let i = 0; i < c; i++) {
                   best[i] = x[base + i];
+                  where[i] = base + i;
+                }
+                first = false;
+                continue;
+              }
+              for (let i = 0; i < c; i++) {
+                const value = x[base + i];
+                if (value > best[i]) {
+                  best[i] = value;
                   where[i] = base + i;
                 }
               }
             }
           }
-          for (let i = 0; i < c; i++, at++) if (where[i] >= 0) dx[where[i]] += gradient[at];
+          if (first) {
+            at += c; // an empty window (all padding): no gradient
+            continue;
+          }
+          for (let i = 0; i < c; i++, at++) dx[where[i]] += gradient[at];
         }
       }
     }
