@@ -13,7 +13,7 @@ import { loadRunData, Random } from "../lib/data/mod.ts";
 import { crossEntropy } from "../lib/losses/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
 import { Adam, Sgd } from "../lib/optim/mod.ts";
-import { workerArgs } from "../lib/sweep/pool.ts";
+import { workerArgs, workerBlasThreads } from "../lib/sweep/pool.ts";
 import { trainModel } from "../lib/training/mod.ts";
 
 const choice = await initBackend("openblas");
@@ -528,6 +528,24 @@ async function backendReport(env: Record<string, string>, backend: string) {
     }),
   );
 }
+
+Deno.test("sweep workers share the cores: concurrency x BLAS threads <= cores", () => {
+  const cores = navigator.hardwareConcurrency;
+  const saved = Deno.env.get("MEMDIL_BLAS_THREADS");
+  Deno.env.delete("MEMDIL_BLAS_THREADS");
+  try {
+    for (const concurrency of [1, 2, 3, cores, cores + 1]) {
+      const threads = workerBlasThreads(concurrency);
+      ok(threads >= 1 && (threads * concurrency <= cores || threads === 1), `${concurrency}`);
+    }
+    equal(workerBlasThreads(1), cores);
+    Deno.env.set("MEMDIL_BLAS_THREADS", "3");
+    equal(workerBlasThreads(2), 3);
+  } finally {
+    if (saved === undefined) Deno.env.delete("MEMDIL_BLAS_THREADS");
+    else Deno.env.set("MEMDIL_BLAS_THREADS", saved);
+  }
+});
 
 Deno.test("a sweep worker's permissions are enough to load OpenBLAS", async () => {
   const dir = await Deno.makeTempDir({ prefix: "memdil_openblas_worker_" });
