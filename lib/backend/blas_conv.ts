@@ -120,6 +120,9 @@ function runLength(p: Plan): number {
   return runs.length > 4 ? runs[4] - runs[0] : p.k;
 }
 
+/** Runs at least this long are copied with `set` (a memcpy); shorter ones element by element. */
+const SET_LENGTH = 32;
+
 /** The columns matrix of images [first, first + count). */
 function im2col(p: Plan, x: Float32Array, first: number, count: number): Float32Array {
   const { runs } = p;
@@ -134,10 +137,13 @@ function im2col(p: Plan, x: Float32Array, first: number, count: number): Float32
       const lead = runs[r + 2];
       const copied = runs[r + 3];
       const source = image + runs[r + 1];
-      let i = 0;
-      for (; i < lead; i++) cols[column + i] = 0;
-      for (let j = 0; j < copied; j++, i++) cols[column + i] = x[source + j];
-      for (; i < length; i++) cols[column + i] = 0;
+      if (lead > 0) cols.fill(0, column, column + lead);
+      if (copied >= SET_LENGTH) {
+        cols.set(x.subarray(source, source + copied), column + lead);
+      } else {
+        for (let j = 0; j < copied; j++) cols[column + lead + j] = x[source + j];
+      }
+      if (lead + copied < length) cols.fill(0, column + lead + copied, column + length);
     }
   }
   return cols;
