@@ -266,71 +266,92 @@ function supported(attrs: ConvAttrs, ...tensors: TensorInfo[]): boolean {
     tensors.every((t) => tf.util.sizeFromShape(t.shape) > 0);
 }
 
-/** Conv2D through BLAS; other cases go to `fallback`. */
-export function conv2dKernel(blas: BlasProvider, fallback?: tf.KernelFunc): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+type ConvPass = (
+  blas: BlasProvider,
+  p: Plan,
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+) => void;
+
+/**
+ * A kernel running one convolution pass on its two inputs (named `names`): `shapes` gives the
+ * input and filter shapes of the convolution and the output shape (null: the convolution's).
+ * Unsupported cases (not float32, NCHW, empty inputs) go to `fallback`.
+ */
+function convolutionKernel(
+  names: [string, string],
+  shapes: (
+    a: TensorInfo,
+    b: TensorInfo,
+    attrs: Record<string, unknown>,
+  ) => { input: number[]; filter: number[]; out: number[] | null },
+  pass: ConvPass,
+) {
+  return (blas: BlasProvider, fallback?: tf.KernelFunc): tf.KernelFunc => (args: KernelArgs) => {
+    const a = args.inputs[names[0]] as TensorInfo;
+    const b = args.inputs[names[1]] as TensorInfo;
     const attrs = args.attrs as unknown as ConvAttrs;
-    if (!supported(attrs, x, filter) && fallback) return fallback(args);
-    const backend = args.backend as unknown as BackendWasm;
-    const info = convInfo(x.shape, filter.shape, attrs);
-    const out = backend.makeOutput(info.outShape, "float32");
-    forward(
-      blas,
-      plan(info),
-      heapView(backend, x),
-      heapView(backend, filter),
-      heapView(backend, out),
-    );
-    return out;
-  };
-}
-
-/** Conv2DBackpropInput (the input gradient) through BLAS. */
-export function conv2dInputGradientKernel(
-  blas: BlasProvider,
-  fallback?: tf.KernelFunc,
-): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-    const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
-    if (!supported(attrs, dy, filter) && fallback) return fallback(args);
-    const backend = args.backend as unknown as BackendWasm;
-    const info = convInfo(attrs.inputShape, filter.shape, attrs);
-    const out = backend.makeOutput(attrs.inputShape, "float32");
-    inputGradient(
-      blas,
-      plan(info),
-      heapView(backend, dy),
-      heapView(backend, filter),
-      heapView(backend, out),
-    );
-    return out;
-  };
-}
-
-/** Conv2DBackpropFilter (the filter gradient) through BLAS. */
-export function conv2dFilterGradientKernel(
-  blas: BlasProvider,
-  fallback?: tf.KernelFunc,
-): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-    const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
-    if (!supported(attrs, x, dy)) {
+    if (!supported(attrs, a, b)) {
       if (fallback) return fallback(args);
-      throw new Error("Conv2DBackpropFilter: only float32 NHWC tensors are supported");
+      throw new Error("convolutions support only float32 NHWC tensors here");
     }
     const backend = args.backend as unknown as BackendWasm;
-    const info = convInfo(x.shape, attrs.filterShape, attrs);
-    const out = backend.makeOutput(attrs.filterShape, "float32");
-    filterGradient(
-      blas,
-      plan(info),
-      heapView(backend, x),
-      heapView(backend, dy),
-      heapView(backend, out),
-    );
-    return out;
+    const { input, filter, out } = shapes(a, b, args.attrs as Record<string, unknown>);
+    const info = convInfo(input, filter, attrs);
+    const output = backend.makeOutput(out ?? info.outShape, "float32");
+    pass(blas, plan(info), heapView(backend, a), heapView(backend, b), heapView(backend, output));
+    return output;
   };
 }
+
+/**
+ * Conv2D (inputs x, filter) through BLAS.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: tf.Conv2D, backendName: "openblas",
+ *   kernelFunc: conv2dKernel(blas, wasmConv2D) });
+ * ```
+ */
+export const conv2dKernel = convolutionKernel(
+  ["x", "filter"],
+  (x, filter) => ({ input: x.shape, filter: filter.shape, out: null }),
+  forward,
+);
+
+/**
+ * Conv2DBackpropInput (inputs dy, filter; the input gradient) through BLAS.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: tf.Conv2DBackpropInput, backendName: "openblas",
+ *   kernelFunc: conv2dInputGradientKernel(blas, wasmConv2DBackpropInput) });
+ * ```
+ */
+export const conv2dInputGradientKernel = convolutionKernel(
+  ["dy", "filter"],
+  (_dy, filter, attrs) => {
+    const input = attrs.inputShape as number[];
+    return { input, filter: filter.shape, out: input };
+  },
+  inputGradient,
+);
+
+/**
+ * Conv2DBackpropFilter (inputs x, dy; the filter gradient) through BLAS.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: tf.Conv2DBackpropFilter, backendName: "openblas",
+ *   kernelFunc: conv2dFilterGradientKernel(blas) });
+ * ```
+ */
+export const conv2dFilterGradientKernel = convolutionKernel(
+  ["x", "dy"],
+  (x, _dy, attrs) => {
+    const filter = attrs.filterShape as number[];
+    return { input: x.shape, filter, out: filter };
+  },
+  filterGradient,
+);
