@@ -11,6 +11,7 @@ import { INPUT_SIZE, loadRunData, type RunData, type TrainingSetRecord } from ".
 import {
   featureScatterSpec,
   saveFigure,
+  thinPoints,
   trainingCurvesSpec,
   type TrainingHistoryRow,
 } from "../figures/mod.ts";
@@ -276,7 +277,7 @@ async function saveRunFigures(
   if (evaluation.train.predictions.featureDim === 2) {
     for (const e of [evaluation.train, evaluation.test]) {
       const md = e.memorizationDilation;
-      const points = Array.from({ length: e.data.count }, (_, i) => ({
+      const allPoints = Array.from({ length: e.data.count }, (_, i) => ({
         x: e.predictions.features[2 * i],
         y: e.predictions.features[2 * i + 1],
         label: e.data.labels[i],
@@ -287,6 +288,8 @@ async function saveRunFigures(
           : e.data.labels[i] !== e.data.originalLabels[i],
         index: e.data.sourceIndex[i],
       }));
+      // The figure shows a subsample; every sample's features are in features.parquet.
+      const points = thinPoints(allPoints);
       const base = `${dir}/figures/features_${e.split}`;
       await saveFigure(
         featureScatterSpec({
@@ -301,9 +304,12 @@ async function saveRunFigures(
           ),
           classifier,
           title: `${e.split === "train" ? "Train" : "Test"} features: ${plotTitle(config)}`,
-          subtitle: `dilation ${md.dilation.toFixed(3)}, memorization ${
-            md.memorizationPerSample.toFixed(3)
-          }`,
+          subtitle:
+            `dilation ${md.dilation.toFixed(3)}, memorization ${
+              md.memorizationPerSample.toFixed(3)
+            }` + (points.length < allPoints.length
+              ? ` (${points.length} of ${allPoints.length} samples shown)`
+              : ""),
         }),
         base,
       );

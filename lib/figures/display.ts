@@ -3,10 +3,37 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 
 /**
- * A Jupyter display bundle for a figure saved by `saveFigure`: the interactive Vega-Lite spec
- * (JupyterLab renders it) with the SVG as the fallback every front end shows.
+ * Largest Vega-Lite spec (bytes of JSON) put into a display bundle. Larger ones are left out
+ * (the PNG stays): the Deno kernel drops iopub messages of a megabyte and more when they come
+ * faster than the client reads them, and a partly dropped message is the Jupyter client's
+ * `ValueError: Invalid Signature` (see tests/notebooks_display_test.ts).
+ */
+export const FIGURE_BUNDLE_SPEC_LIMIT = 400_000;
+
+/**
+ * The Jupyter MIME type of a Vega-Lite spec, from the major version in its `$schema`
+ * (`.../vega-lite/v6.json` → `application/vnd.vegalite.v6+json`).
+ *
+ * @example
+ * ```ts
+ * vegaLiteMimeType({ $schema: "https://vega.github.io/schema/vega-lite/v6.json" });
+ * // "application/vnd.vegalite.v6+json"
+ * ```
+ */
+export function vegaLiteMimeType(spec: { $schema?: string }): string {
+  const major = /vega-lite\/v(\d+)/.exec(spec.$schema ?? "")?.[1];
+  if (!major) throw new Error(`not a Vega-Lite spec: $schema is ${spec.$schema}`);
+  return `application/vnd.vegalite.v${major}+json`;
+}
+
+/**
+ * A Jupyter display bundle for a figure saved by `saveFigure`: the PNG, which every front end
+ * and `jupyter nbconvert --to html` show, and the interactive Vega-Lite spec under its version's
+ * MIME type (JupyterLab renders it) unless it is larger than {@link FIGURE_BUNDLE_SPEC_LIMIT}.
+ * The SVG stays on disk only (nbconvert drops it and it is the largest of the three).
  *
  * @example
  * ```ts
@@ -15,11 +42,14 @@
  * ```
  */
 export function figureBundle(basePath: string): Record<string, unknown> {
-  return {
-    "application/vnd.vegalite.v5+json": JSON.parse(Deno.readTextFileSync(`${basePath}.vl.json`)),
-    "image/svg+xml": Deno.readTextFileSync(`${basePath}.svg`),
+  const specText = Deno.readTextFileSync(`${basePath}.vl.json`);
+  const spec = JSON.parse(specText);
+  const bundle: Record<string, unknown> = {
+    "image/png": Buffer.from(Deno.readFileSync(`${basePath}.png`)).toString("base64"),
     "text/plain": `figure ${basePath}.{vl.json,svg,png}`,
   };
+  if (specText.length <= FIGURE_BUNDLE_SPEC_LIMIT) bundle[vegaLiteMimeType(spec)] = spec;
+  return bundle;
 }
 
 /**

@@ -59,6 +59,10 @@ SENTINEL_CODE = (
 )
 
 
+# Outputs of a cell that the kernel may send after the cell went idle (see DenoNotebookClient).
+LATE_OUTPUT_TYPES = ("display_data", "update_display_data", "clear_output")
+
+
 class DenoNotebookClient(NotebookClient):
     """nbclient with a fix for the Deno kernel's late stdout.
 
@@ -97,7 +101,9 @@ class DenoNotebookClient(NotebookClient):
                 continue
             parent = msg["parent_header"].get("msg_id")
             if parent == sentinel_id:
-                if msg["msg_type"] != "stream":
+                if msg["msg_type"] in LATE_OUTPUT_TYPES:
+                    pass  # the cell's late display, tagged with the sentinel's request
+                elif msg["msg_type"] != "stream":
                     if (msg["msg_type"] == "status"
                             and msg["content"].get("execution_state") == "idle"):
                         # the sentinel ran: its tokens are at most moments away

@@ -11,12 +11,14 @@ import type { TrainConfig } from "../config/flags.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
 import { runFigures, saveNoiseSummaryFigures, shortLoss } from "../experiment/sweep.ts";
 import {
+  DISPLAY_POINTS,
   type EpochMetricsRow,
   featurePairsSpec,
   metricCurvesSpec,
   type MetricPanel,
   saveFigure,
   sweepCurvesSpec,
+  thinPoints,
 } from "../figures/mod.ts";
 import { type DataFrame, readParquet, rowsToFrame, writeJsonAtomic } from "../results/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
@@ -218,14 +220,16 @@ export async function saveFeaturePairsFigure(
   const featureColumns = frame.columns.filter((c) => /^f\d+$/.test(c));
   const records = frame.toRecords() as Record<string, unknown>[];
   const rows = records.filter((row) => row.split === split);
-  // Keep the figure light: an even subsample (noisy samples all kept).
-  const limit = options.maxPoints ?? 1500;
-  const step = Math.max(1, Math.ceil(rows.length / limit));
-  const points = rows.filter((row, i) => row.noisy === true || i % step === 0).map((row) => ({
+  // Keep the figure light: an even subsample; the full data is in features.parquet.
+  const shown = thinPoints(
+    rows.map((row) => ({ row, noisy: row.noisy === true })),
+    options.maxPoints ?? DISPLAY_POINTS,
+  );
+  const points = shown.map(({ row, noisy }) => ({
     features: featureColumns.map((c) => Number(row[c])),
     label: Number(row.label),
     originalLabel: Number(row.original_label),
-    noisy: row.noisy === true,
+    noisy,
     index: Number(row.index),
   }));
   const base = join(runDir, "figures", `features_pairs_${split}`);
@@ -233,7 +237,9 @@ export async function saveFeaturePairsFigure(
     featurePairsSpec({
       points,
       title: `${split === "train" ? "Train" : "Test"} features, every pair: ${title}`,
-      subtitle: step > 1 ? `every ${step}th clean sample shown, all noisy ones` : undefined,
+      subtitle: shown.length < rows.length
+        ? `${shown.length} of ${rows.length} samples shown (all in features.parquet)`
+        : undefined,
     }),
     base,
   );

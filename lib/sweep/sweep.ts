@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { readIniConfig } from "../config/ini.ts";
 import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
 import type { Flags } from "./grid.ts";
@@ -302,18 +302,20 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
     await writeParquetAtomic(rowsToFrame(summary), tables.summary);
     await writeParquetAtomic(rowsToFrame(overSeeds), tables.overSeeds);
   }
+  // Paths relative to the sweep's directory, so a results folder can be moved or copied.
+  const local = (path: string) => relative(resultsDir, path) || ".";
   await writeJsonAtomic(tables.runs, {
     name: sweep.name,
     runner: sweep.runner ?? "simple",
-    basePath: plan.basePath,
+    basePath: local(plan.basePath),
     runs: runs.map((run) => ({
       uid: run.uid,
-      dir: run.dir,
+      dir: local(run.dir),
       label: run.label,
       status: run.status,
       seconds: run.seconds ?? null,
       error: run.error ?? null,
-      log: run.logPath ?? null,
+      log: run.logPath ? local(run.logPath) : null,
       flags: run.flags,
     })),
   });

@@ -1,0 +1,78 @@
+/**
+ * Figures shown in a headless notebook arrive, every time, and survive `jupyter nbconvert --to
+ * html`. The Deno kernel drops iopub messages of a megabyte and more when they come faster than
+ * the client reads them (a partly dropped message is the client's `ValueError: Invalid
+ * Signature`), so figure bundles stay small: PNG + a thinned Vega-Lite spec, no SVG.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  DEFAULT_NOTEBOOKS_DIR,
+  executeNotebook,
+  type Notebook,
+  REPO_ROOT,
+} from "../lib/notebooks/mod.ts";
+
+const FIGURES_MOD = pathToFileURL(join(REPO_ROOT, "lib", "figures", "mod.ts")).href;
+const SHOWS = 24;
+
+function code(source: string, tags: string[] = []): Notebook["cells"][number] {
+  return { cell_type: "code", source, metadata: { tags }, outputs: [], execution_count: null };
+}
+
+Deno.test("a figure of 9,600 points shown 24 times in one cell: every display arrives", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil-display-" });
+  try {
+    const nb: Notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [
+        code(`const shows = ${SHOWS};\nconst base = ${JSON.stringify(join(dir, "scatter"))};`, [
+          "parameters",
+        ]),
+        code(
+          `import { featureScatterSpec, saveFigure, showFigures, thinPoints } from "${FIGURES_MOD}";\n` +
+            // A paper-sized scatter: 9,600 training samples, 30% noisy, thinned for display.
+            "const all = Array.from({ length: 9600 }, (_, i) => ({ x: Math.sin(i), y: Math.cos(3 * i),\n" +
+            "  label: i % 2, originalLabel: i % 10 < 3 ? 1 - (i % 2) : i % 2, noisy: i % 10 < 3, index: i }));\n" +
+            "await saveFigure(featureScatterSpec({ points: thinPoints(all), classMeans: [[0, 0], [1, 1]],\n" +
+            "  cleanCentroids: [[0, 0], [1, 1]], cleanSpread: [0.5, 0.5], title: 'scatter' }), base);\n" +
+            "for (let i = 0; i < shows; i++) {\n  console.log(`show ${i}`);\n  await showFigures(base);\n}",
+        ),
+      ],
+    };
+    const path = join(dir, "display.ipynb");
+    await Deno.writeTextFile(path, JSON.stringify(nb));
+    // The kernel runs in notebooks/, where deno.json maps the npm imports.
+    const result = await executeNotebook(path, {
+      outputDir: join(dir, "out"),
+      cwd: DEFAULT_NOTEBOOKS_DIR,
+      log: () => {},
+    });
+    const executed = JSON.parse(await Deno.readTextFile(result.outputPath)) as Notebook;
+    const outputs = (executed.cells[1].outputs ?? []) as Record<string, unknown>[];
+    const displays = outputs.filter((o) => o.output_type === "display_data");
+    assert.equal(displays.length, SHOWS, "every display arrived");
+    for (const d of displays) {
+      const data = d.data as Record<string, unknown>;
+      assert.ok(typeof data["image/png"] === "string", "PNG in the bundle");
+      assert.ok(data["application/vnd.vegalite.v6+json"], "spec under the v6 MIME type");
+      assert.equal(data["application/vnd.vegalite.v5+json"], undefined);
+      assert.equal(data["image/svg+xml"], undefined);
+    }
+    // nbconvert (Debian's, as setup installs it) keeps every figure as an inline PNG.
+    const html = join(dir, "display.html");
+    const convert = await new Deno.Command("/usr/bin/python3", {
+      args: ["-m", "nbconvert", "--to", "html", result.outputPath, "--output", html],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(convert.code, 0, new TextDecoder().decode(convert.stderr));
+    const text = await Deno.readTextFile(html);
+    assert.equal((text.match(/<img src="data:image\/png;base64,/g) ?? []).length, SHOWS);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
