@@ -1,8 +1,8 @@
 /**
  * Figures shown in a headless notebook arrive, every time, and survive `jupyter nbconvert --to
- * html`. The Deno kernel drops iopub messages of a megabyte and more when they come faster than
- * the client reads them (a partly dropped message is the client's `ValueError: Invalid
- * Signature`), so figure bundles stay small: PNG + a thinned Vega-Lite spec, no SVG.
+ * html`. The Deno kernel sends a large display late, after the cell went idle and tagged with
+ * the next request (the runner's flush sentinel); the runner keeps such displays with their
+ * cell. Bundles stay small: PNG + the thinned Vega-Lite spec, no SVG.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
