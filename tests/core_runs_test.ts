@@ -72,7 +72,7 @@ Deno.test("pythonFloat prints as Python's repr(float)", () => {
 Deno.test("simpleModelUid: the paper's main command", () => {
   // --loss LS --model MLP --dataset svhn --weight_decay 0.001 --depth 9 --width 2048
   // --label_noise 0.2 --seed 42 --classes 2 --use_bn --act_fn relu (ls_alpha and
-  // feature_decay_rate at their defaults 0.1 and 1e-4). SPEC section 7 gives the uid.
+  // feature_decay_rate at their defaults 0.1 and 1e-4). docs/reference.md#run-directories gives the uid.
   const uid = simpleModelUid({
     ...DEFAULT_CONFIG,
     model: "MLP",

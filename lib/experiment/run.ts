@@ -398,7 +398,7 @@ function savedHistory(dir: string): EpochRecord[] {
 
 /**
  * Train (or reuse) and evaluate one simple-model run, writing everything under
- * `BASE_PATH/<uid>`. Follows SPEC section 7: an existing directory is an error unless
+ * `BASE_PATH/<uid>`. Follows docs/reference.md#run-directories: an existing directory is an error unless
  * `config.force`; a finished model is then reused unless `config.force_retrain`.
  *
  * @example

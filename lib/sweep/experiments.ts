@@ -333,7 +333,7 @@ export interface LargeScaleParams extends TrainingParams {
   depth: number;
 }
 
-/** The per-epoch panels of the large-scale figures (SPEC section 10). */
+/** The per-epoch panels of the large-scale figures (docs/reference.md#figures). */
 export const EPOCH_PANELS: MetricPanel[] = [
   { field: "nc1_train", title: "NC1", scale: "log" },
   { field: "nc1_post_train", title: "NC1 post (logits)", scale: "log" },

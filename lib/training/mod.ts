@@ -35,14 +35,14 @@ export interface OptimConfig {
   optimizer?: OptimizerName;
   /** `step` (default) or multistep `step_a_b_...`. */
   decay_type?: string;
-  /** Weight decay only on the classifier, plus feature decay, in the loss (SPEC section 6). */
+  /** Weight decay only on the classifier, plus feature decay, in the loss (docs/reference.md#losses-and-optimization). */
   sep_decay?: boolean;
   feature_decay_rate?: number;
   /** L-BFGS curvature pairs (default 10). */
   history_size?: number;
   /**
    * Training accuracy from a second forward pass of each batch in eval mode after the step, as
-   * the reference logs it (SPEC section 6); default: from the training-mode pass (no extra cost).
+   * the reference logs it (docs/reference.md#losses-and-optimization); default: from the training-mode pass (no extra cost).
    */
   eval_forward_pass?: boolean;
 }
