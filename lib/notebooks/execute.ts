@@ -129,6 +129,11 @@ export interface ExecuteOptions {
   overrides?: Record<string, JsonValue>;
   /** Directory receiving `NAME.ipynb` / `NAME.failed.ipynb`; default `<repo>/results/notebooks`. */
   outputDir?: string;
+  /**
+   * Names the parameter set: the executed copy is then `NAME.LABEL.ipynb` (failed:
+   * `NAME.LABEL.failed.ipynb`), so runs with other parameters do not overwrite it.
+   */
+  label?: string;
   /** Per-cell timeout in seconds; default 3600. */
   timeout?: number;
   /** Kernel start-up timeout in seconds; default 120. */
@@ -247,14 +252,15 @@ export async function executeNotebook(
   }
 
   const outputDir = resolve(options.outputDir ?? DEFAULT_OUTPUT_DIR);
+  const stem = options.label ? `${name}.${options.label}` : name;
   const request = {
     notebook: prepared,
     kernel_name: kernelName,
     timeout: options.timeout ?? DEFAULT_TIMEOUT_S,
     startup_timeout: options.startupTimeout ?? 120,
     cwd: resolve(options.cwd ?? dirname(absPath)),
-    output: join(outputDir, `${name}.ipynb`),
-    failed_output: join(outputDir, `${name}.failed.ipynb`),
+    output: join(outputDir, `${stem}.ipynb`),
+    failed_output: join(outputDir, `${stem}.failed.ipynb`),
   };
   const child = new Deno.Command(probe.python, {
     args: [HELPER_PATH, "--execute"],
