@@ -215,6 +215,7 @@ export async function main(args: string[]): Promise<number> {
         onProgress: opts.quiet
           ? undefined
           : (e) => log(`  [${e.notebook} ${e.code_index}/${e.code_total}] ${e.firstLine.trim()}`),
+        onOutputLine: opts.quiet ? undefined : (line) => log(`  [${run.name}] ${line}`),
       });
       console.log(
         `ok      ${run.name} -> ${display(res.outputPath)} (${res.seconds.toFixed(1)} s)`,

@@ -76,3 +76,36 @@ Deno.test("a figure of 9,600 points shown 24 times in one cell: every display ar
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a headless run relays a sweep's per-run lines as they are printed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil-lines-" });
+  try {
+    const nb: Notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [
+        code("const runs = 2;", ["parameters"]),
+        code(
+          "for (let i = 1; i <= runs; i++) {\n" +
+            "  console.log(`training ${i}`);\n" +
+            "  console.log(`sweep [${i}/${runs}] finished in 1.0s: run ${i}`);\n}",
+        ),
+      ],
+    };
+    const path = join(dir, "lines.ipynb");
+    await Deno.writeTextFile(path, JSON.stringify(nb));
+    const lines: string[] = [];
+    await executeNotebook(path, {
+      outputDir: dir,
+      log: () => {},
+      onOutputLine: (line) => lines.push(line),
+    });
+    assert.deepEqual(lines, [
+      "sweep [1/2] finished in 1.0s: run 1",
+      "sweep [2/2] finished in 1.0s: run 2",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

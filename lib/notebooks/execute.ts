@@ -149,6 +149,8 @@ export interface ExecuteOptions {
   installKernel?: boolean;
   /** Called when each code cell starts. */
   onProgress?: (event: ProgressEvent) => void;
+  /** Receives the progress lines cells print (a sweep's per-run lines, `sweep [i/n] ...`). */
+  onOutputLine?: (line: string) => void;
   /** Receives diagnostic lines (kernel install notices, helper/kernel stderr). */
   log?: (line: string) => void;
   /** Extra metadata stored under `metadata.memdil` of the executed copy. */
@@ -304,6 +306,8 @@ export async function executeNotebook(
         code_total: event.code_total as number,
         firstLine: sourceLines[index] ?? "",
       });
+    } else if (event.event === "line") {
+      options.onOutputLine?.(event.text as string);
     } else if (event.event === "result" || event.event === "missing") {
       result = event;
     }

@@ -127,24 +127,54 @@ export function terminalProgress(): SweepProgress {
 }
 
 /**
- * Plain lines (for logs and CI): one per run that starts or ends.
+ * Seconds as `1h 02m`, `3m 07s` or `12s`.
+ *
+ * @example
+ * ```ts
+ * formatDuration(187); // "3m 07s"
+ * ```
+ */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (s >= 3600) return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+  return `${s}s`;
+}
+
+/**
+ * Plain lines (for logs, CI and headless notebooks): one per run that starts or ends; once a run
+ * has been trained, each ending line adds how many runs are left and the estimated time to the
+ * end (wall time so far per trained run, times the runs left; reused runs cost nothing).
+ * `now` (seconds) is for tests.
  *
  * @example
  * ```ts
  * const progress = lineProgress(console.log);
  * ```
  */
-export function lineProgress(log: (line: string) => void): SweepProgress {
+export function lineProgress(
+  log: (line: string) => void,
+  now: () => number = () => performance.now() / 1000,
+): SweepProgress {
   const seen = new Map<string, RunStatus["state"]>();
+  let start: number | undefined;
   return {
     update(runs) {
+      start ??= now();
       runs.forEach((run, i) => {
         if (seen.get(run.uid) === run.state) return;
         seen.set(run.uid, run.state);
         if (run.state === "queued") return;
         const time = run.seconds !== undefined ? ` in ${run.seconds.toFixed(1)}s` : "";
         const why = run.error ? `: ${run.error}` : "";
-        log(`[${i + 1}/${runs.length}] ${run.state}${time}: ${run.label}${why}`);
+        const c = countStates(runs);
+        const left = c.queued + c.running;
+        const trained = c.finished + c.failed;
+        const eta = run.state !== "running" && run.state !== "reused" && trained > 0 && left > 0
+          ? ` (${left} left, ETA ${formatDuration(((now() - start!) / trained) * left)})`
+          : "";
+        log(`[${i + 1}/${runs.length}] ${run.state}${time}: ${run.label}${why}${eta}`);
       });
     },
     finish(runs) {
@@ -196,14 +226,19 @@ export function progressHtml(runs: readonly RunStatus[]): string {
 
 /**
  * A live display in the Deno Jupyter kernel: shown once, then updated in place (at most every
- * `intervalMs`, and always at the end).
+ * `intervalMs`, and always at the end); `lines`, when given, also receives every update (the
+ * per-run lines that a headless run relays).
  *
  * @example
  * ```ts
  * const progress = jupyterProgress(jupyterApi()!);
  * ```
  */
-export function jupyterProgress(jupyter: Jupyter, intervalMs = 500): SweepProgress {
+export function jupyterProgress(
+  jupyter: Jupyter,
+  intervalMs = 500,
+  lines?: SweepProgress,
+): SweepProgress {
   const displayId = `memdil-sweep-${crypto.randomUUID()}`;
   let shown: Promise<void> | undefined;
   let last = 0;
@@ -227,8 +262,12 @@ export function jupyterProgress(jupyter: Jupyter, intervalMs = 500): SweepProgre
     }
   };
   return {
-    update: (runs) => render(runs, false),
+    update(runs) {
+      lines?.update(runs);
+      render(runs, false);
+    },
     async finish(runs) {
+      await lines?.finish(runs);
       render(runs, true);
       await pending;
     },
@@ -236,7 +275,8 @@ export function jupyterProgress(jupyter: Jupyter, intervalMs = 500): SweepProgre
 }
 
 /**
- * The display that fits where the code runs: Jupyter, a terminal, or plain lines.
+ * The display that fits where the code runs: Jupyter (the live table, and the per-run lines
+ * prefixed `sweep `), a terminal, or plain lines.
  *
  * @example
  * ```ts
@@ -245,7 +285,8 @@ export function jupyterProgress(jupyter: Jupyter, intervalMs = 500): SweepProgre
  */
 export function autoProgress(log: (line: string) => void = console.log): SweepProgress {
   const jupyter = jupyterApi();
-  if (jupyter) return jupyterProgress(jupyter);
+  // In Jupyter, per-run lines as well: the headless runner relays them (`sweep [` prefix).
+  if (jupyter) return jupyterProgress(jupyter, 500, lineProgress((line) => log(`sweep ${line}`)));
   if (Deno.stderr.isTerminal()) return terminalProgress();
   return lineProgress(log);
 }
