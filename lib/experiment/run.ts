@@ -78,14 +78,34 @@ export interface RunOptions {
 
 /** Run `first` (when given), then report the epoch to `report` (when given). */
 function thenReport(
-  report: ((record: EpochRecord) => void) | undefined,
+  report: ((record: EpochRecord) => void | Promise<void>) | undefined,
   first: ((record: EpochRecord) => Promise<void>) | undefined,
 ): ((record: EpochRecord) => Promise<void>) | undefined {
   if (!report) return first;
   return async (record) => {
     await first?.(record);
-    report(record);
+    await report(record);
   };
+}
+
+/**
+ * The line a run ends with: its final NC1, dilation and memorization on the training features,
+ * and the accuracies (`n/a` for a missing value, e.g. no noisy samples).
+ *
+ * @example
+ * ```ts
+ * finalMetricsLine({ nc1_train: 0.5, dilation_train: 1.2, memorization_train: 3, train_acc: 0.9, test_acc: 0.8 });
+ * // "final: NC1 0.5000, dilation 1.200, memorization 3.000, train acc 0.9000, test acc 0.8000"
+ * ```
+ */
+export function finalMetricsLine(row: Record<string, unknown>): string {
+  const value = (key: string, digits: number) => {
+    const v = row[key];
+    return typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "n/a";
+  };
+  return `final: NC1 ${value("nc1_train", 4)}, dilation ${value("dilation_train", 3)}, ` +
+    `memorization ${value("memorization_train", 3)}, train acc ${value("train_acc", 4)}, ` +
+    `test acc ${value("test_acc", 4)}`;
 }
 
 /**
@@ -442,6 +462,16 @@ export async function runSimpleModel(
       await writeJsonAtomic(`${plan.dir}/${RUN_FILES.args}`, { ...config, uid });
       await saveTrainingSet(plan.dir, config, data.record);
       epochLog = new EpochMetricsLog();
+      // history.parquet grows every epoch (atomically), so a long run can be watched.
+      const soFar: EpochRecord[] = [];
+      const saveHistory = async (record: EpochRecord) => {
+        soFar.push(record);
+        await writeParquetAtomic(
+          rowsToFrame(soFar as unknown as Record<string, unknown>[]),
+          `${plan.dir}/${RUN_FILES.history}`,
+        );
+        options.onEpoch?.(record);
+      };
       history = await trainModel({
         model,
         loss: lossFor(config),
@@ -452,7 +482,7 @@ export async function runSimpleModel(
         progress: options.progress,
         log,
         onEpoch: thenReport(
-          options.onEpoch,
+          saveHistory,
           config.eval_every > 0
             ? async (record) => {
               if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
@@ -489,6 +519,7 @@ export async function runSimpleModel(
       plan.reuseModel,
       epochLog,
     );
+    log(finalMetricsLine(result.metrics.toRecords()[0]));
     log(`results in ${plan.dir}`);
     return result;
   } finally {
