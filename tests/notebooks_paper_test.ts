@@ -73,8 +73,13 @@ Deno.test("conventional_noise notebook runs on a tiny profile", async () => {
     // The live sweep display, then the table over seeds.
     assert.match(outputs, /memdil-sweep/);
     assert.match(outputs, /test_acc_mean/);
-    // 2 losses x 2 noise levels = 4 runs.
-    assert.equal(pl.readParquet(join(resultsDir, "summary.parquet")).height, 4);
+    assert.match(outputs, /<table class=\\"memdil-table\\">/, "the table as HTML");
+    // 2 losses x 2 noise levels = 4 runs; what was varied and the headline metrics come first,
+    // counts as integers.
+    const summary = pl.readParquet(join(resultsDir, "summary.parquet"));
+    assert.equal(summary.height, 4);
+    assert.deepEqual(summary.columns.slice(0, 4), ["dataset", "model", "loss", "label_noise"]);
+    assert.equal(String(summary.getColumn("seed").dtype), "DataType(Int64)");
     const figures = join(resultsDir, "figures");
     assertFigures(figures, ["dilation_vs_memorization", "test_accuracy_vs_noise", "nc1_vs_noise"]);
     // Scatters (train and test) of the 2 runs at noise 0.3, then 3 summary figures.

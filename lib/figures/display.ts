@@ -1,9 +1,10 @@
 /**
- * Show saved figures inline in a Jupyter notebook on the Deno kernel.
+ * Show saved figures and tables inline in a Jupyter notebook on the Deno kernel.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
+import type { DataFrame } from "../results/mod.ts";
 
 /**
  * Largest Vega-Lite spec (characters of compact JSON) put into a display bundle; larger ones
@@ -52,6 +53,75 @@ export function figureBundle(basePath: string): Record<string, unknown> {
   return bundle;
 }
 
+type JupyterDisplay = { display(bundle: unknown, options: { raw: boolean }): Promise<void> };
+
+/** The Deno kernel's Jupyter API, or undefined outside it (where reading it throws). */
+function jupyterDisplay(): JupyterDisplay | undefined {
+  try {
+    return (Deno as unknown as { jupyter?: JupyterDisplay }).jupyter;
+  } catch {
+    return undefined;
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** A table cell: integers as integers, other numbers to 4 significant digits, null as `–`. */
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return "–";
+  if (typeof value === "number") {
+    return Number.isInteger(value) ? String(value) : Number(value.toPrecision(4)).toString();
+  }
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * A DataFrame as an HTML table (what {@link showTable} displays): integer columns as integers,
+ * other numbers to 4 significant digits, missing values (null) as `–`.
+ *
+ * @example
+ * ```ts
+ * import { rowsToFrame } from "../results/mod.ts";
+ * tableHtml(rowsToFrame([{ loss: "LS", seed: 42, test_acc: 0.912345 }]));
+ * // <table ...><tr><th>loss</th><th>seed</th><th>test_acc</th></tr>...<td>42</td><td>0.9123</td>
+ * ```
+ */
+export function tableHtml(frame: DataFrame): string {
+  const head = frame.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const rows = (frame.toRecords() as Record<string, unknown>[]).map((row) =>
+    `<tr>${
+      frame.columns.map((c) =>
+        `<td style="text-align:${typeof row[c] === "string" ? "left" : "right"}">${
+          escapeHtml(cellText(row[c]))
+        }</td>`
+      ).join("")
+    }</tr>`
+  ).join("");
+  return `<table class="memdil-table"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/**
+ * Show a table in the current notebook cell as HTML (with the plain-text table as the fallback);
+ * outside Jupyter, print the plain-text table.
+ *
+ * @example
+ * ```ts
+ * await showTable(summaryTable(sweep.overSeeds, ["loss", "label_noise", "test_acc_mean"]));
+ * ```
+ */
+export async function showTable(frame: DataFrame): Promise<void> {
+  const jupyter = jupyterDisplay();
+  if (!jupyter) {
+    console.log(frame.toString());
+    return;
+  }
+  await jupyter.display({ "text/html": tableHtml(frame), "text/plain": frame.toString() }, {
+    raw: true,
+  });
+}
+
 /**
  * Display one or more saved figures in the current notebook cell (no-op outside Jupyter).
  *
@@ -61,13 +131,7 @@ export function figureBundle(basePath: string): Record<string, unknown> {
  * ```
  */
 export async function showFigures(...basePaths: string[]): Promise<void> {
-  let jupyter: { display(bundle: unknown, options: { raw: boolean }): Promise<void> } | undefined;
-  try {
-    // Outside the Jupyter kernel, reading Deno.jupyter throws.
-    jupyter = (Deno as unknown as { jupyter?: typeof jupyter }).jupyter;
-  } catch {
-    jupyter = undefined;
-  }
+  const jupyter = jupyterDisplay();
   for (const basePath of basePaths) {
     if (jupyter) await jupyter.display(figureBundle(basePath), { raw: true });
     else console.log(`figure: ${basePath}.png`);

@@ -58,6 +58,8 @@ export {
   FIGURE_BUNDLE_SPEC_LIMIT,
   figureBundle,
   showFigures,
+  showTable,
+  tableHtml,
   vegaLiteMimeType,
 } from "./display.ts";
 export { DISPLAY_POINTS, thinPoints } from "./thin.ts";

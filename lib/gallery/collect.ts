@@ -5,6 +5,7 @@
  * @module
  */
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
+import { READER_COLUMNS } from "../results/mod.ts";
 
 /** The runs behind a figure, as a small table. */
 export interface RunsTable {
@@ -54,22 +55,8 @@ export interface GalleryFigure {
   tables: GalleryLink[];
 }
 
-/** Configuration columns, then the metrics a reader looks for, in this order, when present. */
-const RUN_COLUMNS = [
-  "dataset",
-  "model",
-  "loss",
-  "label_noise",
-  "fc_noise_degree",
-  "seed",
-  "epochs",
-  "test_acc",
-  "train_acc",
-  "nc1_train",
-  "dilation_train",
-  "memorization_train",
-  "uid",
-];
+/** Columns of a figure's runs table: what a reader looks for, then the run's uid. */
+const RUN_COLUMNS = [...READER_COLUMNS.filter((name) => !/_mean$|^seeds$/.test(name)), "uid"];
 
 function readJson(path: string): unknown {
   try {

@@ -194,10 +194,10 @@ function latentRows(sweep: SweepResult) {
     fc_noise_degree: Number(row.fc_noise_degree),
     features: row.fourclass_twofeatures ? "2 features" : "4 features",
     seed: Number(row.seed),
-    test_acc: Number(row.test_acc),
-    dilation: Number(row.dilation_train),
-    memorization: Number(row.memorization_train),
-    nc1: Number(row.nc1_train),
+    test_acc: Number(row.test_acc ?? NaN),
+    dilation: Number(row.dilation_train ?? NaN),
+    memorization: Number(row.memorization_train ?? NaN),
+    nc1: Number(row.nc1_train ?? NaN),
   }));
 }
 
