@@ -10,6 +10,7 @@ import {
   planSweep,
   progressHtml,
   type RunStatus,
+  sparkline,
   summarizeOverSeeds,
   SweepFileError,
   sweepFromDocument,
@@ -168,4 +169,26 @@ Deno.test("progress: HTML table, lines, and a Jupyter display updated in place",
   assert.equal(calls[0].options.update, undefined);
   assert.ok(calls.slice(1).every((c) => c.options.display_id === id && c.options.update === true));
   assert.match(calls[2].html, /2\/3 runs/);
+
+  // The live table draws each run's training loss so far.
+  const drawn: string[] = [];
+  const curve = jupyterProgress({
+    display(bundle: unknown) {
+      drawn.push((bundle as Record<string, string>)["text/html"]);
+      return Promise.resolve();
+    },
+  }, 0);
+  for (const [epoch, loss] of [[1, 0.7], [2, 0.5], [3, 0.4]]) {
+    curve.update([{
+      uid: "a",
+      label: "a",
+      state: "running",
+      epoch,
+      epochs: 3,
+      values: { train_loss: loss },
+    }]);
+  }
+  await curve.finish([{ uid: "a", label: "a", state: "finished", seconds: 1 }]);
+  assert.match(drawn.at(-1)!, /<polyline points="1\.0,1\.0 60\.0,15\.4 119\.0,23\.0"/);
+  assert.equal(sparkline([0.5]), "");
 });

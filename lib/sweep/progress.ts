@@ -196,14 +196,41 @@ const STATE_COLORS: Record<RunStatus["state"], string> = {
 };
 
 /**
- * The sweep as HTML: a progress bar and one table row per run (state, epoch, values, time).
+ * A small inline SVG line of a run's training loss per epoch (empty with fewer than 2 epochs).
+ *
+ * @example
+ * ```ts
+ * sparkline([0.7, 0.5, 0.4]); // <svg ...><polyline points="..."/></svg>
+ * ```
+ */
+export function sparkline(values: readonly number[], width = 120, height = 24): string {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length < 2) return "";
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const points = values.map((v, i) => {
+    const x = (i / (values.length - 1)) * (width - 2) + 1;
+    const y = hi === lo ? height / 2 : 1 + ((hi - v) / (hi - lo)) * (height - 2);
+    return Number.isFinite(v) ? `${x.toFixed(1)},${y.toFixed(1)}` : "";
+  }).filter(Boolean).join(" ");
+  return `<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
+    `<title>${finite[0].toFixed(3)} to ${finite.at(-1)!.toFixed(3)}</title>` +
+    `<polyline points="${points}" fill="none" stroke="#1f77b4" stroke-width="1.5"/></svg>`;
+}
+
+/**
+ * The sweep as HTML: a progress bar and one table row per run (state, epoch, time, the
+ * training-loss curve so far from `curves` by uid, values).
  *
  * @example
  * ```ts
  * const html = progressHtml([{ uid: "a", label: "CE noise 0.2", state: "running", epoch: 3, epochs: 12 }]);
  * ```
  */
-export function progressHtml(runs: readonly RunStatus[]): string {
+export function progressHtml(
+  runs: readonly RunStatus[],
+  curves: ReadonlyMap<string, readonly number[]> = new Map(),
+): string {
   const rows = runs.map((run) => {
     const values = Object.entries(run.values ?? {})
       .filter(([, v]) => typeof v === "number")
@@ -215,12 +242,14 @@ export function progressHtml(runs: readonly RunStatus[]): string {
       `<td style="color:${STATE_COLORS[run.state]};font-weight:bold">${run.state}</td>` +
       `<td>${epochText(run).trim()}</td>` +
       `<td>${run.seconds !== undefined ? run.seconds.toFixed(1) + " s" : ""}</td>` +
+      `<td>${sparkline(curves.get(run.uid) ?? [])}</td>` +
       `<td style="text-align:left">${detail}</td></tr>`;
   }).join("");
   return `<div class="memdil-sweep"><div><progress max="${runs.length}" value="${
     ended(runs)
   }" style="width:320px"></progress> ${escapeHtml(summaryLine(runs))}</div>` +
-    `<table><thead><tr><th>run</th><th>state</th><th>epoch</th><th>time</th><th>details</th>` +
+    `<table><thead><tr><th>run</th><th>state</th><th>epoch</th><th>time</th>` +
+    `<th>training loss</th><th>details</th>` +
     `</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
@@ -243,8 +272,19 @@ export function jupyterProgress(
   let shown: Promise<void> | undefined;
   let last = 0;
   let pending: Promise<void> = Promise.resolve();
+  // The live training curves: each run's train_loss per epoch, as reported.
+  const curves = new Map<string, number[]>();
+  const record = (runs: readonly RunStatus[]) => {
+    for (const run of runs) {
+      const loss = run.values?.train_loss;
+      if (run.epoch === undefined || typeof loss !== "number") continue;
+      const curve = curves.get(run.uid) ?? [];
+      curve[run.epoch - 1] = loss;
+      curves.set(run.uid, curve);
+    }
+  };
   const bundle = (runs: readonly RunStatus[]) => ({
-    "text/html": progressHtml(runs),
+    "text/html": progressHtml(runs, curves),
     "text/plain": `sweep: ${summaryLine(runs)}`,
   });
   const render = (runs: readonly RunStatus[], force: boolean) => {
@@ -264,6 +304,7 @@ export function jupyterProgress(
   return {
     update(runs) {
       lines?.update(runs);
+      record(runs);
       render(runs, false);
     },
     async finish(runs) {
