@@ -189,6 +189,6 @@ Deno.test("progress: HTML table, lines, and a Jupyter display updated in place",
     }]);
   }
   await curve.finish([{ uid: "a", label: "a", state: "finished", seconds: 1 }]);
-  assert.match(drawn.at(-1)!, /<polyline points="1\.0,1\.0 60\.0,15\.4 119\.0,23\.0"/);
+  assert.match(drawn.at(-1)!, /<polyline points="1\.0,1\.0 60\.0,15\.7 119\.0,23\.0"/);
   assert.equal(sparkline([0.5]), "");
 });
