@@ -18,8 +18,8 @@ import {
 import { lossFor } from "../losses/mod.ts";
 import { Mlp } from "../models/mod.ts";
 import {
+  columnsToFrame,
   type DataFrame,
-  pl,
   readParquet,
   rowsToFrame,
   writeJsonAtomic,
@@ -157,8 +157,16 @@ function configColumns(uid: string, config: TrainConfig, backend: string) {
   };
 }
 
-function trainingSetFrame(record: TrainingSetRecord): DataFrame {
-  return pl.DataFrame({
+/**
+ * A training set's table (`training_set.parquet`): split, source index, label, original label.
+ *
+ * @example
+ * ```ts
+ * await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/training_set.parquet`);
+ * ```
+ */
+export function trainingSetFrame(record: TrainingSetRecord): DataFrame {
+  return columnsToFrame({
     split: record.split,
     index: Array.from(record.sourceIndex),
     label: Array.from(record.labels),
@@ -388,11 +396,11 @@ async function evaluateAndSave(
   epochs.add(last?.epoch ?? config.epochs, evaluation);
   await epochs.write(dir, { merge: epochLog === undefined });
   await writeParquetAtomic(
-    pl.DataFrame(featureColumns(evaluation)),
+    columnsToFrame(featureColumns(evaluation)),
     `${dir}/${RUN_FILES.features}`,
   );
   await writeParquetAtomic(
-    pl.DataFrame({
+    columnsToFrame({
       class: classifier.weights.map((_, k) => k),
       weight: classifier.weights,
       bias: classifier.bias,

@@ -65,13 +65,25 @@ const INTEGER_COLUMN =
 export function rowsToFrame(rows: Record<string, unknown>[]): DataFrame {
   if (rows.length === 0) return pl.DataFrame({});
   const keys = new Set(rows.flatMap((row) => Object.keys(row)));
-  const series = [...keys].map((key) => {
-    const values = rows.map((row) => {
-      const value = row[key];
-      return value === undefined || (typeof value === "number" && Number.isNaN(value))
-        ? null
-        : value;
-    });
+  return columnsToFrame(
+    Object.fromEntries([...keys].map((key) => [key, rows.map((row) => row[key])])),
+  );
+}
+
+/**
+ * Build a DataFrame from named columns, with the conventions of {@link rowsToFrame} (null for
+ * missing and NaN values, counting and indexing columns as Int64).
+ *
+ * @example
+ * ```ts
+ * const frame = columnsToFrame({ index: [4, 9], f0: [0.5, NaN] }); // index: i64; f0: [0.5, null]
+ * ```
+ */
+export function columnsToFrame(columns: Record<string, readonly unknown[]>): DataFrame {
+  const series = Object.entries(columns).map(([key, column]) => {
+    const values = column.map((value) =>
+      value === undefined || (typeof value === "number" && Number.isNaN(value)) ? null : value
+    );
     const present = values.filter((value) => value !== null);
     const whole = present.length > 0 &&
       present.every((value) => typeof value === "number" && Number.isInteger(value));
