@@ -129,6 +129,13 @@ Deno.test("gallery: every figure renders in headless Chromium, from disk and ser
 
     // Opened from disk: the specs are in the page, the scripts next to it.
     assertRendered(await dumpDom(`file://${built.index}`), built.figures, "file://");
+    // Filters, here from the page's query: a loss no run has hides every figure with runs.
+    const filtered = await dumpDom(`file://${built.index}?loss=LS`);
+    const hidden = [...filtered.matchAll(/<figure class="figure"[^>]*>/g)].map((m) => m[0]);
+    assert.equal(hidden.length, count);
+    assert.ok(hidden.every((tag) => / hidden=""/.test(tag)), hidden.join("\n"));
+    const kept = await dumpDom(`file://${built.index}?loss=CrossEntropy&seed=3`);
+    assert.ok(!/<figure class="figure"[^>]* hidden/.test(kept), "matching figures stay");
     const server = await serveGallery(results, { port: 0 });
     try {
       assertRendered(await dumpDom(`${server.url}index.html`), built.figures, "served");

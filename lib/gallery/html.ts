@@ -96,7 +96,8 @@ function experimentHtml(experiment: string, index: number, figures: GalleryFigur
  * The complete HTML page: one section per experiment (its own figures, then its runs', each run
  * headed by its configuration), every figure with the table of its runs (configuration and key
  * metrics) and links to its spec, PNG and Parquet tables; filters by dataset, loss, noise and
- * seed; links to the executed notebooks. Specs are embedded in the page and the vega scripts
+ * seed (also from the page's query, `index.html?loss=LS&noise=0.2`); links to the executed
+ * notebooks. Specs are embedded in the page and the vega scripts
  * are local files, so it works opened from disk (file://) as well as served; each figure's PNG
  * shows until its chart renders. The script marks each chart `data-rendered="true"` or
  * `data-error="..."` and sets `data-gallery-done` on the body at the end.
@@ -173,6 +174,16 @@ ${body}
     }
   };
   form.addEventListener("change", apply);
+  // A filtered view can be shared as a link: index.html?loss=LS&noise=0.2
+  const query = new URLSearchParams(location.search);
+  for (const select of form.querySelectorAll("select")) {
+    const value = query.get(select.name);
+    if (value === null) continue;
+    // A value no figure has still filters (to nothing), so the link shows what it asks for.
+    if (![...select.options].some((option) => option.value === value)) select.add(new Option(value, value));
+    select.value = value;
+  }
+  apply();
 })();
 (async () => {
   for (const chart of document.querySelectorAll(".chart")) {
