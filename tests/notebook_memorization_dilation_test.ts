@@ -31,6 +31,19 @@ Deno.test("the memorization_dilation notebook runs headlessly on a tiny paramete
     const text = JSON.stringify(outputs);
     assert.match(text, /memorization_train/);
     assert.ok((text.match(/image\/png/g) ?? []).length >= 5, "figures displayed inline");
+    // Small enough to share (the scatters are thinned; all features stay in Parquet), and the
+    // figures survive Debian's nbconvert as inline PNG.
+    const size = (await Deno.stat(result.outputPath)).size;
+    assert.ok(size < 2_000_000, `executed notebook is ${size} bytes`);
+    const html = join(dir, "executed.html");
+    const convert = await new Deno.Command("/usr/bin/python3", {
+      args: ["-m", "nbconvert", "--to", "html", result.outputPath, "--output", html],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(convert.code, 0, new TextDecoder().decode(convert.stderr));
+    const pngs = (await Deno.readTextFile(html)).match(/<img src="data:image\/png;base64,/g) ?? [];
+    assert.ok(pngs.length >= 5, `${pngs.length} figures in the HTML export`);
     // Two losses x two noise levels = four runs in the summary table.
     const summary = pl.readParquet(join(resultsDir, "summary.parquet"));
     assert.equal(summary.height, 4);

@@ -55,8 +55,8 @@ export interface GalleryFigure {
   tables: GalleryLink[];
 }
 
-/** Columns of a figure's runs table: what a reader looks for, then the run's uid. */
-const RUN_COLUMNS = [...READER_COLUMNS.filter((name) => !/_mean$|^seeds$/.test(name)), "uid"];
+/** Columns of a figure's runs table: what a reader looks for (uids head the run sections). */
+const RUN_COLUMNS = READER_COLUMNS.filter((name) => !/_mean$|^seeds$/.test(name));
 
 function readJson(path: string): unknown {
   try {
@@ -77,7 +77,10 @@ function cell(value: unknown): string | number | boolean | null {
 function tableOf(source: string, records: Record<string, unknown>[], columns?: string[]) {
   const names = columns ??
     [...new Set(records.flatMap((record) => Object.keys(record)))];
-  const present = names.filter((name) => records.some((record) => record[name] != null));
+  // A switch that is off in every run says nothing: left out, like columns without values.
+  const present = names.filter((name) =>
+    records.some((record) => record[name] != null && record[name] !== false)
+  );
   return {
     source,
     columns: present,

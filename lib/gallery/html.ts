@@ -17,7 +17,7 @@ function escapeHtml(text: string): string {
 }
 
 function formatCell(value: string | number | boolean | null): string {
-  if (value === null) return "";
+  if (value === null) return "–";
   if (typeof value === "number") {
     return Number.isInteger(value) ? String(value) : Number(value.toPrecision(4)).toString();
   }
