@@ -138,6 +138,8 @@ h3 { font-size: 15px; } .uid { font-size: 11px; color: #888; font-weight: normal
 .figure { margin: 18px 0 30px 0; } .figure[hidden], .run[hidden] { display: none; }
 figcaption { margin-bottom: 6px; } .links { font-size: 12px; color: #666; margin-left: 8px; }
 .body { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.body > .chart { flex: 0 0 auto; } .body > .runs { flex: 1 1 420px; overflow-x: auto; }
+.chart .vega-embed { width: auto; }
 .chart img { max-width: 640px; }
 .chart[data-error] { color: #d62728; white-space: pre-wrap; }
 .runs { font-size: 12px; } .runs .source { color: #666; margin-bottom: 4px; }
