@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DEFAULT_NOTEBOOKS_DIR, executeNotebook } from "../lib/notebooks/mod.ts";
 import { pl } from "../lib/results/mod.ts";
+import { exportedPngCount } from "./fixtures/notebook_files.ts";
 
 Deno.test("the memorization_dilation notebook runs headlessly on a tiny parameter set", async () => {
   const dir = await Deno.makeTempDir({ prefix: "memdil-nb-" });
@@ -35,15 +36,8 @@ Deno.test("the memorization_dilation notebook runs headlessly on a tiny paramete
     // figures survive Debian's nbconvert as inline PNG.
     const size = (await Deno.stat(result.outputPath)).size;
     assert.ok(size < 2_000_000, `executed notebook is ${size} bytes`);
-    const html = join(dir, "executed.html");
-    const convert = await new Deno.Command("/usr/bin/python3", {
-      args: ["-m", "nbconvert", "--to", "html", result.outputPath, "--output", html],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(convert.code, 0, new TextDecoder().decode(convert.stderr));
-    const pngs = (await Deno.readTextFile(html)).match(/<img src="data:image\/png;base64,/g) ?? [];
-    assert.ok(pngs.length >= 5, `${pngs.length} figures in the HTML export`);
+    const pngs = await exportedPngCount(result.outputPath, join(dir, "executed.html"));
+    assert.ok(pngs >= 5, `${pngs} figures in the HTML export`);
     // Two losses x two noise levels = four runs in the summary table.
     const summary = pl.readParquet(join(resultsDir, "summary.parquet"));
     assert.equal(summary.height, 4);

@@ -13,38 +13,28 @@ import {
   type Notebook,
   REPO_ROOT,
 } from "../lib/notebooks/mod.ts";
+import { exportedPngCount, writeNotebook } from "./fixtures/notebook_files.ts";
 
 const FIGURES_MOD = pathToFileURL(join(REPO_ROOT, "lib", "figures", "mod.ts")).href;
 const SHOWS = 24;
 
-function code(source: string, tags: string[] = []): Notebook["cells"][number] {
-  return { cell_type: "code", source, metadata: { tags }, outputs: [], execution_count: null };
-}
-
 Deno.test("a figure of 9,600 points shown 24 times in one cell: every display arrives", async () => {
   const dir = await Deno.makeTempDir({ prefix: "memdil-display-" });
   try {
-    const nb: Notebook = {
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata: {},
-      cells: [
-        code(`const shows = ${SHOWS};\nconst base = ${JSON.stringify(join(dir, "scatter"))};`, [
-          "parameters",
-        ]),
-        code(
-          `import { featureScatterSpec, saveFigure, showFigures, thinPoints } from "${FIGURES_MOD}";\n` +
-            // A paper-sized scatter: 9,600 training samples, 30% noisy, thinned for display.
-            "const all = Array.from({ length: 9600 }, (_, i) => ({ x: Math.sin(i), y: Math.cos(3 * i),\n" +
-            "  label: i % 2, originalLabel: i % 10 < 3 ? 1 - (i % 2) : i % 2, noisy: i % 10 < 3, index: i }));\n" +
-            "await saveFigure(featureScatterSpec({ points: thinPoints(all), classMeans: [[0, 0], [1, 1]],\n" +
-            "  cleanCentroids: [[0, 0], [1, 1]], cleanSpread: [0.5, 0.5], title: 'scatter' }), base);\n" +
-            "for (let i = 0; i < shows; i++) {\n  console.log(`show ${i}`);\n  await showFigures(base);\n}",
-        ),
+    const path = await writeNotebook(
+      dir,
+      "display",
+      `const shows = ${SHOWS};\nconst base = ${JSON.stringify(join(dir, "scatter"))};`,
+      [
+        `import { featureScatterSpec, saveFigure, showFigures, thinPoints } from "${FIGURES_MOD}";\n` +
+        // A paper-sized scatter: 9,600 training samples, 30% noisy, thinned for display.
+        "const all = Array.from({ length: 9600 }, (_, i) => ({ x: Math.sin(i), y: Math.cos(3 * i),\n" +
+        "  label: i % 2, originalLabel: i % 10 < 3 ? 1 - (i % 2) : i % 2, noisy: i % 10 < 3, index: i }));\n" +
+        "await saveFigure(featureScatterSpec({ points: thinPoints(all), classMeans: [[0, 0], [1, 1]],\n" +
+        "  cleanCentroids: [[0, 0], [1, 1]], cleanSpread: [0.5, 0.5], title: 'scatter' }), base);\n" +
+        "for (let i = 0; i < shows; i++) {\n  console.log(`show ${i}`);\n  await showFigures(base);\n}",
       ],
-    };
-    const path = join(dir, "display.ipynb");
-    await Deno.writeTextFile(path, JSON.stringify(nb));
+    );
     // The kernel runs in notebooks/, where deno.json maps the npm imports.
     const result = await executeNotebook(path, {
       outputDir: join(dir, "out"),
@@ -63,15 +53,7 @@ Deno.test("a figure of 9,600 points shown 24 times in one cell: every display ar
       assert.equal(data["image/svg+xml"], undefined);
     }
     // nbconvert (Debian's, as setup installs it) keeps every figure as an inline PNG.
-    const html = join(dir, "display.html");
-    const convert = await new Deno.Command("/usr/bin/python3", {
-      args: ["-m", "nbconvert", "--to", "html", result.outputPath, "--output", html],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(convert.code, 0, new TextDecoder().decode(convert.stderr));
-    const text = await Deno.readTextFile(html);
-    assert.equal((text.match(/<img src="data:image\/png;base64,/g) ?? []).length, SHOWS);
+    assert.equal(await exportedPngCount(result.outputPath, join(dir, "display.html")), SHOWS);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -80,21 +62,11 @@ Deno.test("a figure of 9,600 points shown 24 times in one cell: every display ar
 Deno.test("a headless run relays a sweep's per-run lines as they are printed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "memdil-lines-" });
   try {
-    const nb: Notebook = {
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata: {},
-      cells: [
-        code("const runs = 2;", ["parameters"]),
-        code(
-          "for (let i = 1; i <= runs; i++) {\n" +
-            "  console.log(`training ${i}`);\n" +
-            "  console.log(`sweep [${i}/${runs}] finished in 1.0s: run ${i}`);\n}",
-        ),
-      ],
-    };
-    const path = join(dir, "lines.ipynb");
-    await Deno.writeTextFile(path, JSON.stringify(nb));
+    const path = await writeNotebook(dir, "lines", "const runs = 2;", [
+      "for (let i = 1; i <= runs; i++) {\n" +
+      "  console.log(`training ${i}`);\n" +
+      "  console.log(`sweep [${i}/${runs}] finished in 1.0s: run ${i}`);\n}",
+    ]);
     const lines: string[] = [];
     await executeNotebook(path, {
       outputDir: dir,
