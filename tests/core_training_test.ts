@@ -350,6 +350,11 @@ Deno.test("runSimpleModel: history.parquet grows every epoch; the run ends with 
     });
     deepEqual(seen, [1, 2, 3]);
     const row = result.metrics.toRecords()[0] as Record<string, number>;
+    // Each epoch line ends with the time left, from the epochs so far; the last has none.
+    const epochLines = lines.filter((line) => line.startsWith("epoch "));
+    equal(epochLines.length, 3);
+    ok(epochLines.slice(0, 2).every((line) => /s, ETA \d+(s|m \d\ds)$/.test(line)), epochLines[0]);
+    ok(!epochLines[2].includes("ETA"), epochLines[2]);
     const final = lines.find((line) => line.startsWith("final: "));
     equal(
       final,

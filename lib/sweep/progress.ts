@@ -5,6 +5,9 @@
  * @module
  */
 import cliProgress from "cli-progress";
+import { formatDuration } from "../training/duration.ts";
+
+export { formatDuration };
 
 /** Where one run of a sweep stands. */
 export interface RunStatus {
@@ -124,22 +127,6 @@ export function terminalProgress(): SweepProgress {
       bar?.stop();
     },
   };
-}
-
-/**
- * Seconds as `1h 02m`, `3m 07s` or `12s`.
- *
- * @example
- * ```ts
- * formatDuration(187); // "3m 07s"
- * ```
- */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const pad = (n: number) => String(n).padStart(2, "0");
-  if (s >= 3600) return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
-  return `${s}s`;
 }
 
 /**
