@@ -193,7 +193,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  if (opts.profile !== "quick") {
+  if (opts.profile === "paper" || opts.profile === "defaults") {
     log(
       `notebooks: profile ${opts.profile}: the paper's settings take days to weeks on a CPU ` +
         "(README, Notebooks); `--profile quick` (the default) runs in minutes",

@@ -292,10 +292,12 @@ Deno.test("CLI: profile + --param, failing cell report, exit codes", async () =>
     assert.equal(copies().length, 2, "the first copy is kept");
     assert.equal((await runCli([...common, "params_ok"])).code, 0);
     assert.ok(copies().includes("params_ok.quick.ipynb"), "the default profile is quick");
-    assert.match(
-      (await runCli([...common, "params_ok", "--profile", "double"])).stderr,
-      /profile double: the paper's settings take days to weeks/,
-    );
+    // The notebooks' own defaults are the paper's settings: said before they run.
+    const defaults = await runCli([...common, "params_ok", "--profile", "defaults"]);
+    assert.equal(defaults.code, 0, defaults.stderr);
+    assert.match(defaults.stderr, /profile defaults: the paper's settings take days to weeks/);
+    assert.ok(copies().includes("params_ok.defaults.ipynb"));
+    assert.doesNotMatch(other.stderr, /paper's settings/);
 
     const bad = await runCli([...common, "params_fail", "--param", "when=cli"]);
     assert.equal(bad.code, 1);
