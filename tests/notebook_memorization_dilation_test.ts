@@ -8,6 +8,7 @@ Deno.test("the memorization_dilation notebook runs headlessly on a tiny paramete
   const dir = await Deno.makeTempDir({ prefix: "memdil-nb-" });
   try {
     const resultsDir = join(dir, "results");
+    const relayed: string[] = [];
     const result = await executeNotebook(
       join(DEFAULT_NOTEBOOKS_DIR, "memorization_dilation.ipynb"),
       {
@@ -24,8 +25,12 @@ Deno.test("the memorization_dilation notebook runs headlessly on a tiny paramete
         },
         outputDir: join(dir, "executed"),
         log: () => {},
+        onOutputLine: (line) => relayed.push(line),
       },
     );
+    // The sweep's per-run lines reach the caller as the runs end (what `deno task notebooks`
+    // prints), the last with nothing left.
+    assert.equal(relayed.filter((line) => /^sweep \[\d\/4\] finished/.test(line)).length, 4);
     // The executed copy holds the summary table and the figures as PNG (what nbconvert keeps).
     const executed = JSON.parse(await Deno.readTextFile(result.outputPath));
     const outputs = executed.cells.flatMap((cell: { outputs?: unknown[] }) => cell.outputs ?? []);
