@@ -166,7 +166,18 @@ export async function runPool(jobs: PoolJob[], options: PoolOptions): Promise<Po
   return outcomes;
 }
 
-async function runWorker(job: PoolJob, options: PoolOptions): Promise<PoolOutcome> {
+/**
+ * Run one job in a worker subprocess (what {@link runPool} does for each job); `signal` kills it.
+ *
+ * @example
+ * ```ts
+ * const outcome = await runWorker(job, { onMessage: (key, message) => console.log(message) });
+ * ```
+ */
+export async function runWorker(
+  job: PoolJob,
+  options: Pick<PoolOptions, "onMessage" | "signal">,
+): Promise<PoolOutcome> {
   const started = performance.now();
   await Deno.mkdir(dirname(job.logPath), { recursive: true });
   const logFile = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
