@@ -252,8 +252,13 @@ export async function runWorker(
 /**
  * The Deno executable to start workers with: this process's own binary when it may run it, else
  * `deno` from PATH (`--allow-run=deno` grants the PATH entry, which may be a symlink).
+ *
+ * @example
+ * ```ts
+ * denoExecutable(); // e.g. "/usr/local/bin/deno"
+ * ```
  */
-function denoExecutable(): string {
+export function denoExecutable(): string {
   const own = Deno.execPath();
   return Deno.permissions.querySync({ name: "run", command: own }).state === "granted"
     ? own
