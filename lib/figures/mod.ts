@@ -56,3 +56,9 @@ export {
 } from "./theme.ts";
 export { figureBundle, showFigures } from "./display.ts";
 export { type SampleGridInput, sampleGridSpec, type SampleImage, samplesOf } from "./samples.ts";
+export {
+  bestSoFarSpec,
+  paramsVsObjectiveSpec,
+  type SearchTrialRow,
+  validationCurvesSpec,
+} from "./search.ts";

@@ -10,12 +10,18 @@
  */
 import { join, resolve } from "node:path";
 import { Random } from "../data/random.ts";
+import {
+  bestSoFarSpec,
+  paramsVsObjectiveSpec,
+  saveFigure,
+  validationCurvesSpec,
+} from "../figures/mod.ts";
 import { readIniConfig } from "../config/ini.ts";
 import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
 import type { Flags } from "../sweep/grid.ts";
-import { type PoolJob, type PoolOutcome, runWorker } from "../sweep/pool.ts";
+import type { LaunchJob } from "../sweep/executor_slurm.ts";
+import { type PoolJob, runWorker } from "../sweep/pool.ts";
 import { loadRunner, type SweepRunner } from "../sweep/runner.ts";
-import type { WorkerMessage } from "../sweep/worker.ts";
 import { Asha } from "./asha.ts";
 import { checkSpace, type Params, referenceSpace, sampleSpace, type SearchSpace } from "./space.ts";
 import { proposeTpe } from "./tpe.ts";
@@ -58,18 +64,12 @@ export interface Search {
   retrain?: boolean;
 }
 
-/** Runs one trial (or the retraining) as a job and reports its worker messages. */
-export type LaunchJob = (
-  job: PoolJob,
-  options: { onMessage?: (key: string, message: WorkerMessage) => void; signal?: AbortSignal },
-) => Promise<PoolOutcome>;
-
 /** Options of {@link runSearch}. */
 export interface RunSearchOptions {
   /** Resume an existing trial table (the reference's `--continue_ho`); without it, an existing
    * table is an error. */
   resume?: boolean;
-  /** How jobs run (default: a local worker subprocess each). */
+  /** How jobs run (default: a local worker subprocess each; see `launcherFor`). */
   launch?: LaunchJob;
   /** Status lines (default console.log). */
   log?: (line: string) => void;
@@ -95,6 +95,30 @@ export interface SearchResult {
   best?: BestResult;
   /** Paths of the written files. */
   files: { table: string; parquet: string; best: string };
+}
+
+/**
+ * Write a search's figures (`best_so_far`, `params_vs_objective`, `validation_curves`; each as
+ * Vega-Lite JSON, SVG and PNG) into `dir`.
+ *
+ * @example
+ * ```ts
+ * await saveSearchFigures("results/ho/lr/figures", table.trials, referenceSpace("LS"));
+ * ```
+ */
+export async function saveSearchFigures(
+  dir: string,
+  trials: TrialRecord[],
+  space: SearchSpace,
+): Promise<void> {
+  const params = Object.keys(space);
+  const logScale = new Set(params.filter((p) => space[p].type === "loguniform"));
+  await saveFigure(bestSoFarSpec(trials), join(dir, "best_so_far"));
+  await saveFigure(
+    paramsVsObjectiveSpec(trials, params, logScale),
+    join(dir, "params_vs_objective"),
+  );
+  await saveFigure(validationCurvesSpec(trials), join(dir, "validation_curves"));
 }
 
 /** A search that cannot start; the message names the problem and the fix. */
@@ -340,6 +364,7 @@ export async function runSearch(
     best: join(resultsDir, "best.json"),
   };
   await writeParquetAtomic(rowsToFrame(trialRows(table.trials)), files.parquet);
+  await saveSearchFigures(join(resultsDir, "figures"), table.trials, definition.space);
   if (options.signal?.aborted) return { trials: table.trials, files };
   const failed = table.trials.filter((t) => t.status === "failed");
   if (failed.length > 0) {

@@ -8,8 +8,13 @@
 import ini from "ini";
 import { join } from "node:path";
 import { defaultIniPath, resolvePath } from "../config/ini.ts";
-import { type PoolJob, type PoolOptions, type PoolOutcome, runPool } from "./pool.ts";
-import { runSlurmArray, type SlurmSettings } from "./executor_slurm.ts";
+import { type PoolJob, type PoolOptions, type PoolOutcome, runPool, runWorker } from "./pool.ts";
+import {
+  type LaunchJob,
+  runSlurmArray,
+  slurmJobLauncher,
+  type SlurmSettings,
+} from "./executor_slurm.ts";
 
 /** Executor names. */
 export const EXECUTORS = ["local", "slurm"] as const;
@@ -81,10 +86,35 @@ export function executorFor(
   if (executor !== "slurm") {
     throw new Error(`unknown executor '${executor}': use ${EXECUTORS.join(" or ")}`);
   }
+  const { settings, stateDir } = slurmPlace(where);
+  return (jobs, options) =>
+    runSlurmArray(jobs, { ...options, name: where.name, stateDir, settings });
+}
+
+function slurmPlace(where: { name: string; resultsDir: string; slurm?: SlurmSettings }) {
   const settings = where.slurm ?? readSlurmSettings();
   const stateDir = settings.sharedPath
     ? join(settings.sharedPath, where.name)
     : join(where.resultsDir, "slurm");
-  return (jobs, options) =>
-    runSlurmArray(jobs, { ...options, name: where.name, stateDir, settings });
+  return { settings, stateDir };
+}
+
+/**
+ * The one-job launcher of an executor (what a search runs each trial with).
+ *
+ * @example
+ * ```ts
+ * const launch = launcherFor("slurm", { name: "lr", resultsDir: "results/ho/lr" });
+ * ```
+ */
+export function launcherFor(
+  executor: ExecutorName,
+  where: { name: string; resultsDir: string; slurm?: SlurmSettings },
+): LaunchJob {
+  if (executor === "local") return runWorker;
+  if (executor !== "slurm") {
+    throw new Error(`unknown executor '${executor}': use ${EXECUTORS.join(" or ")}`);
+  }
+  const { settings, stateDir } = slurmPlace(where);
+  return slurmJobLauncher({ name: where.name, stateDir, settings });
 }

@@ -190,9 +190,18 @@ async function submit(
   concurrency: number,
   settings: SlurmSettings,
 ): Promise<{ path: string; dir: string; manifest: Manifest }> {
-  const n = readManifests(stateDir).length;
-  const dir = join(stateDir, "submissions", String(n));
-  await Deno.mkdir(dir, { recursive: true });
+  // Number the submission by creating its directory (atomic, so concurrent submitters differ).
+  await Deno.mkdir(join(stateDir, "submissions"), { recursive: true });
+  let n = readManifests(stateDir).length;
+  let dir = join(stateDir, "submissions", String(n));
+  for (;; dir = join(stateDir, "submissions", String(++n))) {
+    try {
+      await Deno.mkdir(dir);
+      break;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
   const basePaths = [...new Set(jobs.map((j) => j.access.basePath))];
   const access = {
     basePath: jobs[0].access.basePath,
@@ -371,4 +380,71 @@ function reportProgress(
     }
     seenLines.set(path, lines.length);
   });
+}
+
+/** Runs one job (a search trial) and reports its worker messages while it runs. */
+export type LaunchJob = (
+  job: PoolJob,
+  options: Pick<PoolOptions, "onMessage" | "signal">,
+) => Promise<PoolOutcome>;
+
+/**
+ * One job at a time on Slurm, for searches: each job is a one-task array; its protocol lines are
+ * passed on as they appear (the early-stopping rule reads them) and `signal` cancels it
+ * (`scancel`). The first call cancels arrays a dead driver left uncollected, since the search
+ * runs their trials again.
+ *
+ * @example
+ * ```ts
+ * const launch = slurmJobLauncher({ name: "lr", stateDir: "/shared/lr/slurm", settings });
+ * const outcome = await launch(job, { onMessage: (key, message) => console.log(message) });
+ * ```
+ */
+export function slurmJobLauncher(
+  where: { name: string; stateDir: string; settings: SlurmSettings },
+): LaunchJob {
+  const { settings } = where;
+  const stateDir = resolve(where.stateDir);
+  let cleaned: Promise<void> | undefined;
+  const cancelLeftovers = async () => {
+    for (const { path, manifest } of readManifests(stateDir)) {
+      if (manifest.collected) continue;
+      await slurmCommand("scancel", [manifest.jobId], settings);
+      manifest.collected = true;
+      await writeJsonAtomic(path, manifest);
+    }
+  };
+  return async (job, { onMessage, signal }) => {
+    await (cleaned ??= cancelLeftovers());
+    const started = performance.now();
+    const { path, dir, manifest } = await submit([job], stateDir, where.name, 1, settings);
+    const cancel = () => {
+      slurmCommand("scancel", [manifest.jobId], settings).catch(() => {});
+    };
+    signal?.addEventListener("abort", cancel, { once: true });
+    try {
+      await waitForJob(
+        manifest.jobId,
+        settings,
+        undefined,
+        () => reportProgress(dir, manifest, onMessage),
+      );
+    } finally {
+      signal?.removeEventListener("abort", cancel);
+    }
+    reportProgress(dir, manifest, onMessage);
+    manifest.collected = true;
+    await writeJsonAtomic(path, manifest);
+    const task = taskOutcome(join(dir, "0.out"));
+    const seconds = task.seconds ?? (performance.now() - started) / 1000;
+    return task.status === "finished"
+      ? { key: job.key, status: "finished", seconds, logPath: job.logPath }
+      : {
+        key: job.key,
+        status: "failed",
+        seconds,
+        error: task.error ?? `Slurm job ${manifest.jobId} ended without a result`,
+        logPath: job.logPath,
+      };
+  };
 }
