@@ -43,10 +43,15 @@ export function erf(x: number): number {
   return sign * (1 - poly * Math.exp(-x * x));
 }
 
-/** Kernel density on [0, 1]: equal-weight Gaussians truncated to [0, 1] plus a uniform prior. */
+/**
+ * Kernel density on [0, 1]: equal-weight Gaussians truncated to [0, 1] plus a uniform prior. Each
+ * Gaussian is as wide as the larger gap to its neighbours (the interval ends count as
+ * neighbours), but at least 1/min(100, n + 1): few points give wide kernels (exploration), many
+ * points narrow ones.
+ */
 export class UnitDensity {
   readonly centers: number[];
-  readonly sigma: number;
+  readonly sigmas: number[];
 
   /**
    * @example
@@ -57,23 +62,24 @@ export class UnitDensity {
    */
   constructor(centers: number[]) {
     this.centers = centers;
-    const n = centers.length;
-    const mean = centers.reduce((a, b) => a + b, 0) / Math.max(n, 1);
-    const std = n > 1
-      ? Math.sqrt(centers.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1))
-      : 0.25;
-    // Scott's rule, kept away from 0 (identical points) and from flattening everything.
-    this.sigma = Math.min(0.5, Math.max(0.05, 1.06 * std * n ** -0.2));
+    const sorted = [...centers].sort((a, b) => a - b);
+    const minSigma = 1 / Math.min(100, centers.length + 1);
+    this.sigmas = centers.map((c) => {
+      const at = sorted.indexOf(c);
+      const left = at > 0 ? sorted[at - 1] : 0;
+      const right = at < sorted.length - 1 ? sorted[at + 1] : 1;
+      return Math.min(1, Math.max(minSigma, c - left, right - c));
+    });
   }
 
   /** Probability density at u in [0, 1]. */
   pdf(u: number): number {
-    const s = this.sigma;
     let sum = 1; // the uniform prior
-    for (const c of this.centers) {
+    this.centers.forEach((c, i) => {
+      const s = this.sigmas[i];
       const mass = 0.5 * (erf((1 - c) / (s * Math.SQRT2)) - erf((0 - c) / (s * Math.SQRT2)));
       sum += Math.exp(-0.5 * ((u - c) / s) ** 2) / (s * Math.sqrt(2 * Math.PI) * mass);
-    }
+    });
     return sum / (this.centers.length + 1);
   }
 
@@ -82,7 +88,7 @@ export class UnitDensity {
     const k = rng.integer(this.centers.length + 1);
     if (k === this.centers.length) return rng.uniform();
     for (let tries = 0; tries < 100; tries++) {
-      const u = this.centers[k] + this.sigma * rng.normal();
+      const u = this.centers[k] + this.sigmas[k] * rng.normal();
       if (u >= 0 && u <= 1) return u;
     }
     return this.centers[k];
