@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install what memdil needs on a Debian machine: Deno (from npm, pinned), Debian's packages
-# (Fashion-MNIST, Jupyter, Mesa's software Vulkan driver, fonts), the locked npm dependencies
+# (Fashion-MNIST, Jupyter, Mesa's software Vulkan driver, fonts, Slurm and munge for the slurm
+# executor's test), the locked npm dependencies
 # and the Deno Jupyter kernel. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DENO_VERSION=2.9.6
 DEBIAN_PACKAGES=(dataset-fashion-mnist jupyter-nbconvert python3-nbclient python3-ipykernel
-  mesa-vulkan-drivers fonts-dejavu-core python3-pil python3-numpy chromium)
+  mesa-vulkan-drivers fonts-dejavu-core python3-pil python3-numpy chromium slurm-wlm munge)
 
 if ! command -v deno >/dev/null || [ "$(deno --version | head -1 | cut -d' ' -f2)" != "$DENO_VERSION" ]; then
   if ! command -v npm >/dev/null; then
@@ -38,7 +39,8 @@ fi
 # The npm dependencies exactly as deno.lock pins them.
 deno install --frozen --quiet --entrypoint lib/backend/mod.ts lib/experiment/mod.ts \
   lib/notebooks/mod.ts cli/train.ts cli/evaluate.ts cli/reproduce.ts cli/notebooks.ts bench/bench.ts \
-  lib/sweep/mod.ts lib/sweep/worker.ts lib/gallery/mod.ts cli/sweep.ts cli/gallery.ts
+  lib/sweep/mod.ts lib/sweep/worker.ts lib/gallery/mod.ts cli/sweep.ts cli/gallery.ts \
+  lib/search/mod.ts cli/search.ts
 
 # The Deno kernel for Jupyter (the notebook runner also installs it when missing).
 if ! /usr/bin/python3 -m jupyter kernelspec list 2>/dev/null | grep -q "^ *deno "; then
