@@ -138,6 +138,8 @@ if (import.meta.main) {
       controller.abort();
     };
     Deno.addSignalListener("SIGINT", stop);
+    const concurrency = positive("--concurrency", o["--concurrency"], true, 1) ??
+      ini.resources.maximumConcurrentJobs;
     let result;
     try {
       result = await runSearch({
@@ -148,7 +150,7 @@ if (import.meta.main) {
         algorithm: algorithm as SearchAlgorithm,
         trials: positive("--num_ho_runs", o["--num_ho_runs"], true, 1) ?? 20,
         resultsDir,
-        concurrency: positive("--concurrency", o["--concurrency"], true, 1),
+        concurrency,
         asha: o["--no_asha"] ? false : {
           grace: positive("--asha_grace", o["--asha_grace"], true, 1) ?? 1,
           factor: positive("--asha_factor", o["--asha_factor"], false, 2) ?? 2,
@@ -157,7 +159,7 @@ if (import.meta.main) {
       }, {
         resume: o["--continue_ho"] === true,
         signal: controller.signal,
-        launch: launcherFor(executor as ExecutorName, { name, resultsDir }),
+        launch: launcherFor(executor as ExecutorName, { name, resultsDir, concurrency }),
         log: (line) => console.error(line),
       });
     } catch (error) {

@@ -20,7 +20,8 @@ import { readIniConfig } from "../config/ini.ts";
 import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
 import type { Flags } from "../sweep/grid.ts";
 import type { LaunchJob } from "../sweep/executor_slurm.ts";
-import { type PoolJob, runWorker } from "../sweep/pool.ts";
+import { launcherFor } from "../sweep/executor.ts";
+import type { PoolJob } from "../sweep/pool.ts";
 import { loadRunner, type SweepRunner } from "../sweep/runner.ts";
 import { Asha } from "./asha.ts";
 import { checkSpace, type Params, referenceSpace, sampleSpace, type SearchSpace } from "./space.ts";
@@ -219,13 +220,14 @@ export async function runSearch(
   options: RunSearchOptions = {},
 ): Promise<SearchResult> {
   const log = options.log ?? console.log;
-  const launch = options.launch ?? runWorker;
   const resultsDir = resolve(search.resultsDir);
   const { runner, definition } = await searchDefinition(search);
   const concurrency = search.concurrency ?? readIniConfig().resources.maximumConcurrentJobs;
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new SearchError(`search concurrency must be an integer >= 1, got ${concurrency}`);
   }
+  const launch = options.launch ??
+    launcherFor("local", { name: search.name, resultsDir, concurrency });
   const tablePath = join(resultsDir, TABLE_FILE);
   const existing = readTrialTable(tablePath);
   if (existing && !options.resume) {

@@ -8,7 +8,14 @@
 import ini from "ini";
 import { join } from "node:path";
 import { defaultIniPath, resolvePath } from "../config/ini.ts";
-import { type PoolJob, type PoolOptions, type PoolOutcome, runPool, runWorker } from "./pool.ts";
+import {
+  type PoolJob,
+  type PoolOptions,
+  type PoolOutcome,
+  runPool,
+  runWorker,
+  workerBlasThreads,
+} from "./pool.ts";
 import {
   type LaunchJob,
   runSlurmArray,
@@ -100,18 +107,21 @@ function slurmPlace(where: { name: string; resultsDir: string; slurm?: SlurmSett
 }
 
 /**
- * The one-job launcher of an executor (what a search runs each trial with).
+ * The one-job launcher of an executor (what a search runs each trial with); local workers share
+ * the cores among `concurrency` of them.
  *
  * @example
  * ```ts
- * const launch = launcherFor("slurm", { name: "lr", resultsDir: "results/ho/lr" });
+ * const launch = launcherFor("slurm", { name: "lr", resultsDir: "results/ho/lr", concurrency: 2 });
  * ```
  */
 export function launcherFor(
   executor: ExecutorName,
-  where: { name: string; resultsDir: string; slurm?: SlurmSettings },
+  where: { name: string; resultsDir: string; concurrency: number; slurm?: SlurmSettings },
 ): LaunchJob {
-  if (executor === "local") return runWorker;
+  if (executor === "local") {
+    return (job, options) => runWorker(job, options, workerBlasThreads(where.concurrency));
+  }
   if (executor !== "slurm") {
     throw new Error(`unknown executor '${executor}': use ${EXECUTORS.join(" or ")}`);
   }

@@ -119,6 +119,8 @@ export function batchScript(options: {
     `cd ${quote(REPO_ROOT)}`,
     `task=${quote(dir)}/"$SLURM_ARRAY_TASK_ID"`,
     `log="$(cat "$task.log_path")"`,
+    // BLAS threads: the CPUs Slurm gave the task.
+    `export MEMDIL_BLAS_THREADS="\${SLURM_CPUS_PER_TASK:-${settings.cpus}}"`,
     `exec env NO_COLOR=1 ${quote(options.deno ?? denoExecutable())} ${
       options.args.map(quote).join(" ")
     } < "$task.json" > "$task.out" 2> "$log"`,
