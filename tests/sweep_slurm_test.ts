@@ -3,13 +3,15 @@
  * slurmctld, slurmd; see fixtures/slurm_cluster.ts): a 4-run tiny sweep as a job array with at
  * most 2 tasks at once, one task killed while it runs and resubmitted alone, results identical
  * to the local executor's; then a driver killed with SIGKILL after submitting, the array running
- * on without it, and a new driver attaching to it instead of submitting again.
+ * on without it, and a new driver attaching to it instead of submitting again. A search's trials
+ * as Slurm jobs give the same trial table as on local workers.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { REPO_ROOT } from "../lib/config/ini.ts";
 import { readParquet } from "../lib/results/mod.ts";
-import { grid, runSweep, type SlurmSettings, type Sweep } from "../lib/sweep/mod.ts";
+import { runSearch, type Search } from "../lib/search/mod.ts";
+import { grid, launcherFor, runSweep, type SlurmSettings, type Sweep } from "../lib/sweep/mod.ts";
 import { missingSlurmBinaries, startSlurmCluster } from "./fixtures/slurm_cluster.ts";
 
 const missing = missingSlurmBinaries();
@@ -63,6 +65,20 @@ async function until<T>(what: string, get: () => Promise<T | undefined> | T | un
   throw new Error(`timed out waiting for ${what}`);
 }
 
+function testSettings(cluster: { partition: string; env: Record<string, string> }): SlurmSettings {
+  return {
+    partition: cluster.partition,
+    time: "",
+    cpus: 1,
+    gpus: 0,
+    extra: [],
+    sharedPath: "",
+    pollSeconds: 0.5,
+    resubmits: 1,
+    env: cluster.env,
+  };
+}
+
 Deno.test({
   name: "slurm executor: array %2, a killed task resubmitted, same tables as local; driver killed",
   ignore: missing.length > 0,
@@ -70,17 +86,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "memdil-sweep-slurm-" });
     const cluster = await startSlurmCluster();
     try {
-      const settings: SlurmSettings = {
-        partition: cluster.partition,
-        time: "",
-        cpus: 1,
-        gpus: 0,
-        extra: [],
-        sharedPath: "",
-        pollSeconds: 0.5,
-        resubmits: 1,
-        env: cluster.env,
-      };
+      const settings = testSettings(cluster);
       const local = await runSweep(tinySweep(join(dir, "local"), "local"), { progress: false });
       assert.deepEqual(local.failures.map((f) => f.error), []);
 
@@ -174,6 +180,46 @@ Deno.test({
         rows.map((r) => [r.loss, r.seed, r.test_acc]),
         localRows.filter((r) => r.loss === "LS").map((r) => [r.loss, r.seed, r.test_acc]),
       );
+    } finally {
+      await cluster.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "slurm executor: a search's trials as Slurm jobs, same trial table as local workers",
+  ignore: missing.length > 0,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "memdil-search-slurm-" });
+    const cluster = await startSlurmCluster();
+    try {
+      const search = (resultsDir: string): Search => ({
+        name: "tiny_search",
+        base: { ...BASE, loss: "LS", seed: 3 },
+        algorithm: "random_search",
+        trials: 2,
+        concurrency: 1, // one at a time: the early-stopping decisions do not depend on timing
+        resultsDir,
+        retrain: false,
+      });
+      const local = await runSearch(search(join(dir, "local")), { log: () => {} });
+      const slurmDir = join(dir, "slurm");
+      const slurm = await runSearch(search(slurmDir), {
+        log: () => {},
+        launch: launcherFor("slurm", {
+          name: "tiny_search",
+          resultsDir: slurmDir,
+          concurrency: 1,
+          slurm: testSettings(cluster),
+        }),
+      });
+      const comparable = (trials: typeof local.trials) =>
+        trials.map(({ seconds: _, ...trial }) => trial);
+      assert.deepEqual(comparable(slurm.trials), comparable(local.trials));
+      assert.ok(slurm.trials.every((t) => t.status === "completed" || t.status === "stopped"));
+      // Each trial was its own Slurm job.
+      assert.equal(manifests(join(slurmDir, "slurm")).length, 2);
     } finally {
       await cluster.stop();
       await Deno.remove(dir, { recursive: true });
