@@ -218,7 +218,7 @@ Deno.test("cli/train.ts: an invalid MEMDIL_BACKEND is refused with the valid nam
     );
     notEqual(result.code, 0);
     ok(result.stderr.includes("MEMDIL_BACKEND"), result.stderr);
-    ok(result.stderr.includes("auto, tensorflow, webgpu, wasm, cpu"), result.stderr);
+    ok(result.stderr.includes("auto, tensorflow, webgpu, openblas, wasm, cpu"), result.stderr);
     ok(!exists(`${dir}/runs`));
   } finally {
     await Deno.remove(dir, { recursive: true });
