@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { REPO_ROOT } from "../lib/config/ini.ts";
 import { readParquet } from "../lib/results/mod.ts";
-import { isSettled, readTrialTable, type TrialRecord } from "../lib/search/mod.ts";
+import { isSettled, readTrialTable, runSearch, type TrialRecord } from "../lib/search/mod.ts";
 
 const TRIALS = 6;
 const EPOCHS = 4;
@@ -133,6 +133,45 @@ Deno.test("search: ASHA on per-epoch reports, kill -9 and --continue_ho, best re
     const metrics = JSON.parse(Deno.readTextFileSync(join(best.dir, "metrics.json")));
     assert.equal(metrics.test_acc, best.result.test_acc);
     assert.match(new TextDecoder().decode(resumed.stdout), /best: trial \d+ .*test accuracy/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("search: train-large trials report per-epoch validation accuracy, best retrained", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil-search-large-" });
+  try {
+    const result = await runSearch({
+      name: "large",
+      runner: "large",
+      base: {
+        model: "MLP",
+        width: 16,
+        depth: 2,
+        dataset: "fashionmnist",
+        classes: 2,
+        sample_size: 32,
+        batch_size: 16,
+        epochs: 2,
+        backend: "wasm",
+      },
+      algorithm: "bayes_opt",
+      trials: 2,
+      concurrency: 2,
+      asha: false,
+      resultsDir: dir,
+    }, { log: () => {} });
+    assert.deepEqual(result.trials.map((t) => t.status), ["completed", "completed"]);
+    for (const t of result.trials) {
+      assert.equal(t.val_curve.length, 2);
+      // What it reported per epoch is its own history's validation accuracy.
+      const history = readParquet(join(dir, "trials", t.uid, "history.parquet")).toRecords();
+      assert.deepEqual(history.map((row) => row.val_acc), t.val_curve);
+    }
+    assert.ok(result.best);
+    const args = JSON.parse(Deno.readTextFileSync(join(result.best.dir, "args.json")));
+    assert.equal(args.val_split_prop, 0);
+    assert.equal(typeof result.best.result.test_acc, "number");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

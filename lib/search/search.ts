@@ -22,7 +22,7 @@ import type { Flags } from "../sweep/grid.ts";
 import type { LaunchJob } from "../sweep/executor_slurm.ts";
 import { launcherFor } from "../sweep/executor.ts";
 import type { PoolJob } from "../sweep/pool.ts";
-import { loadRunner, type SweepRunner } from "../sweep/runner.ts";
+import { loadRunner, type RunConfig, type SweepRunner } from "../sweep/runner.ts";
 import { Asha } from "./asha.ts";
 import { checkSpace, type Params, referenceSpace, sampleSpace, type SearchSpace } from "./space.ts";
 import { proposeTpe } from "./tpe.ts";
@@ -320,11 +320,13 @@ export async function runSearch(
     }, {
       signal: controller.signal,
       onMessage(_key, message) {
+        // Only epoch reports carrying a validation accuracy count (a runner may report more).
         if (message.type !== "epoch" || stopReason) return;
         const value = message.values?.val_acc;
-        trial.val_curve[message.epoch - 1] = typeof value === "number" ? value : null;
-        trial.objective = typeof value === "number" ? value : trial.objective;
-        const decision = asha && typeof value === "number" && message.epoch < maxEpochs
+        if (typeof value !== "number") return;
+        trial.val_curve[message.epoch - 1] = value;
+        trial.objective = value;
+        const decision = asha && message.epoch < maxEpochs
           ? asha.report(trial.uid, message.epoch, value)
           : { stop: false as const };
         if (decision.stop) {
@@ -406,7 +408,7 @@ export function bestCompleted(trials: TrialRecord[]): TrialRecord | undefined {
 
 async function retrainBest(
   trial: TrialRecord,
-  trialConfig: (params: Params, uid: string, valSplit: number) => unknown,
+  trialConfig: (params: Params, uid: string, valSplit: number) => RunConfig,
   runner: SweepRunner,
   context: {
     definition: { runner: string };
@@ -419,14 +421,14 @@ async function retrainBest(
 ): Promise<BestResult | undefined> {
   const uid = `best_${trial.uid}`;
   const dir = join(context.access.basePath, uid);
-  const config = trialConfig(trial.params, uid, 0) as Record<string, unknown>;
+  const config = trialConfig(trial.params, uid, 0);
   if (!runner.isFinished(dir)) {
     context.log(`retraining ${trial.uid} on the whole training set: ${formatParams(trial.params)}`);
     const outcome = await context.launch({
       key: uid,
       job: {
         runner: context.definition.runner,
-        config: config as never,
+        config,
         basePath: context.access.basePath,
       },
       logPath: join(context.resultsDir, "logs", `${uid}.log`),
