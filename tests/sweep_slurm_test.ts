@@ -12,7 +12,11 @@ import { REPO_ROOT } from "../lib/config/ini.ts";
 import { readParquet } from "../lib/results/mod.ts";
 import { runSearch, type Search } from "../lib/search/mod.ts";
 import { grid, launcherFor, runSweep, type SlurmSettings, type Sweep } from "../lib/sweep/mod.ts";
-import { missingSlurmBinaries, startSlurmCluster } from "./fixtures/slurm_cluster.ts";
+import {
+  missingSlurmBinaries,
+  type SlurmCluster,
+  startSlurmCluster,
+} from "./fixtures/slurm_cluster.ts";
 
 const missing = missingSlurmBinaries();
 if (missing.length > 0) {
@@ -79,13 +83,26 @@ function testSettings(cluster: { partition: string; env: Record<string, string> 
   };
 }
 
+/** A temporary directory and a running test cluster for `body`; both gone afterwards. */
+async function withCluster(
+  prefix: string,
+  body: (dir: string, cluster: SlurmCluster) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  const cluster = await startSlurmCluster();
+  try {
+    await body(dir, cluster);
+  } finally {
+    await cluster.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test({
   name: "slurm executor: array %2, a killed task resubmitted, same tables as local; driver killed",
   ignore: missing.length > 0,
-  async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "memdil-sweep-slurm-" });
-    const cluster = await startSlurmCluster();
-    try {
+  fn: () =>
+    withCluster("memdil-sweep-slurm-", async (dir, cluster) => {
       const settings = testSettings(cluster);
       const local = await runSweep(tinySweep(join(dir, "local"), "local"), { progress: false });
       assert.deepEqual(local.failures.map((f) => f.error), []);
@@ -180,20 +197,14 @@ Deno.test({
         rows.map((r) => [r.loss, r.seed, r.test_acc]),
         localRows.filter((r) => r.loss === "LS").map((r) => [r.loss, r.seed, r.test_acc]),
       );
-    } finally {
-      await cluster.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "slurm executor: a search's trials as Slurm jobs, same trial table as local workers",
   ignore: missing.length > 0,
-  async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "memdil-search-slurm-" });
-    const cluster = await startSlurmCluster();
-    try {
+  fn: () =>
+    withCluster("memdil-search-slurm-", async (dir, cluster) => {
       const search = (resultsDir: string): Search => ({
         name: "tiny_search",
         base: { ...BASE, loss: "LS", seed: 3 },
@@ -220,9 +231,5 @@ Deno.test({
       assert.ok(slurm.trials.every((t) => t.status === "completed" || t.status === "stopped"));
       // Each trial was its own Slurm job.
       assert.equal(manifests(join(slurmDir, "slurm")).length, 2);
-    } finally {
-      await cluster.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });

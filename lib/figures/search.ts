@@ -29,6 +29,11 @@ const STATUS_COLOR = {
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
+/** What every one-panel search figure starts with: schema, title, theme, size, inline data. */
+function singlePanel(title: string, values: Record<string, unknown>[]) {
+  return { $schema: SCHEMA, title, config: theme, width: 420, height: 260, data: { values } };
+}
+
 /**
  * Best validation accuracy over the trials so far (a step line), with each trial's own
  * objective as a point coloured by how it ended.
@@ -51,12 +56,7 @@ export function bestSoFarSpec(trials: SearchTrialRow[], title = "Search progress
   });
   const x = { field: "trial", type: "quantitative", title: "trial", axis: { tickMinStep: 1 } };
   return {
-    $schema: SCHEMA,
-    title,
-    config: theme,
-    width: 420,
-    height: 260,
-    data: { values },
+    ...singlePanel(title, values),
     layer: [
       {
         mark: { type: "line", interpolate: "step-after", color: "black" },
@@ -160,12 +160,7 @@ export function validationCurvesSpec(
     ],
   };
   return {
-    $schema: SCHEMA,
-    title,
-    config: theme,
-    width: 420,
-    height: 260,
-    data: { values },
+    ...singlePanel(title, values),
     layer: [
       { mark: { type: "line", opacity: 0.8 }, encoding },
       { mark: { type: "point", filled: true, size: 30 }, encoding },
