@@ -34,7 +34,14 @@ export interface TpeOptions {
   startup?: number;
 }
 
-/** Error function (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7). */
+/**
+ * Error function (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7).
+ *
+ * @example
+ * ```ts
+ * erf(1); // 0.84270...
+ * ```
+ */
 export function erf(x: number): number {
   const sign = x < 0 ? -1 : 1;
   const t = 1 / (1 + 0.3275911 * Math.abs(x));

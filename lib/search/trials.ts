@@ -39,7 +39,14 @@ export interface TrialTable {
   trials: TrialRecord[];
 }
 
-/** Whether a trial is done for good (kept when the search resumes). */
+/**
+ * Whether a trial is done for good (kept when the search resumes).
+ *
+ * @example
+ * ```ts
+ * table.trials.filter(isSettled).length; // trials that will not run again
+ * ```
+ */
 export function isSettled(trial: TrialRecord): boolean {
   return trial.status === "completed" || trial.status === "stopped";
 }

@@ -128,7 +128,14 @@ export function batchScript(options: {
   ].join("\n");
 }
 
-/** How one array task ended, from its protocol file: finished, failed, or lost (no result). */
+/**
+ * How one array task ended, from its protocol file: finished, failed, or lost (no result).
+ *
+ * @example
+ * ```ts
+ * taskOutcome("/shared/tiny/slurm/submissions/0/1.out"); // { status: "lost" } when never written
+ * ```
+ */
 export function taskOutcome(
   outPath: string,
 ): { status: "finished" | "failed" | "lost"; error?: string; seconds?: number } {
