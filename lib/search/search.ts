@@ -306,6 +306,12 @@ export async function runSearch(
       table.trials[index] = trial;
     }
     const config = trialConfig(trial.params, trial.uid, definition.valSplit);
+    // A trial that is not settled starts from scratch: whatever an interrupted attempt left in
+    // its directory (even a finished model whose result was never recorded) would let the runner
+    // skip epochs, and their validation reports with them.
+    await Deno.remove(join(trialsDir, trial.uid), { recursive: true }).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
     trial.status = "running";
     await save();
     const controller = new AbortController();
@@ -339,8 +345,14 @@ export async function runSearch(
     trial.seconds = outcome.seconds;
     if (stopReason) {
       Object.assign(trial, { status: "stopped", stop_reason: stopReason });
-    } else if (outcome.status === "finished") {
+    } else if (outcome.status === "finished" && trial.val_curve.length === maxEpochs) {
       Object.assign(trial, { status: "completed", stop_reason: `completed ${maxEpochs} epochs` });
+    } else if (outcome.status === "finished") {
+      Object.assign(trial, {
+        status: "failed",
+        stop_reason: `finished with ${trial.val_curve.length} of ${maxEpochs} validation ` +
+          `reports; the objective needs one per epoch`,
+      });
     } else {
       Object.assign(trial, {
         status: options.signal?.aborted ? "pending" : "failed",
