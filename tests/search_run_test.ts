@@ -53,6 +53,18 @@ function searchCommand(resultsDir: string, extra: string[] = []): Deno.Command {
   });
 }
 
+/** Processes whose command line names `dir` (the workers of a search writing there). */
+function workersOf(dir: string): number {
+  let count = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).includes(dir)) count++;
+    } catch { /* gone meanwhile */ }
+  }
+  return count;
+}
+
 function settled(path: string): TrialRecord[] {
   try {
     return (readTrialTable(path)?.trials ?? []).filter((t) => t && isSettled(t));
@@ -73,6 +85,12 @@ Deno.test("search: ASHA on per-epoch reports, kill -9 and --continue_ho, best re
     }
     driver.kill("SIGKILL");
     await driver.status;
+    // Its orphaned workers notice and exit (within a second; allow five).
+    const orphansGone = Date.now() + 5000;
+    while (workersOf(results) > 0 && Date.now() < orphansGone) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(workersOf(results), 0, "workers of the killed driver still running");
     const before = settled(table);
     assert.ok(before.length >= 2, "two trials settled before the kill");
 
