@@ -262,7 +262,13 @@ export async function runSearch(
   let finishedCount = settled.length;
   for (const trial of table.trials) {
     if (!isSettled(trial)) {
-      Object.assign(trial, { status: "pending", val_curve: [], objective: null });
+      Object.assign(trial, {
+        status: "pending",
+        stop_reason: null,
+        val_curve: [],
+        objective: null,
+        seconds: null,
+      });
     }
   }
 
