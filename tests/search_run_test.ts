@@ -53,16 +53,17 @@ function searchCommand(resultsDir: string, extra: string[] = []): Deno.Command {
   });
 }
 
-/** Processes whose command line names `dir` (the workers of a search writing there). */
-function workersOf(dir: string): number {
-  let count = 0;
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      if (Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).includes(dir)) count++;
-    } catch { /* gone meanwhile */ }
-  }
-  return count;
+/**
+ * Processes whose command line names `dir` (the workers of a search writing there). Deno may not
+ * list /proc itself; grep reads the pattern from stdin, so its own command line does not match.
+ */
+async function workersOf(dir: string): Promise<number> {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", 'printf "%s\\n" "$DIR" | grep -lsF -f - /proc/[0-9]*/cmdline || true'],
+    env: { DIR: dir },
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((line) => line !== "").length;
 }
 
 function settled(path: string): TrialRecord[] {
@@ -83,14 +84,20 @@ Deno.test("search: ASHA on per-epoch reports, kill -9 and --continue_ho, best re
     while (settled(table).length < 2 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
     }
+    // Kill it while it has workers running (so the check below is not vacuous).
+    let running = 0;
+    while ((running = await workersOf(results)) === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(running > 0, "workers running at the kill");
     driver.kill("SIGKILL");
     await driver.status;
     // Its orphaned workers notice and exit (within a second; allow five).
     const orphansGone = Date.now() + 5000;
-    while (workersOf(results) > 0 && Date.now() < orphansGone) {
+    while (await workersOf(results) > 0 && Date.now() < orphansGone) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal(workersOf(results), 0, "workers of the killed driver still running");
+    assert.equal(await workersOf(results), 0, "workers of the killed driver still running");
     const before = settled(table);
     assert.ok(before.length >= 2, "two trials settled before the kill");
 
