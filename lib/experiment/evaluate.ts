@@ -242,6 +242,7 @@ export function scalarMetrics(source: Evaluation | Measurement): Record<string, 
     row[`memorization_${s}`] = md.memorizationPerSample;
     row[`memorization_per_class_${s}`] = md.memorizationPerClass;
     row[`memorization_sum_${s}`] = md.memorizationSum;
+    row[`clean_centroid_distance_${s}`] = md.cleanCentroidDistance;
     row[`corruption_bias_${s}`] = md.corruptionBias;
     row[`noisy_count_${s}`] = md.numNoisy;
     row[`clean_count_${s}`] = md.numClean;
