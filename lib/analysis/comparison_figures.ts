@@ -52,9 +52,9 @@ const DEFINITION_TITLES: Record<Definition, string> = {
 };
 
 const QUANTITY_TITLES: Record<string, string> = {
-  dilation_at_matched_memorization: "dilation at matched memorization",
-  test_acc_at_matched_memorization: "test accuracy (pp) at matched memorization",
-  test_acc_at_same_noise: "test accuracy (pp) at the same noise",
+  dilation_at_matched_memorization: "dilation, matched",
+  test_acc_at_matched_memorization: "test acc. (pp), matched",
+  test_acc_at_same_noise: "test acc. (pp), same noise",
 };
 
 /**
@@ -206,19 +206,25 @@ export function differencesSpec(rows: DifferenceRow[]): TopLevelSpec {
       n: r.n,
     };
   });
-  const x = { field: "label_noise", type: "quantitative", title: "label noise" } as const;
+  const x = {
+    field: "label_noise",
+    type: "quantitative",
+    title: "label noise",
+    scale: { padding: 10 },
+  } as const;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: "LS minus CE per noise level, mean over seeds with paired 95% t-interval",
-      subtitle: "the paper predicts dilation below 0 and test accuracy above 0",
+      subtitle: "matched: at the memorization LS reached, along CE's curve of the same seed. " +
+        "The paper predicts dilation below 0 and test accuracy above 0",
     },
     config: theme,
     data: { values },
-    facet: { field: "panel", type: "nominal", title: null },
-    columns: 3,
+    facet: { field: "panel", type: "nominal", title: null, sort: null },
+    columns: 5,
     spec: {
-      width: 220,
+      width: 170,
       height: 180,
       layer: [
         {
