@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DEFAULT_NOTEBOOKS_DIR, executeNotebook } from "../lib/notebooks/mod.ts";
+import {
+  DEFAULT_NOTEBOOKS_DIR,
+  executeNotebook,
+  notebookParameters,
+  readProfile,
+} from "../lib/notebooks/mod.ts";
 import { pl } from "../lib/results/mod.ts";
 
 Deno.test("the memorization_dilation notebook runs headlessly on a tiny parameter set", async () => {
@@ -17,7 +22,8 @@ Deno.test("the memorization_dilation notebook runs headlessly on a tiny paramete
           depth: 3,
           batchSize: 128,
           lr: 0.01,
-          seeds: [1],
+          seeds: [1, 2],
+          sampleSize: 100,
           backend: "wasm",
           resultsDir,
         },
@@ -29,16 +35,33 @@ Deno.test("the memorization_dilation notebook runs headlessly on a tiny paramete
     const executed = JSON.parse(await Deno.readTextFile(result.outputPath));
     const outputs = executed.cells.flatMap((cell: { outputs?: unknown[] }) => cell.outputs ?? []);
     const text = JSON.stringify(outputs);
-    assert.match(text, /memorization_train/);
+    assert.match(text, /train_acc/);
+    // Two tiny epochs memorize nothing: the check says so, and the verdict table is printed.
+    assert.match(text, /NOT MEMORIZED: 8 of 8 runs/);
+    assert.match(text, /paper holds/);
     assert.ok((text.match(/image\/svg\+xml/g) ?? []).length >= 5, "figures displayed inline");
-    // Two losses x two noise levels = four runs in the summary table.
+    // Two losses x two noise levels x two seeds = eight runs in the summary table.
     const summary = pl.readParquet(join(resultsDir, "summary.parquet"));
-    assert.equal(summary.height, 4);
+    assert.equal(summary.height, 8);
+    const checks = pl.readParquet(join(resultsDir, "comparison_runs.parquet"));
+    assert.equal(checks.height, 8);
+    assert.deepEqual([...new Set(checks.getColumn("memorized").toArray())], [false]);
+    for (const table of ["comparison.parquet", "comparison_paired.parquet", "verdict.parquet"]) {
+      assert.ok(pl.readParquet(join(resultsDir, table)).height > 0, table);
+    }
     assert.deepEqual(
       [...new Set(summary.getColumn("loss").toArray())].sort(),
       ["CrossEntropy", "LS"],
     );
-    for (const name of ["dilation_vs_memorization", "test_accuracy_vs_noise", "nc1_vs_noise"]) {
+    for (
+      const name of [
+        "dilation_vs_memorization",
+        "test_accuracy_vs_noise",
+        "nc1_vs_noise",
+        "dilation_vs_memorization_seeds",
+        "ls_minus_ce",
+      ]
+    ) {
       for (const extension of ["vl.json", "svg", "png"]) {
         assert.ok(Deno.statSync(join(resultsDir, "figures", `${name}.${extension}`)).size > 0);
       }
@@ -46,4 +69,12 @@ Deno.test("the memorization_dilation notebook runs headlessly on a tiny paramete
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the notebook's defaults are the regime profile", async () => {
+  const defaults = await notebookParameters(
+    join(DEFAULT_NOTEBOOKS_DIR, "memorization_dilation.ipynb"),
+  );
+  const profile = (await readProfile("regime")).memorization_dilation;
+  for (const [key, value] of Object.entries(profile)) assert.deepEqual(defaults[key], value, key);
 });
