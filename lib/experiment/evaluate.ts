@@ -43,7 +43,7 @@ export interface SplitEvaluation {
   accuracy: number;
   /** NC measures of the features (NC1 and everything else). */
   nc1: NeuralCollapseResult;
-  /** NC1 of the classifier outputs ("NC1 post"). */
+  /** NC1 of the logits, the classifier's outputs before softmax ("NC1 post", as the reference). */
   nc1Post: NeuralCollapse1Result;
   memorizationDilation: MemorizationDilationResult;
   /** All metrics of the split. */
