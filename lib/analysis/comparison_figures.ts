@@ -6,6 +6,7 @@
  * @module
  */
 import type { TopLevelSpec } from "vega-lite";
+import { MEAN_MEMORIZATION_DILATION_TOOLTIP } from "../figures/summary.ts";
 import { theme } from "../figures/theme.ts";
 import {
   type ComparisonRun,
@@ -156,15 +157,7 @@ export function seedsDilationVsMemorizationSpec(points: SeedPoint[]): TopLevelSp
                 y,
                 color,
                 order: { field: "label_noise", type: "quantitative" },
-                tooltip: [
-                  { field: "loss", type: "nominal" },
-                  { field: "label_noise", type: "quantitative", title: "label noise" },
-                  { field: "memorization", type: "quantitative", format: ".4~g" },
-                  { field: "memorization_std", type: "quantitative", format: ".2~g" },
-                  { field: "dilation", type: "quantitative", format: ".4~g" },
-                  { field: "dilation_std", type: "quantitative", format: ".2~g" },
-                  { field: "seeds", type: "quantitative" },
-                ],
+                tooltip: MEAN_MEMORIZATION_DILATION_TOOLTIP,
               },
             },
             {
