@@ -24,7 +24,7 @@ function usageError(argv: string[], ...patterns: RegExp[]): void {
 Deno.test("parseTrainArgs: no flags gives the defaults", () => {
   const config = parse([]);
   deepEqual(config, { ...DEFAULT_CONFIG, uid: null });
-  // The reference's defaults (SPEC section 3).
+  // The reference's defaults (docs/reference.md#flags-and-configuration).
   equal(config.width, 1024);
   equal(config.depth, 6);
   equal(config.seed, 6);
@@ -109,11 +109,9 @@ Deno.test("parseTrainArgs: unknown flags and bad values are usage errors", () =>
   usageError(["stray"], /stray|argument/);
 });
 
-Deno.test("parseTrainArgs: reference features not implemented yet say so", () => {
-  // Losses, optimizers, schedules and models arrived with issue 4 (tests/large_scale_test.ts
-  // covers their flags); the hyperparameter-optimization flags are still missing.
-  usageError(["--ho", "random_search"], /--ho/, /not implemented yet/);
-  usageError(["--num_ho_runs", "3"], /--num_ho_runs/, /not implemented yet/);
+Deno.test("parseTrainArgs: the hyperparameter-optimization flags point to deno task search", () => {
+  usageError(["--ho", "random_search"], /--ho/, /deno task search/);
+  usageError(["--num_ho_runs", "3"], /--num_ho_runs/, /deno task search/);
   usageError(["--model", "resnet18"], /train-large/);
 });
 
@@ -193,10 +191,10 @@ Deno.test("cli/train.ts: usage errors exit 2 naming the problem; --help exits 0"
     const loss = await deno("cli/train.ts", ["--loss", "Foo"], env);
     equal(loss.code, 2, loss.stderr);
     ok(loss.stderr.includes("Foo") && loss.stderr.includes("CrossEntropy"), loss.stderr);
-    // (--loss LR is implemented since issue 4; hyperparameter optimization is not yet.)
+    // Hyperparameter optimization is `deno task search`'s.
     const ho = await deno("cli/train.ts", ["--ho", "random_search"], env);
     equal(ho.code, 2, ho.stderr);
-    ok(/not implement(ed)? yet/.test(ho.stderr), ho.stderr);
+    ok(/deno task search/.test(ho.stderr), ho.stderr);
     const help = await deno("cli/train.ts", ["--help"], env);
     equal(help.code, 0, help.stderr);
     ok(help.stdout.includes("--label_noise"), help.stdout);
@@ -220,7 +218,7 @@ Deno.test("cli/train.ts: an invalid MEMDIL_BACKEND is refused with the valid nam
     );
     notEqual(result.code, 0);
     ok(result.stderr.includes("MEMDIL_BACKEND"), result.stderr);
-    ok(result.stderr.includes("auto, tensorflow, webgpu, wasm, cpu"), result.stderr);
+    ok(result.stderr.includes("auto, tensorflow, webgpu, openblas, wasm, cpu"), result.stderr);
     ok(!exists(`${dir}/runs`));
   } finally {
     await Deno.remove(dir, { recursive: true });

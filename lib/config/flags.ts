@@ -1,6 +1,6 @@
 /**
  * The experiment configuration (a plain typed object) and the command line that fills it, with
- * the reference's flag names and defaults (SPEC section 3).
+ * the reference's flag names and defaults (docs/reference.md#flags-and-configuration).
  *
  * @module
  */
@@ -77,7 +77,7 @@ export interface TrainConfig {
   lr_alpha: number;
   // Evaluation
   eval_every: number;
-  /** Recompute each batch in eval mode after the step for the training accuracy (SPEC §6). */
+  /** Recompute each batch in eval mode after the step for the training accuracy (docs/reference.md#losses-and-optimization). */
   eval_forward_pass: boolean;
   /**
    * Samples the `_train` metrics are measured on: `trained` (the samples the model was trained
@@ -138,13 +138,13 @@ export const DEFAULT_CONFIG: TrainConfig = {
 };
 
 /**
- * Reference flags this build parses but does not implement yet, and the issue that brings them.
- * Passing one is an error, never silently ignored.
+ * Reference flags that belong to another command here, and where they went. Passing one is an
+ * error naming that command, never silently ignored.
  */
 const NOT_YET: Record<string, string> = {
-  "--num_ho_runs": "hyperparameter optimization",
-  "--ho": "hyperparameter optimization",
-  "--continue_ho": "hyperparameter optimization",
+  "--num_ho_runs": "hyperparameter optimization: `deno task search`",
+  "--ho": "hyperparameter optimization: `deno task search`",
+  "--continue_ho": "hyperparameter optimization: `deno task search`",
 };
 
 /** Values of choice flags that the reference has but this build does not implement yet. */
@@ -351,9 +351,9 @@ function addTrainOptions(program: Command, defaults: TrainConfig): Command {
     );
   for (const [flag, what] of Object.entries(NOT_YET)) {
     program.addOption(
-      new Option(`${flag} [value]`, `not implemented yet: ${what}`).hideHelp(false)
+      new Option(`${flag} [value]`, `not here: ${what}`).hideHelp(false)
         .argParser((): never => {
-          throw new InvalidArgumentError(`${flag} (${what}) is not implemented yet`);
+          throw new InvalidArgumentError(`${flag} is not a flag of this command (${what})`);
         }),
     );
   }
@@ -407,7 +407,7 @@ export function parseCommandLine(program: Command, argv: string[]): Record<strin
 function rejectUnimplemented(options: Record<string, unknown>) {
   for (const flag of Object.keys(NOT_YET)) {
     if (options[flag.slice(2)] !== undefined) {
-      throw new UsageError(`${flag} (${NOT_YET[flag]}) is not implemented yet`);
+      throw new UsageError(`${flag} is not a flag of this command (${NOT_YET[flag]})`);
     }
   }
 }

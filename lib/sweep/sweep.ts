@@ -6,11 +6,19 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { readIniConfig } from "../config/ini.ts";
-import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
+import {
+  type DataFrame,
+  readerOrder,
+  rowsToFrame,
+  writeJsonAtomic,
+  writeParquetAtomic,
+} from "../results/mod.ts";
 import type { Flags } from "./grid.ts";
-import { type PoolJob, runPool } from "./pool.ts";
+import { executorFor, type ExecutorName } from "./executor.ts";
+import type { SlurmSettings } from "./executor_slurm.ts";
+import type { PoolJob } from "./pool.ts";
 import { autoProgress, type RunStatus, type SweepProgress } from "./progress.ts";
 import { loadRunner, type RunConfig, type SweepRunner } from "./runner.ts";
 import { summarizeOverSeeds, type SummaryRow } from "./summary.ts";
@@ -45,6 +53,8 @@ export interface Sweep {
   basePath?: string;
   /** Most runs at once (default config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
   concurrency?: number;
+  /** Where runs execute: `local` worker processes (default) or a `slurm` job array. */
+  executor?: ExecutorName;
 }
 
 /** One run of a finished sweep. */
@@ -90,6 +100,8 @@ export interface RunSweepOptions {
   signal?: AbortSignal;
   /** Extra readable paths for workers (e.g. a custom runner's files). */
   extraRead?: string[];
+  /** Settings of the slurm executor (default config.ini [SLURM]). */
+  slurm?: SlurmSettings;
 }
 
 /** Flags that do not change what a run computes: ignored when checking a reused run. */
@@ -241,7 +253,12 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
   const indexOf = new Map(plan.runs.map((run, i) => [run.uid, i]));
 
   progress.update(statuses);
-  await runPool(jobs, {
+  const runJobs = executorFor(sweep.executor ?? "local", {
+    name: sweep.name,
+    resultsDir,
+    slurm: options.slurm,
+  });
+  await runJobs(jobs, {
     concurrency,
     signal: options.signal,
     onStart(key) {
@@ -299,21 +316,25 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
     runs: join(resultsDir, "sweep.json"),
   };
   if (summary.length > 0) {
-    await writeParquetAtomic(rowsToFrame(summary), tables.summary);
-    await writeParquetAtomic(rowsToFrame(overSeeds), tables.overSeeds);
+    const readable = (frame: DataFrame) => frame.select(...readerOrder(frame.columns));
+    await writeParquetAtomic(readable(rowsToFrame(summary)), tables.summary);
+    await writeParquetAtomic(readable(rowsToFrame(overSeeds)), tables.overSeeds);
   }
+  // Paths relative to the sweep's directory, so a results folder can be moved or copied.
+  const local = (path: string) => relative(resultsDir, path) || ".";
   await writeJsonAtomic(tables.runs, {
     name: sweep.name,
     runner: sweep.runner ?? "simple",
-    basePath: plan.basePath,
+    executor: sweep.executor ?? "local",
+    basePath: local(plan.basePath),
     runs: runs.map((run) => ({
       uid: run.uid,
-      dir: run.dir,
+      dir: local(run.dir),
       label: run.label,
       status: run.status,
       seconds: run.seconds ?? null,
       error: run.error ?? null,
-      log: run.logPath ?? null,
+      log: run.logPath ? local(run.logPath) : null,
       flags: run.flags,
     })),
   });

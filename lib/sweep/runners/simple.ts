@@ -1,5 +1,5 @@
 /**
- * The `simple` sweep runner: one MLP run of `deno task train` (SPEC experiments 1 and 2), its
+ * The `simple` sweep runner: one MLP run of `deno task train` (docs/reference.md#experiments, 1 and 2), its
  * flags validated exactly as the command line validates them.
  *
  * @module
@@ -56,7 +56,11 @@ const simple: SweepRunner<TrainConfig & { seed: number }> = {
         context.onEpoch({
           epoch: record.epoch,
           epochs: config.epochs,
-          values: { train_loss: record.train_loss, test_acc: record.test_acc },
+          values: {
+            train_loss: record.train_loss,
+            val_acc: record.val_acc,
+            test_acc: record.test_acc,
+          },
         }),
     });
   },
