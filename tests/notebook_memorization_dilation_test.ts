@@ -36,7 +36,7 @@ Deno.test("the memorization_dilation notebook runs headlessly on a tiny paramete
     );
     // The sweep's per-run lines reach the caller as the runs end (what `deno task notebooks`
     // prints), the last with nothing left.
-    assert.equal(relayed.filter((line) => /^sweep \[\d\/4\] finished/.test(line)).length, 4);
+    assert.equal(relayed.filter((line) => /^sweep \[\d\/8\] finished/.test(line)).length, 8);
     // The executed copy holds the summary table and the figures as PNG (what nbconvert keeps).
     const executed = JSON.parse(await Deno.readTextFile(result.outputPath));
     const outputs = executed.cells.flatMap((cell: { outputs?: unknown[] }) => cell.outputs ?? []);
