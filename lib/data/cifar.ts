@@ -12,6 +12,8 @@ import {
   DatasetNotFoundError,
   downloadAllowed,
   isFile,
+  checksumMismatch,
+  type DecodeOptions,
   type LoadOptions,
   md5Hex,
   notFoundMessage,
@@ -240,8 +242,9 @@ async function readSplit(
   spec: CifarSpec,
   files: CifarSpec["train"],
   paths: string[],
-  verify: boolean,
+  options: DecodeOptions,
 ): Promise<RawSplit> {
+  const verify = options.verify ?? true;
   const parts = await allInOrder(paths.map(async (path, i) => {
     const bytes = await Deno.readFile(path);
     const expectedLength = files[i].records * (spec.labelBytes + PIXELS);
@@ -252,13 +255,14 @@ async function readSplit(
           `delete it and fetch it again`,
       );
     }
+    const records = parseCifarRecords(bytes, spec.labelBytes, spec.labelIndex, path);
     if (verify && md5Hex(bytes) !== files[i].md5) {
-      throw new Error(
-        `${path}: checksum mismatch (md5 ${md5Hex(bytes)}, expected ${files[i].md5}); the file ` +
-          `is corrupt: delete it and fetch it again`,
+      checksumMismatch(
+        `${path}: checksum mismatch (md5 ${md5Hex(bytes)}, expected ${files[i].md5})`,
+        options,
       );
     }
-    return parseCifarRecords(bytes, spec.labelBytes, spec.labelIndex, path);
+    return records;
   }));
   const count = parts.reduce((n, p) => n + p.count, 0);
   const images = new Uint8Array(count * PIXELS);
@@ -283,14 +287,13 @@ async function readSplit(
 export async function decodeCifar(
   spec: CifarSpec,
   location: DatasetLocation,
-  options: Pick<LoadOptions, "verify"> = {},
+  options: DecodeOptions = {},
 ): Promise<RawDataset> {
-  const verify = options.verify ?? true;
   const trainPaths = location.paths.slice(0, spec.train.length);
   const testPaths = location.paths.slice(spec.train.length);
   return {
-    train: await readSplit(spec, spec.train, trainPaths, verify),
-    test: await readSplit(spec, spec.test, testPaths, verify),
+    train: await readSplit(spec, spec.train, trainPaths, options),
+    test: await readSplit(spec, spec.test, testPaths, options),
     source: location.dir,
   };
 }

@@ -134,7 +134,8 @@ export function measureModel(
   return evaluateSplits(
     { train: modelSource(model, data.train), test: modelSource(model, data.test) },
     classifier,
-    options,
+    // The data carries its noisy-sample rule (the latent classes in the four-class problem).
+    { isNoisy: data.isNoisy, ...options },
   ).then((splits) => ({ ...splits, classifier }));
 }
 
@@ -169,7 +170,7 @@ export async function evaluateModel(
       test: source(data.test, testPredictions),
     },
     classifier,
-    options,
+    { isNoisy: data.isNoisy, ...options },
   );
   const splitEvaluation = (
     split: "train" | "test",

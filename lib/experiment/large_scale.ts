@@ -19,20 +19,13 @@ import {
   removeStaleCheckpoints,
   writeCheckpoint,
 } from "../checkpoint/mod.ts";
-import { type TrainConfig, UsageError } from "../config/flags.ts";
+import type { TrainConfig } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
 import { loadRunData, type TrainingSetRecord } from "../data/mod.ts";
 import { lossFor } from "../losses/mod.ts";
 import { buildModel, type Model, modelSummary } from "../models/mod.ts";
 import { pl, rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
-import {
-  COMPLETE_MARKER,
-  exists,
-  isFinished,
-  largeScaleUid,
-  RUN_FILES,
-  RunExistsError,
-} from "../runs/mod.ts";
+import { COMPLETE_MARKER, type OpenedRun, openRun, RUN_FILES } from "../runs/mod.ts";
 import {
   type EpochRecord,
   optimizerFor,
@@ -65,9 +58,6 @@ export interface LargeScaleResult {
   model: Model;
 }
 
-/** Flags that do not change what is trained (a resumed run may differ in these). */
-const RUN_ONLY_KEYS = new Set(["force", "force_retrain", "delete_model", "backend", "gpu_id"]);
-
 /** The model a configuration names. */
 export function largeScaleModel(config: TrainConfig, classes = config.classes): Model {
   return buildModel({
@@ -75,25 +65,6 @@ export function largeScaleModel(config: TrainConfig, classes = config.classes): 
     classes,
     feature_dim: config.fourclass_twofeatures ? 2 : classes,
   });
-}
-
-function checkResumable(dir: string, config: TrainConfig): void {
-  const saved = JSON.parse(Deno.readTextFileSync(`${dir}/${RUN_FILES.args}`)) as Record<
-    string,
-    unknown
-  >;
-  const differing = Object.keys(config).filter((key) =>
-    key !== "uid" && !RUN_ONLY_KEYS.has(key) &&
-    JSON.stringify(saved[key]) !==
-      JSON.stringify((config as unknown as Record<string, unknown>)[key])
-  );
-  if (differing.length > 0) {
-    throw new UsageError(
-      `${dir} holds an unfinished run with other flags (${differing.join(", ")}); resume it ` +
-        `with its own flags (see its ${RUN_FILES.args}), pass --force_retrain to start it over, ` +
-        `or choose another --uid`,
-    );
-  }
 }
 
 function trainingSetFrame(record: TrainingSetRecord) {
@@ -120,34 +91,39 @@ export async function runLargeScale(
 ): Promise<LargeScaleResult> {
   const log = options.log ?? console.log;
   if (config.optimizer === "LBFGS") {
-    throw new UsageError("--optimizer LBFGS is for simple models only: use SGD or Adam");
+    throw new RangeError("--optimizer LBFGS is for simple models only: use SGD or Adam");
   }
   const backend = await initBackend(config.backend);
   backend.report.forEach((line) => log(`backend ${line}`));
-  const uid = config.uid ?? largeScaleUid(config);
-  const basePath = options.basePath ?? readIniConfig().paths.basePath;
-  const dir = `${basePath}/${uid}`;
-  if (exists(dir) && isFinished(dir)) {
-    if (!config.force_retrain) {
-      throw new RunExistsError(
-        `${dir} holds a finished run; pass --force --force_retrain to train it again, or ` +
-          `choose another --uid`,
-      );
-    }
-    if (!config.force) {
-      throw new RunExistsError(`${dir} exists; pass --force with --force_retrain to replace it`);
-    }
-    await Deno.remove(dir, { recursive: true });
-  } else if (exists(dir) && config.force_retrain) {
-    await Deno.remove(dir, { recursive: true });
+  const run = await openRun(options.basePath ?? readIniConfig().paths.basePath, config, "large");
+  if (run.lock.takenOverFrom) {
+    log(`took over the lock of process ${run.lock.takenOverFrom}, which no longer runs`);
   }
-  const resuming = exists(`${dir}/${RUN_FILES.args}`);
-  if (resuming) checkResumable(dir, config);
-  await Deno.mkdir(dir, { recursive: true });
+  try {
+    const result = await trainLargeScale(run, config, backend.name, options);
+    await run.commit();
+    await run.close(true);
+    log(`results in ${run.target}`);
+    return { ...result, dir: run.target };
+  } catch (error) {
+    await run.close(false);
+    throw error;
+  }
+}
+
+/** Train (or resume) and evaluate into the opened run's directory. */
+async function trainLargeScale(
+  run: OpenedRun,
+  config: TrainConfig,
+  backendName: string,
+  options: LargeScaleOptions,
+): Promise<LargeScaleResult> {
+  const log = options.log ?? console.log;
+  const { uid, dir, resume: resuming } = run;
+  const data = await loadRunData(config, undefined, { skipChecksums: config.skip_checksums });
+  await run.create();
   const stale = await removeStaleCheckpoints(dir);
   if (stale.length > 0) log(`removed ${stale.length} incomplete checkpoint(s) of a killed run`);
-
-  const data = await loadRunData(config);
   if (!resuming) {
     await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/${RUN_FILES.trainingSet}`);
     await writeJsonAtomic(`${dir}/${RUN_FILES.args}`, { ...config, uid });
@@ -165,7 +141,7 @@ export async function runLargeScale(
     log(`resuming ${uid} after epoch ${last} (checkpoint ${checkpoint.dir})`);
   }
   log(
-    `run ${uid} on ${backend.name}: ${data.train.count} train, ${data.validation.count} ` +
+    `run ${uid} on ${backendName}: ${data.train.count} train, ${data.validation.count} ` +
       `validation, ${data.test.count} test samples from ${data.source}`,
   );
   try {
@@ -231,10 +207,9 @@ export async function runLargeScale(
   await writeJsonAtomic(`${dir}/${COMPLETE_MARKER}`, {
     uid,
     finished: new Date().toISOString(),
-    backend: backend.name,
+    backend: backendName,
     epochs: history.length,
     resumed_from: last,
   });
-  log(`results in ${dir}`);
   return { uid, dir, history, resumedFrom: last, metrics, model };
 }

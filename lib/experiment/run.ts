@@ -5,7 +5,7 @@
  * @module
  */
 import { initBackend } from "../backend/mod.ts";
-import { DEFAULT_CONFIG, type TrainConfig, UsageError } from "../config/flags.ts";
+import { DEFAULT_CONFIG, summaryColumns, type TrainConfig } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
 import { INPUT_SIZE, loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
 import {
@@ -28,10 +28,11 @@ import {
   COMPLETE_MARKER,
   exists,
   loadTensors,
-  planRunDirectory,
+  openRun,
   RUN_FILES,
+  RunExistsError,
   saveTensors,
-  simpleModelUid,
+  settingDifferences,
 } from "../runs/mod.ts";
 import { type EpochRecord, trainModel } from "../training/mod.ts";
 import {
@@ -43,11 +44,6 @@ import {
   measureModel,
   metricColumns,
 } from "./evaluate.ts";
-
-/** The M-D noise rule of a run: the four-class problem calls the latent classes (label > 1) noisy. */
-function noiseRule(config: TrainConfig) {
-  return config.fourclass_problem ? { isNoisy: (label: number) => label > 1 } : {};
-}
 
 /** What a finished run returns. */
 export interface RunResult {
@@ -106,34 +102,9 @@ function buildModel(config: TrainConfig, classes: number): Mlp {
   }, config.seed);
 }
 
-/** The configuration columns of a metrics row. */
+/** The configuration columns of a metrics row, from the schema. */
 function configColumns(uid: string, config: TrainConfig, backend: string) {
-  return {
-    uid,
-    dataset: config.dataset,
-    classes: config.classes,
-    // A per-class noise vector goes to its own column so that label_noise stays numeric.
-    label_noise: Array.isArray(config.label_noise) ? null : config.label_noise,
-    label_noise_per_class: Array.isArray(config.label_noise) ? config.label_noise.join(",") : null,
-    sample_size: config.sample_size ?? null,
-    fourclass_problem: config.fourclass_problem ?? false,
-    fc_noise_degree: config.fourclass_problem ? config.fc_noise_degree : null,
-    fourclass_twofeatures: config.fourclass_twofeatures ?? false,
-    loss: config.loss,
-    ls_alpha: config.loss === "LS" ? config.ls_alpha : null,
-    model: config.model,
-    width: config.width,
-    depth: config.depth,
-    act_fn: config.act_fn,
-    use_bn: config.use_bn,
-    bias: config.bias,
-    epochs: config.epochs,
-    batch_size: config.batch_size,
-    lr: config.lr,
-    weight_decay: config.weight_decay,
-    seed: config.seed,
-    backend,
-  };
+  return { uid, ...summaryColumns(config, "train"), backend };
 }
 
 function trainingSetFrame(record: TrainingSetRecord): DataFrame {
@@ -179,71 +150,6 @@ function loadTrainingSet(dir: string, config: TrainConfig): TrainingSetRecord {
   };
 }
 
-/** The flags that fix a run's training set (data_dir aside: a copy may move). */
-export const DATA_FLAGS = [
-  "dataset",
-  "classes",
-  "label_noise",
-  "val_split_prop",
-  "sample_size",
-  "fourclass_problem",
-  "fc_noise_degree",
-  "seed",
-] as const;
-
-/**
- * The data flags present on a command line, with their parsed values: what `deno task evaluate`
- * compares with the run it evaluates.
- *
- * @example
- * ```ts
- * givenDataFlags(["--uid", "x", "--label_noise", "0.2"], config); // { label_noise: 0.2 }
- * ```
- */
-export function givenDataFlags(args: string[], config: TrainConfig): Partial<TrainConfig> {
-  const given: Partial<TrainConfig> = {};
-  for (const key of DATA_FLAGS) {
-    if (args.some((a) => a === `--${key}` || a.startsWith(`--${key}=`))) {
-      (given as Record<string, unknown>)[key] = config[key];
-    }
-  }
-  return given;
-}
-
-/**
- * Refuse data flags that differ from a saved run's: its training set was drawn with its own.
- * Throws a {@link UsageError} listing each difference.
- *
- * @example
- * ```ts
- * checkDataFlags("results/runs/x", savedConfig, { val_split_prop: 0.1 });
- * ```
- */
-export function checkDataFlags(
-  dir: string,
-  saved: Partial<TrainConfig>,
-  given: Partial<TrainConfig>,
-): void {
-  const fourclass = saved.fourclass_problem || given.fourclass_problem;
-  const differences = DATA_FLAGS.filter((key) => key !== "fc_noise_degree" || fourclass)
-    .filter((key) => given[key] !== undefined)
-    .filter((key) =>
-      JSON.stringify(saved[key] ?? DEFAULT_CONFIG[key]) !== JSON.stringify(given[key])
-    )
-    .map((key) =>
-      `--${key} ${JSON.stringify(given[key])} (the run used ${
-        JSON.stringify(saved[key] ?? DEFAULT_CONFIG[key])
-      })`
-    );
-  if (differences.length > 0) {
-    throw new UsageError(
-      `the data flags differ from those of the run in ${dir}: ${differences.join(", ")}; its ` +
-        `saved training set was drawn with its own flags: pass the same ones, or train a new run ` +
-        `(another --uid, or --force_retrain)`,
-    );
-  }
-}
-
 /**
  * Where a configuration's run directories go: config.ini FOURCLASS_EXP_PATH for four-class runs,
  * BASE_PATH otherwise.
@@ -271,6 +177,7 @@ async function saveRunFigures(
   evaluation: Evaluation,
   history: EpochRecord[],
   classifier: { weights: number[][]; bias: number[] },
+  isNoisy: RunData["isNoisy"],
 ): Promise<Record<string, string>> {
   const figures: Record<string, string> = {};
   if (evaluation.train.predictions.featureDim === 2) {
@@ -281,10 +188,7 @@ async function saveRunFigures(
         y: e.predictions.features[2 * i + 1],
         label: e.data.labels[i],
         originalLabel: e.data.originalLabels[i],
-        // Four-class problem: the latent classes (label > 1) are the noisy samples.
-        noisy: config.fourclass_problem
-          ? e.data.labels[i] > 1
-          : e.data.labels[i] !== e.data.originalLabels[i],
+        noisy: isNoisy(e.data.labels[i], e.data.originalLabels[i]),
         index: e.data.sourceIndex[i],
       }));
       const base = `${dir}/figures/features_${e.split}`;
@@ -339,7 +243,7 @@ async function evaluateAndSave(
   /** Per-epoch metrics recorded during training; without it, the run's saved ones are kept. */
   epochLog?: EpochMetricsLog,
 ): Promise<RunResult> {
-  const evaluation = await evaluateModel(model, data, noiseRule(config));
+  const evaluation = await evaluateModel(model, data);
   const classifier = classifierOf(model);
   const last = history[history.length - 1];
   const metricsRow = {
@@ -374,7 +278,7 @@ async function evaluateAndSave(
     `${dir}/${RUN_FILES.classifier}`,
   );
   await writeJsonAtomic(`${dir}/${RUN_FILES.summary}`, metricsRow);
-  const figures = await saveRunFigures(dir, config, evaluation, history, classifier);
+  const figures = await saveRunFigures(dir, config, evaluation, history, classifier, data.isNoisy);
   await writeJsonAtomic(`${dir}/${COMPLETE_MARKER}`, {
     uid,
     finished: new Date().toISOString(),
@@ -408,34 +312,32 @@ export async function runSimpleModel(
   const log = options.log ?? console.log;
   const backend = await initBackend(config.backend);
   backend.report.forEach((line) => log(`backend ${line}`));
-  const uid = config.uid ?? simpleModelUid(config);
-  const basePath = options.basePath ?? runBasePath(config);
-  const plan = await planRunDirectory(basePath, uid, {
-    force: config.force,
-    forceRetrain: config.force_retrain,
-  });
-  if (plan.reuseModel) {
-    const saved = JSON.parse(await Deno.readTextFile(`${plan.dir}/${RUN_FILES.args}`));
-    checkDataFlags(plan.dir, saved, config);
+  const run = await openRun(options.basePath ?? runBasePath(config), config, "simple");
+  if (run.lock.takenOverFrom) {
+    log(`took over the lock of process ${run.lock.takenOverFrom}, which no longer runs`);
   }
-  const savedRecord = plan.reuseModel ? loadTrainingSet(plan.dir, config) : undefined;
-  const data = await loadRunData(config, savedRecord);
-  const model = buildModel(config, data.classes);
+  const { uid, dir } = run;
+  let model: Mlp | undefined;
   try {
+    const savedRecord = run.reuse ? loadTrainingSet(dir, config) : undefined;
+    const data = await loadRunData(config, savedRecord, { skipChecksums: config.skip_checksums });
+    model = buildModel(config, data.classes);
     let history: EpochRecord[];
     let epochLog: EpochMetricsLog | undefined;
-    if (plan.reuseModel) {
-      log(`reusing the finished model in ${plan.dir} (--force_retrain trains again)`);
-      model.load(await loadTensors(plan.dir));
-      history = savedHistory(plan.dir);
+    if (run.reuse) {
+      log(`reusing the trained model in ${dir} (--force_retrain trains again)`);
+      model.load(await loadTensors(dir));
+      history = savedHistory(dir);
     } else {
       log(
         `run ${uid} on ${backend.name}: ${data.train.count} train, ${data.validation.count} ` +
           `validation, ${data.test.count} test samples from ${data.source}`,
       );
-      await writeJsonAtomic(`${plan.dir}/${RUN_FILES.args}`, { ...config, uid });
-      await saveTrainingSet(plan.dir, config, data.record);
+      await run.create();
+      await writeJsonAtomic(`${dir}/${RUN_FILES.args}`, { ...config, uid });
+      await saveTrainingSet(dir, config, data.record);
       epochLog = new EpochMetricsLog();
+      const trained = model;
       history = await trainModel({
         model,
         loss: lossFor(config),
@@ -450,10 +352,7 @@ export async function runSimpleModel(
           config.eval_every > 0
             ? async (record) => {
               if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
-              const row = epochLog!.add(
-                record.epoch,
-                await measureModel(model, data, noiseRule(config)),
-              );
+              const row = epochLog!.add(record.epoch, await measureModel(trained, data));
               Object.assign(record, {
                 nc1_train: row.nc1_train,
                 dilation_train: row.dilation_train,
@@ -464,30 +363,51 @@ export async function runSimpleModel(
         ),
       });
       await saveTensors(
-        plan.dir,
+        dir,
         model.state().map(({ name, variable }) => ({
           name,
           shape: variable.shape,
           values: variable.dataSync() as Float32Array,
         })),
       );
+      // With the model, the history: a run stopped during its evaluation keeps both.
+      await writeParquetAtomic(
+        rowsToFrame(history as unknown as Record<string, unknown>[]),
+        `${dir}/${RUN_FILES.history}`,
+      );
     }
     const result = await evaluateAndSave(
-      plan.dir,
+      dir,
       uid,
       config,
       model,
       data,
       history,
       backend.name,
-      plan.reuseModel,
+      run.reuse,
       epochLog,
     );
-    log(`results in ${plan.dir}`);
-    return result;
+    await run.commit();
+    await run.close(true);
+    log(`results in ${run.target}`);
+    return relocate(result, dir, run.target);
+  } catch (error) {
+    await run.close(false);
+    throw error;
   } finally {
-    model.dispose();
+    model?.dispose();
   }
+}
+
+/** A result written in a staging directory, with its paths where the run now is. */
+function relocate(result: RunResult, from: string, to: string): RunResult {
+  if (from === to) return result;
+  const moved = (path: string) => to + path.slice(from.length);
+  return {
+    ...result,
+    dir: to,
+    figures: Object.fromEntries(Object.entries(result.figures).map(([k, v]) => [k, moved(v)])),
+  };
 }
 
 /**
@@ -504,8 +424,10 @@ export async function evaluateRun(
   options: {
     backend?: TrainConfig["backend"];
     log?: (line: string) => void;
-    /** Data flags given on the command line: each must match the run's (see {@link givenDataFlags}). */
-    dataFlags?: Partial<TrainConfig>;
+    /** Settings given on the command line: each result-affecting one must match the run's. */
+    given?: Partial<TrainConfig>;
+    /** Accept dataset files whose checksums differ from the published ones. */
+    skipChecksums?: boolean;
   } = {},
 ): Promise<RunResult> {
   const log = options.log ?? console.log;
@@ -516,13 +438,19 @@ export async function evaluateRun(
     throw new Error(`${dir} has no saved model: its training did not finish; train it again`);
   }
   const saved = JSON.parse(await Deno.readTextFile(`${dir}/${RUN_FILES.args}`));
-  checkDataFlags(dir, saved, options.dataFlags ?? {});
   // Runs saved before a flag existed get its default.
   const config = { ...DEFAULT_CONFIG, ...saved } as TrainConfig & { uid: string };
+  const differences = settingDifferences(saved, { ...config, ...options.given }, "simple");
+  if (differences.length > 0) {
+    throw new RunExistsError(
+      `the settings differ from those of the run in ${dir}: ${differences.join(", ")}; pass ` +
+        `the run's own settings (see its ${RUN_FILES.args}), or train a new run`,
+    );
+  }
   const backend = await initBackend(options.backend ?? config.backend);
   backend.report.forEach((line) => log(`backend ${line}`));
   const record = loadTrainingSet(dir, config);
-  const data = await loadRunData(config, record);
+  const data = await loadRunData(config, record, { skipChecksums: options.skipChecksums });
   const model = buildModel(config, data.classes);
   try {
     model.load(await loadTensors(dir));

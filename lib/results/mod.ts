@@ -4,7 +4,7 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { writeFileAtomic } from "../runs/mod.ts";
+import { writeFileAtomic } from "../runs/files.ts";
 
 export { pl };
 
@@ -22,8 +22,13 @@ export type DataFrame = pl.DataFrame;
 export async function writeParquetAtomic(frame: DataFrame, path: string): Promise<void> {
   const temporary = `${path}.tmp-${Deno.pid}.parquet`;
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || ".", { recursive: true });
-  frame.writeParquet(temporary);
-  await Deno.rename(temporary, path);
+  try {
+    frame.writeParquet(temporary);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
 }
 
 /**
@@ -60,7 +65,9 @@ export function rowsToFrame(rows: Record<string, unknown>[]): DataFrame {
 }
 
 /**
- * Write a JSON document atomically (NaN and infinities as null, as JSON requires).
+ * Write a JSON document atomically. JSON has no NaN or infinities: they are written as the
+ * strings "NaN", "Infinity" and "-Infinity" (read back as numbers by {@link readJson}), so a
+ * metric that came out NaN stays distinguishable from null, "not applicable".
  *
  * @example
  * ```ts
@@ -70,8 +77,30 @@ export function rowsToFrame(rows: Record<string, unknown>[]): DataFrame {
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const text = JSON.stringify(
     value,
-    (_key, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v),
+    (_key, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v),
     2,
   );
   await writeFileAtomic(path, text + "\n");
+}
+
+const NON_FINITE: Record<string, number> = {
+  NaN: NaN,
+  Infinity: Infinity,
+  "-Infinity": -Infinity,
+};
+
+/**
+ * Read a JSON document written by {@link writeJsonAtomic}, with "NaN", "Infinity" and
+ * "-Infinity" back as numbers.
+ *
+ * @example
+ * ```ts
+ * const metrics = readJson("results/runs/my_run/metrics.json") as Record<string, unknown>;
+ * ```
+ */
+export function readJson(path: string): unknown {
+  return JSON.parse(
+    Deno.readTextFileSync(path),
+    (_key, v) => (typeof v === "string" && v in NON_FINITE ? NON_FINITE[v] : v),
+  );
 }

@@ -8,6 +8,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { REPO_ROOT } from "../config/ini.ts";
+import { defaultCacheDir } from "../data/cache.ts";
 import { decodeMessage, type WorkerJob, type WorkerMessage } from "./worker.ts";
 
 /** Hosts a run may download a missing dataset from (those of `deno task data`). */
@@ -53,7 +54,7 @@ export interface WorkerAccess {
 
 /**
  * `deno run` arguments for one worker: read the repository, the npm cache, the data and the run
- * directories; write only the run directories and the data directories; load native addons only
+ * directories; write only the run directories, the data directories and the dataset cache; load native addons only
  * from the npm cache; reach only the dataset mirrors; no subprocesses.
  *
  * @example
@@ -72,7 +73,8 @@ export function workerArgs(access: WorkerAccess): string[] {
     ...(npm ? [npm] : []),
     ...(access.extraRead ?? []),
   ];
-  const write = [access.basePath, ...access.dataDirs];
+  // Workers share the dataset cache: the first builds it (one writer, under its lock file).
+  const write = [access.basePath, ...access.dataDirs, defaultCacheDir()];
   return [
     "run",
     "--no-prompt",
