@@ -11,7 +11,7 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../lib/config/flags.ts";
 import { evaluateRun, runSimpleModel } from "../lib/experiment/run.ts";
 import { readParquet } from "../lib/results/mod.ts";
-import { RunExistsError, simpleModelUid } from "../lib/runs/mod.ts";
+import { RunExistsError, runUid, simpleModelUid } from "../lib/runs/mod.ts";
 
 await initBackend("wasm");
 
@@ -286,7 +286,8 @@ Deno.test("runSimpleModel with label noise 0.2: the saved training set is corrup
       batch_size: 256,
     });
     const result = await runSimpleModel(config, { basePath: base, log: quiet, progress: false });
-    equal(result.uid, simpleModelUid(config));
+    equal(result.uid, runUid(config, "simple"));
+    ok(result.uid.startsWith(simpleModelUid(config) + "_"), result.uid);
     ok(result.uid.includes("_ln0.2_LS0.1_"), result.uid);
     const set = readParquet(`${result.dir}/training_set.parquet`);
     deepEqual(set.columns, ["split", "index", "label", "original_label"]);

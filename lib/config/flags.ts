@@ -16,8 +16,8 @@ import {
   type Setting,
   SettingError,
   type SettingName,
-  SETTINGS,
   settingRows,
+  SETTINGS,
   type TrainConfig,
 } from "./schema.ts";
 
@@ -176,7 +176,9 @@ export function validateConfig(
     const name = key as SettingName;
     const setting: Setting<unknown> = SETTINGS[name];
     if (!setting.commands.includes(command)) {
-      throw new UsageError(`--${key} is not a setting of ${command} (it is for ${takenBy(setting)})`);
+      throw new UsageError(
+        `--${key} is not a setting of ${command} (it is for ${takenBy(setting)})`,
+      );
     }
     // A sweep's null leaves a setting's default, except where null is a value (sample_size).
     if (value === null && setting.default !== null) continue;

@@ -288,7 +288,9 @@ export const SETTINGS = {
     type: "backend name",
     default: "auto" as (typeof BACKEND_NAMES)[number],
     parse: choice(BACKEND_NAMES),
-    help: `compute backend: ${BACKEND_NAMES.join(" | ")} (env MEMDIL_BACKEND, config.ini [COMPUTE])`,
+    help: `compute backend: ${
+      BACKEND_NAMES.join(" | ")
+    } (env MEMDIL_BACKEND, config.ini [COMPUTE])`,
     role: "run-control",
     commands: TRAINING,
     uid: [],

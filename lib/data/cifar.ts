@@ -9,11 +9,11 @@
 import { createTarDecoder } from "modern-tar";
 import {
   allInOrder,
+  checksumMismatch,
   DatasetNotFoundError,
+  type DecodeOptions,
   downloadAllowed,
   isFile,
-  checksumMismatch,
-  type DecodeOptions,
   type LoadOptions,
   md5Hex,
   notFoundMessage,

@@ -7,13 +7,13 @@
  */
 import {
   allInOrder,
+  checksumMismatch,
   type DatasetFile,
   DatasetNotFoundError,
+  type DecodeOptions,
   downloadAllowed,
   downloadFiles,
   findFiles,
-  checksumMismatch,
-  type DecodeOptions,
   type LoadOptions,
   md5Hex,
   notFoundMessage,

@@ -7,13 +7,13 @@
  */
 import {
   allInOrder,
+  checksumMismatch,
   type DatasetFile,
   DatasetNotFoundError,
+  type DecodeOptions,
   downloadAllowed,
   downloadFiles,
   isFile,
-  checksumMismatch,
-  type DecodeOptions,
   type LoadOptions,
   notFoundMessage,
 } from "./acquire.ts";

@@ -105,4 +105,3 @@ async function evaluateLocked(
   log(`per-epoch metrics in ${metricsPath}`);
   return todo;
 }
-

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { DEFAULT_CONFIG, type TrainConfig } from "../config/flags.ts";
+import { type TrainConfig, validateConfig } from "../config/flags.ts";
 import {
   accuracyVsNoiseSpec,
   dilationVsMemorizationSpec,
@@ -115,12 +115,8 @@ export function sweepConfig(
   labelNoise: number,
   seed: number,
 ): TrainConfig {
-  return {
-    ...DEFAULT_CONFIG,
-    ...(sweepFlags(params, loss, labelNoise, seed) as Partial<TrainConfig>),
-    // A sweep resumes: finished runs are reused, unfinished ones are trained again.
-    force: true,
-  };
+  // A sweep resumes: finished runs are reused, unfinished ones are trained again.
+  return validateConfig({ ...sweepFlags(params, loss, labelNoise, seed), force: true }, "train");
 }
 
 /** Short loss names for figures: CE, LS, LR, MSE. */

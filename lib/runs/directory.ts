@@ -17,7 +17,7 @@
 import type { TrainConfig } from "../config/schema.ts";
 import { validateUid } from "../config/schema.ts";
 import { type RunKind, runUid, settingDifferences } from "./identity.ts";
-import { type RunLock, lockRun } from "./lock.ts";
+import { lockRun, type RunLock } from "./lock.ts";
 import { COMPLETE_MARKER, exists, RUN_FILES, RunExistsError } from "./files.ts";
 
 /** What an earlier run left in a run directory. */

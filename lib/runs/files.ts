@@ -59,11 +59,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   }
 }
 
-/** Whether a run directory holds a finished run. */
-export function isFinished(dir: string): boolean {
-  return exists(`${dir}/${COMPLETE_MARKER}`);
-}
-
 /** A named tensor value as saved in a model file. */
 export interface SavedTensor {
   name: string;

@@ -212,5 +212,7 @@ export function settingDifferences(
   ]);
   return [...names]
     .filter((name) => JSON.stringify(before[name]) !== JSON.stringify(config[name]))
-    .map((name) => `--${name} ${JSON.stringify(config[name])} (the run used ${JSON.stringify(before[name])})`);
+    .map((name) =>
+      `--${name} ${JSON.stringify(config[name])} (the run used ${JSON.stringify(before[name])})`
+    );
 }
