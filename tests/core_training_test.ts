@@ -60,7 +60,12 @@ Deno.test("runSimpleModel: a short real training, its files, reproducibility and
     const result = await runSimpleModel(config, { basePath: baseA, log: quiet, progress: false });
     // uid from the flags: MLP, fashionmnist, c2, ln0.0, CrossEntropy, relu, d3, w32,
     // wd0.0005-0.0001 (defaults), wo_bn, s6.
-    const uid = "MLP_fashionmnist_c2_ln0.0_CrossEntropy_relu_d3_w32_wd0.0005-0.0001_wo_bn_s6";
+    const uid = runUid(config, "simple");
+    ok(
+      uid.startsWith(
+        "MLP_fashionmnist_c2_ln0.0_CrossEntropy_relu_d3_w32_wd0.0005-0.0001_wo_bn_s6_",
+      ),
+    );
     equal(result.uid, uid);
     equal(result.dir, `${baseA}/${uid}`);
     equal(result.reused, false);

@@ -13,7 +13,7 @@ import {
   parseTrainLargeArgs,
   UsageError,
 } from "../lib/config/flags.ts";
-import { largeScaleUid } from "../lib/runs/mod.ts";
+import { largeScaleUid, runUid } from "../lib/runs/mod.ts";
 
 const FIXTURE = new URL("./fixtures/train_large_run.ts", import.meta.url).pathname;
 
@@ -60,7 +60,10 @@ function smallRun(dataDir: string, extra: string[] = []): string[] {
   ];
 }
 
-const UID = "fashionmnist_s3_CrossEntropy_MLP_wd0.0005_lr0.05_ln0.2";
+/** The run directory name train-large gives these flags. */
+function uidOf(flags: string[]): string {
+  return runUid(parseTrainLargeArgs(flags, DEFAULT_CONFIG), "large");
+}
 
 Deno.test("kill -9 and resume ends with the same weights as an uninterrupted run", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "memdil_large_" });
@@ -80,7 +83,8 @@ Deno.test("kill -9 and resume ends with the same weights as an uninterrupted run
     // Killed while finishing epoch 3: epochs 1 and 2 are checkpointed, nothing else.
     const killed = await trainLarge(`${tmp}/killed`, 3, flags);
     equal(killed.signal, "SIGKILL", killed.err);
-    const uid = "fashionmnist_s3_CrossEntropy_MLP_wd0.0005_lr0.01_ln0.2";
+    const uid = uidOf(flags);
+    ok(uid.startsWith("fashionmnist_s3_CrossEntropy_MLP_wd0.0005_lr0.01_ln0.2_"), uid);
     const killedDir = `${tmp}/killed/${uid}`;
     deepEqual(listCheckpoints(killedDir), [1, 2]);
     ok(!(await Deno.stat(`${killedDir}/run.json`).then(() => true, () => false)));
@@ -126,16 +130,17 @@ Deno.test("a non-finite loss stops the run cleanly, keeping the last good checkp
   try {
     // MSE with lr 10 blows up: finite losses in epochs 1 and 2, infinite in epoch 3 (wasm is
     // deterministic, so this is the same on every machine).
-    const run = await trainLarge(`${tmp}/runs`, 0, [
+    const flags = [
       ...["--model", "MLP", "--width", "16", "--depth", "2", "--dataset", "fashionmnist"],
       ...["--classes", "2", "--sample_size", "60", "--val_split_prop", "0", "--batch_size", "16"],
       ...["--seed", "3", "--backend", "wasm", "--data_dir", `${tmp}/data`, "--epochs", "6"],
       ...["--loss", "MSE", "--lr", "10"],
-    ]);
+    ];
+    const run = await trainLarge(`${tmp}/runs`, 0, flags);
     equal(run.code, 1, run.out);
     ok(run.err.includes("training diverged at epoch 3"), run.err);
     ok(!run.err.includes("    at "), "no stack trace");
-    const dir = `${tmp}/runs/fashionmnist_s3_MSE_MLP_wd0.0005_lr10.0`;
+    const dir = `${tmp}/runs/${uidOf(flags)}`;
     deepEqual(listCheckpoints(dir), [1, 2]);
     ok(run.out.includes("the last good checkpoint is epoch 2"), run.out);
     const last = await loadCheckpoint<{ train_loss: number }>(dir, 2);
@@ -152,7 +157,7 @@ Deno.test("--delete_model removes the checkpoints after evaluation; a finished r
     const flags = smallRun(`${tmp}/data`, ["--epochs", "2", "--delete_model", "--sep_decay"]);
     const run = await trainLarge(`${tmp}/runs`, 0, flags);
     equal(run.code, 0, run.err);
-    const dir = `${tmp}/runs/${UID}`;
+    const dir = `${tmp}/runs/${uidOf(flags)}`;
     deepEqual(listCheckpoints(dir), []);
     const metrics = JSON.parse(await Deno.readTextFile(`${dir}/metrics.json`));
     ok(

@@ -284,5 +284,14 @@ async function decodePrepared(
   options: PrepareOptions,
 ): Promise<{ train: PreparedSplit; test: PreparedSplit; fromCache: false }> {
   const raw = await info.decode(location, options);
+  for (const [name, split] of [["train", raw.train], ["test", raw.test]] as const) {
+    const bad = split.labels.findIndex((label) => label >= info.classes);
+    if (bad >= 0) {
+      throw new Error(
+        `${location.dir}: ${name} sample ${bad} has label ${split.labels[bad]}, not a class of ` +
+          `${info.title} (0..${info.classes - 1}): the files are not ${info.title}`,
+      );
+    }
+  }
   return { train: prepareSplit(raw.train), test: prepareSplit(raw.test), fromCache: false };
 }

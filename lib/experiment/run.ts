@@ -28,6 +28,7 @@ import {
   COMPLETE_MARKER,
   exists,
   loadTensors,
+  lockRun,
   openRun,
   RUN_FILES,
   RunExistsError,
@@ -410,6 +411,16 @@ function relocate(result: RunResult, from: string, to: string): RunResult {
   };
 }
 
+/** Options of {@link evaluateRun}. */
+export interface EvaluateRunOptions {
+  backend?: TrainConfig["backend"];
+  log?: (line: string) => void;
+  /** Settings given on the command line: each result-affecting one must match the run's. */
+  given?: Partial<TrainConfig>;
+  /** Accept dataset files whose checksums differ from the published ones. */
+  skipChecksums?: boolean;
+}
+
 /**
  * Evaluate a finished run again from its saved model and training set (the very samples and
  * labels training saw), rewriting its tables and figures.
@@ -421,14 +432,7 @@ function relocate(result: RunResult, from: string, to: string): RunResult {
  */
 export async function evaluateRun(
   dir: string,
-  options: {
-    backend?: TrainConfig["backend"];
-    log?: (line: string) => void;
-    /** Settings given on the command line: each result-affecting one must match the run's. */
-    given?: Partial<TrainConfig>;
-    /** Accept dataset files whose checksums differ from the published ones. */
-    skipChecksums?: boolean;
-  } = {},
+  options: EvaluateRunOptions = {},
 ): Promise<RunResult> {
   const log = options.log ?? console.log;
   if (!exists(`${dir}/${RUN_FILES.args}`)) {
@@ -437,6 +441,20 @@ export async function evaluateRun(
   if (!exists(`${dir}/${RUN_FILES.modelIndex}`)) {
     throw new Error(`${dir} has no saved model: its training did not finish; train it again`);
   }
+  const at = dir.lastIndexOf("/");
+  const lock = lockRun(at > 0 ? dir.slice(0, at) : ".", dir.slice(at + 1));
+  try {
+    return await evaluateLocked(dir, options, log);
+  } finally {
+    lock.release();
+  }
+}
+
+async function evaluateLocked(
+  dir: string,
+  options: EvaluateRunOptions,
+  log: (line: string) => void,
+): Promise<RunResult> {
   const saved = JSON.parse(await Deno.readTextFile(`${dir}/${RUN_FILES.args}`));
   // Runs saved before a flag existed get its default.
   const config = { ...DEFAULT_CONFIG, ...saved } as TrainConfig & { uid: string };

@@ -72,6 +72,11 @@ export interface SweepRunner<C extends RunConfig = RunConfig> {
   run(config: C, context: RunContext): Promise<void>;
   /** A one-line label of a configuration for progress displays (default: the uid). */
   label?(config: C): string;
+  /**
+   * How the finished run in `dir` differs from `config` in what it computes (a reused run must
+   * not differ), as readable phrases; default: no check.
+   */
+  differences?(dir: string, config: C): string[];
 }
 
 /** Built-in runners, by name: module URLs whose default export is the runner. */

@@ -11,7 +11,7 @@ import { DEFAULT_CONFIG, summaryColumns } from "../../config/schema.ts";
 import { EPOCH_FILES } from "../../experiment/evaluate.ts";
 import { runLargeScale } from "../../experiment/large_scale.ts";
 import { readJson } from "../../results/mod.ts";
-import { COMPLETE_MARKER, RUN_FILES, runUid } from "../../runs/mod.ts";
+import { COMPLETE_MARKER, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
 import { evaluateCheckpoints } from "../../experiment/evaluate_checkpoints.ts";
 import type { Flags } from "../grid.ts";
 import type { SweepRunner } from "../runner.ts";
@@ -47,6 +47,12 @@ const large: SweepRunner<TrainConfig & { seed: number }> = {
     const columns = summaryColumns(config as TrainConfig, "train-large");
     return { uid: metrics.uid ?? config.uid, ...columns, ...metrics };
   },
+  differences: (dir, config) =>
+    settingDifferences(
+      readJson(`${dir}/${RUN_FILES.args}`) as Record<string, unknown>,
+      config,
+      "large",
+    ),
   label(config) {
     const loss = config.loss === "CrossEntropy" ? "CE" : config.loss;
     return `${config.model} ${config.dataset} ${loss} noise ${config.label_noise} seed ${config.seed}`;

@@ -7,7 +7,7 @@
 import { type TrainConfig, validateConfig } from "../../config/flags.ts";
 import { runSimpleModel } from "../../experiment/run.ts";
 import { readJson } from "../../results/mod.ts";
-import { COMPLETE_MARKER, RUN_FILES, runUid } from "../../runs/mod.ts";
+import { COMPLETE_MARKER, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
 import type { Flags } from "../grid.ts";
 import type { SweepRunner } from "../runner.ts";
 
@@ -40,6 +40,12 @@ const simple: SweepRunner<TrainConfig & { seed: number }> = {
   uid: (config) => runUid(config, "simple"),
   isFinished: (dir) => exists(`${dir}/${COMPLETE_MARKER}`),
   readResult: (dir) => readJson(`${dir}/${RUN_FILES.summary}`) as Record<string, unknown>,
+  differences: (dir, config) =>
+    settingDifferences(
+      readJson(`${dir}/${RUN_FILES.args}`) as Record<string, unknown>,
+      config,
+      "simple",
+    ),
   label(config) {
     const loss = config.loss === "CrossEntropy" ? "CE" : config.loss;
     const noise = Array.isArray(config.label_noise)
