@@ -6,6 +6,7 @@ import {
   executeNotebook,
   findJupyter,
   INSTALL_HINT,
+  type JsonValue,
   JupyterSetupError,
   listNotebooks,
   type Notebook,
@@ -130,6 +131,25 @@ Deno.test("applyParameters rejects unknown keys, naming the notebook and the par
   );
   const none: Notebook = { ...nb, cells: [nb.cells[0]] };
   assert.throws(() => applyParameters(none, { lr: 1 }, "plain"), /plain: .*no code cell tagged/);
+});
+
+Deno.test("applyParameters checks each override's type, and run settings by the schema", () => {
+  const nb = notebook(
+    "const noiseLevels = [0.0, 0.2];\nconst epochs = 3;\nconst sampleSize = null;\nconst lr = 0.1;",
+  );
+  const refused = (overrides: Record<string, JsonValue>, pattern: RegExp) =>
+    assert.throws(() => applyParameters(nb, overrides, "md"), (err: unknown) => {
+      assert.ok(err instanceof ParameterError, String(err));
+      assert.match((err as Error).message, pattern);
+      return true;
+    });
+  refused({ noiseLevels: 1.5 }, /^md: parameter `noiseLevels` takes a list, got 1\.5/);
+  refused({ noiseLevels: ["a"] }, /`noiseLevels` takes a list of numbers/);
+  refused({ epochs: "ten" }, /`epochs` takes a number/);
+  refused({ epochs: 2.5 }, /`epochs` expected an integer >= 1/);
+  refused({ lr: -1 }, /`lr` expected a number in \(0, Infinity\]/);
+  applyParameters(nb, { noiseLevels: [0.1], epochs: 2, sampleSize: 50, lr: 0.01 }, "md");
+  applyParameters(nb, { sampleSize: null }, "md");
 });
 
 Deno.test("parameters cells breaking the convention are errors", () => {

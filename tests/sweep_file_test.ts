@@ -1,7 +1,6 @@
 /** Sweep building blocks: grids, flags, the file format, uids, the summary and the displays. */
 import assert from "node:assert/strict";
 import {
-  flagsToArgs,
   grid,
   jupyterProgress,
   lineProgress,
@@ -23,20 +22,6 @@ Deno.test("grid: every combination, first axis slowest, over the base", () => {
     { epochs: 2, loss: "LS", label_noise: 0.2 },
   ]);
   assert.throws(() => grid({}, { seed: [] }), /'seed' needs a non-empty list/);
-});
-
-Deno.test("flagsToArgs: switches, --no-bias, lists, nulls", () => {
-  assert.deepEqual(
-    flagsToArgs({
-      loss: "LS",
-      use_bn: true,
-      fourclass_problem: false,
-      bias: false,
-      label_noise: [0.1, 0.3],
-      sample_size: null,
-    }),
-    ["--loss", "LS", "--use_bn", "--no-bias", "--label_noise", "0.1,0.3"],
-  );
 });
 
 Deno.test("sweep file: grid plus extra runs over the base; errors name the problem", () => {
