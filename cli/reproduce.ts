@@ -7,7 +7,7 @@
  */
 import { Command, Option } from "commander";
 import { join } from "node:path";
-import { type NoiseSweepParams, runNoiseSweep } from "../lib/experiment/mod.ts";
+import { type NoiseSweepParams, runNoiseSweep } from "../lib/paper/mod.ts";
 import {
   checkParameterValue,
   DEFAULT_NOTEBOOKS_DIR,

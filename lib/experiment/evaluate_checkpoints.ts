@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG, type TrainConfig } from "../config/schema.ts";
 import { initBackend } from "../backend/mod.ts";
 import { loadRunData } from "../data/mod.ts";
 import { EPOCH_FILES, EpochMetricsLog, measureModel } from "./evaluate.ts";
-import { largeScaleModel } from "./large_scale.ts";
+import { runModel } from "../models/mod.ts";
 import { pl } from "../results/mod.ts";
 import { exists, lockRun, RUN_FILES } from "../runs/mod.ts";
 
@@ -82,7 +82,7 @@ async function evaluateLocked(
   backend.report.forEach((line) => log(`backend ${line}`));
   // The training set is drawn from the seed, as train-large draws (and resumes) it.
   const data = await loadRunData(config, undefined, { skipChecksums: options.skipChecksums });
-  const model = largeScaleModel(config, data.classes);
+  const model = runModel(config, data.classes);
   const epochLog = new EpochMetricsLog();
   log(`evaluating ${todo.length} checkpoint(s) of ${dir} on ${backend.name}`);
   try {

@@ -23,7 +23,7 @@ import type { TrainConfig } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
 import { loadRunData, type TrainingSetRecord } from "../data/mod.ts";
 import { lossFor } from "../losses/mod.ts";
-import { buildModel, type Model, modelSummary } from "../models/mod.ts";
+import { type Model, modelSummary, runModel } from "../models/mod.ts";
 import { pl, rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
 import { COMPLETE_MARKER, type OpenedRun, openRun, RUN_FILES } from "../runs/mod.ts";
 import {
@@ -56,15 +56,6 @@ export interface LargeScaleResult {
   /** Final metrics (absent with `skipEvaluation`). */
   metrics?: Record<string, number>;
   model: Model;
-}
-
-/** The model a configuration names. */
-export function largeScaleModel(config: TrainConfig, classes = config.classes): Model {
-  return buildModel({
-    ...config,
-    classes,
-    feature_dim: config.fourclass_twofeatures ? 2 : classes,
-  });
 }
 
 function trainingSetFrame(record: TrainingSetRecord) {
@@ -128,7 +119,7 @@ async function trainLargeScale(
     await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/${RUN_FILES.trainingSet}`);
     await writeJsonAtomic(`${dir}/${RUN_FILES.args}`, { ...config, uid });
   }
-  const model = largeScaleModel(config, data.classes);
+  const model = runModel(config, data.classes);
   const optimizer = optimizerFor(config);
   log(modelSummary(model));
   let history: EpochRecord[] = [];

@@ -5,4 +5,3 @@
  */
 export * from "./evaluate.ts";
 export * from "./run.ts";
-export * from "./sweep.ts";

@@ -7,7 +7,7 @@
 import { initBackend } from "../backend/mod.ts";
 import { DEFAULT_CONFIG, summaryColumns, type TrainConfig } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
-import { INPUT_SIZE, loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
+import { loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
 import {
   featureScatterSpec,
   saveFigure,
@@ -15,7 +15,7 @@ import {
   type TrainingHistoryRow,
 } from "../figures/mod.ts";
 import { lossFor } from "../losses/mod.ts";
-import { Mlp } from "../models/mod.ts";
+import { type Model, runModel } from "../models/mod.ts";
 import {
   type DataFrame,
   pl,
@@ -37,6 +37,7 @@ import {
 } from "../runs/mod.ts";
 import { type EpochRecord, trainModel } from "../training/mod.ts";
 import {
+  classifierOf,
   classMetricRows,
   EpochMetricsLog,
   evaluateModel,
@@ -82,25 +83,6 @@ function thenReport(
     await first?.(record);
     report(record);
   };
-}
-
-/**
- * Architecture of the run's MLP. `classes` is the data's (4 in the four-class problem); the
- * penultimate layer has as many features, or 2 with `fourclass_twofeatures`.
- */
-function buildModel(config: TrainConfig, classes: number): Mlp {
-  return new Mlp({
-    inputSize: INPUT_SIZE,
-    width: config.width,
-    depth: config.depth,
-    classes,
-    featureDim: config.fourclass_twofeatures ? 2 : classes,
-    actFn: config.act_fn,
-    useBn: config.use_bn,
-    useLayerNorm: config.use_layer_norm === true,
-    bias: config.bias,
-    etfClassifier: config.ETF_fc === true,
-  }, config.seed);
 }
 
 /** The configuration columns of a metrics row, from the schema. */
@@ -221,14 +203,14 @@ async function saveRunFigures(
   return figures;
 }
 
-function classifierOf(model: Mlp): { weights: number[][]; bias: number[] } {
-  // Stored as P x K for x W; reported as the reference's K x P.
-  const weight = model.classifier.weight.arraySync() as number[][];
-  const weights = weight[0].map((_, k) => weight.map((row) => row[k]));
-  const bias = model.classifier.bias
-    ? (model.classifier.bias.arraySync() as number[])
-    : weights.map(() => 0);
-  return { weights, bias };
+/** The classifier as the tables and figures show it: K rows of P weights, and K biases. */
+function classifierRows(model: Model): { weights: number[][]; bias: number[] } {
+  const { numClasses: K, dim: P, weight, bias } = classifierOf(model);
+  const weights = Array.from(
+    { length: K },
+    (_, k) => Array.from(weight.subarray(k * P, (k + 1) * P)),
+  );
+  return { weights, bias: bias ? Array.from(bias) : weights.map(() => 0) };
 }
 
 /** Evaluate, then write every table, the figures and finally the completion marker. */
@@ -236,7 +218,7 @@ async function evaluateAndSave(
   dir: string,
   uid: string,
   config: TrainConfig,
-  model: Mlp,
+  model: Model,
   data: RunData,
   history: EpochRecord[],
   backend: string,
@@ -245,7 +227,7 @@ async function evaluateAndSave(
   epochLog?: EpochMetricsLog,
 ): Promise<RunResult> {
   const evaluation = await evaluateModel(model, data);
-  const classifier = classifierOf(model);
+  const classifier = classifierRows(model);
   const last = history[history.length - 1];
   const metricsRow = {
     ...configColumns(uid, config, backend),
@@ -318,11 +300,11 @@ export async function runSimpleModel(
     log(`took over the lock of process ${run.lock.takenOverFrom}, which no longer runs`);
   }
   const { uid, dir } = run;
-  let model: Mlp | undefined;
+  let model: Model | undefined;
   try {
     const savedRecord = run.reuse ? loadTrainingSet(dir, config) : undefined;
     const data = await loadRunData(config, savedRecord, { skipChecksums: config.skip_checksums });
-    model = buildModel(config, data.classes);
+    model = runModel(config, data.classes);
     let history: EpochRecord[];
     let epochLog: EpochMetricsLog | undefined;
     if (run.reuse) {
@@ -469,7 +451,7 @@ async function evaluateLocked(
   backend.report.forEach((line) => log(`backend ${line}`));
   const record = loadTrainingSet(dir, config);
   const data = await loadRunData(config, record, { skipChecksums: options.skipChecksums });
-  const model = buildModel(config, data.classes);
+  const model = runModel(config, data.classes);
   try {
     model.load(await loadTensors(dir));
     const result = await evaluateAndSave(

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { TrainConfig } from "../config/flags.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
-import { runFigures, saveNoiseSummaryFigures, shortLoss } from "../experiment/sweep.ts";
+import { runFigures, saveNoiseSummaryFigures, shortLoss } from "./noise_sweep.ts";
 import {
   type EpochMetricsRow,
   featurePairsSpec,
@@ -20,10 +20,10 @@ import {
 } from "../figures/mod.ts";
 import { type DataFrame, readParquet, rowsToFrame, writeJsonAtomic } from "../results/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
-import { grid } from "./grid.ts";
-import type { SweepProgress } from "./progress.ts";
-import { runSweep, type SweepResult, type SweepRun } from "./sweep.ts";
-import type { SummaryRow } from "./summary.ts";
+import { grid } from "../sweep/grid.ts";
+import type { SweepProgress } from "../sweep/progress.ts";
+import { runSweep, type SweepResult, type SweepRun } from "../sweep/sweep.ts";
+import type { SummaryRow } from "../sweep/summary.ts";
 
 /** Settings every experiment shares (the notebooks' parameters). */
 export interface TrainingParams {
