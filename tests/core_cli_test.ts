@@ -363,3 +363,19 @@ Deno.test("cli/train.ts end to end: train, refuse the existing run, reuse it wit
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno.json: no task but the test suite has unscoped network, writes, subprocesses or FFI", () => {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/deno.json`)).tasks as Record<
+    string,
+    string
+  >;
+  for (const [name, command] of Object.entries(tasks)) {
+    const flags = command.split(" ").filter((arg) => arg.startsWith("-"));
+    ok(!flags.includes("-A") && !flags.includes("--allow-all"), `${name}: ${command}`);
+    ok(!flags.includes("--allow-net"), `${name} reaches every host`);
+    if (name === "test") continue; // the suite spawns deno, Python, Jupyter and Chromium in temp dirs
+    for (const scoped of ["--allow-write", "--allow-run", "--allow-ffi"]) {
+      ok(!flags.includes(scoped), `${name}: ${scoped} without a list`);
+    }
+  }
+});

@@ -24,7 +24,10 @@ import {
 
 const FIXTURES = join(REPO_ROOT, "tests", "fixtures", "notebooks");
 const CLI = join(REPO_ROOT, "cli", "notebooks.ts");
-const CLI_PERMS = ["--allow-read=.", "--allow-run", "--allow-env=MEMDIL_PYTHON"]; // as in the deno task
+/** The permissions of `deno task notebooks`, read from deno.json so the test runs what users run. */
+const CLI_PERMS =
+  (JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/deno.json`)).tasks.notebooks as string)
+    .split(" ").filter((arg) => arg.startsWith("--allow-"));
 
 function notebook(paramsSource: string | string[], extra: string[] = []): Notebook {
   return {

@@ -3,14 +3,12 @@
  * with optional label noise, a checkpoint after every epoch (`epoch_NNN`, lib/checkpoint), resume
  * from the last complete checkpoint, a final evaluation, and `--delete_model`.
  *
- * Directory rules: a new uid starts a run; an unfinished run directory whose `args.json` matches
- * the flags is resumed (this is how a killed run continues: start it again with the same
- * flags); a finished one is an error without `--force`, and is trained again from scratch with
- * `--force_retrain`.
+ * Directory rules (lib/runs): a new uid starts a run; an unfinished run directory whose settings
+ * match is resumed (this is how a killed run continues: start it again with the same settings);
+ * a finished one is an error, and is trained again beside it with `--force_retrain`.
  *
  * @module
  */
-import { initBackend } from "../backend/mod.ts";
 import {
   CHECKPOINT_FORMAT,
   deleteCheckpoints,
@@ -21,11 +19,10 @@ import {
 } from "../checkpoint/mod.ts";
 import type { TrainConfig } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
-import { loadRunData, type TrainingSetRecord } from "../data/mod.ts";
 import { lossFor } from "../losses/mod.ts";
-import { type Model, modelSummary, runModel } from "../models/mod.ts";
-import { pl, rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
-import { COMPLETE_MARKER, type OpenedRun, openRun, RUN_FILES } from "../runs/mod.ts";
+import { type Model, modelSummary } from "../models/mod.ts";
+import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
+import { COMPLETE_MARKER, RUN_FILES } from "../runs/mod.ts";
 import {
   type EpochRecord,
   optimizerFor,
@@ -33,6 +30,7 @@ import {
   trainModel,
 } from "../training/mod.ts";
 import { measureModel, scalarMetrics } from "./evaluate.ts";
+import { orchestrateRun, type RunSetup } from "./orchestrate.ts";
 
 /** Options of {@link runLargeScale}. */
 export interface LargeScaleOptions {
@@ -58,15 +56,6 @@ export interface LargeScaleResult {
   model: Model;
 }
 
-function trainingSetFrame(record: TrainingSetRecord) {
-  return pl.DataFrame({
-    split: record.split,
-    index: Array.from(record.sourceIndex),
-    label: Array.from(record.labels),
-    original_label: Array.from(record.originalLabels),
-  });
-}
-
 /**
  * Train (or resume) and evaluate one large-scale run under `BASE_PATH/<uid>`.
  *
@@ -80,46 +69,26 @@ export async function runLargeScale(
   config: TrainConfig,
   options: LargeScaleOptions = {},
 ): Promise<LargeScaleResult> {
-  const log = options.log ?? console.log;
   if (config.optimizer === "LBFGS") {
     throw new RangeError("--optimizer LBFGS is for simple models only: use SGD or Adam");
   }
-  const backend = await initBackend(config.backend);
-  backend.report.forEach((line) => log(`backend ${line}`));
-  const run = await openRun(options.basePath ?? readIniConfig().paths.basePath, config, "large");
-  if (run.lock.takenOverFrom) {
-    log(`took over the lock of process ${run.lock.takenOverFrom}, which no longer runs`);
-  }
-  try {
-    const result = await trainLargeScale(run, config, backend.name, options);
-    await run.commit();
-    await run.close(true);
-    log(`results in ${run.target}`);
-    return { ...result, dir: run.target };
-  } catch (error) {
-    await run.close(false);
-    throw error;
-  }
+  const { result, dir } = await orchestrateRun(
+    config,
+    "large",
+    { basePath: options.basePath ?? readIniConfig().paths.basePath, log: options.log },
+    (setup) => trainLargeScale(setup, options),
+  );
+  return { ...result, dir };
 }
 
-/** Train (or resume) and evaluate into the opened run's directory. */
+/** Train (or resume from the last checkpoint) and evaluate in the orchestrated run. */
 async function trainLargeScale(
-  run: OpenedRun,
-  config: TrainConfig,
-  backendName: string,
+  { run, config, data, model, backend: backendName, log }: RunSetup,
   options: LargeScaleOptions,
-): Promise<LargeScaleResult> {
-  const log = options.log ?? console.log;
-  const { uid, dir, resume: resuming } = run;
-  const data = await loadRunData(config, undefined, { skipChecksums: config.skip_checksums });
-  await run.create();
+): Promise<Omit<LargeScaleResult, "dir">> {
+  const { uid, dir } = run;
   const stale = await removeStaleCheckpoints(dir);
   if (stale.length > 0) log(`removed ${stale.length} incomplete checkpoint(s) of a killed run`);
-  if (!resuming) {
-    await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/${RUN_FILES.trainingSet}`);
-    await writeJsonAtomic(`${dir}/${RUN_FILES.args}`, { ...config, uid });
-  }
-  const model = runModel(config, data.classes);
   const optimizer = optimizerFor(config);
   log(modelSummary(model));
   let history: EpochRecord[] = [];
@@ -131,10 +100,6 @@ async function trainLargeScale(
     history = checkpoint.history;
     log(`resuming ${uid} after epoch ${last} (checkpoint ${checkpoint.dir})`);
   }
-  log(
-    `run ${uid} on ${backendName}: ${data.train.count} train, ${data.validation.count} ` +
-      `validation, ${data.test.count} test samples from ${data.source}`,
-  );
   try {
     await trainModel({
       model,
@@ -175,7 +140,6 @@ async function trainLargeScale(
           (kept ? `the last good checkpoint is epoch ${kept}` : "no checkpoint was written"),
       );
     }
-    model.dispose();
     throw error;
   } finally {
     optimizer.dispose();
@@ -202,5 +166,5 @@ async function trainLargeScale(
     epochs: history.length,
     resumed_from: last,
   });
-  return { uid, dir, history, resumedFrom: last, metrics, model };
+  return { uid, history, resumedFrom: last, metrics, model };
 }

@@ -7,7 +7,7 @@
 import { initBackend } from "../backend/mod.ts";
 import { DEFAULT_CONFIG, summaryColumns, type TrainConfig } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
-import { loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
+import { loadRunData, type RunData } from "../data/mod.ts";
 import {
   featureScatterSpec,
   saveFigure,
@@ -29,12 +29,12 @@ import {
   exists,
   loadTensors,
   lockRun,
-  openRun,
   RUN_FILES,
   RunExistsError,
   saveTensors,
   settingDifferences,
 } from "../runs/mod.ts";
+import { loadTrainingSet, orchestrateRun, type RunSetup } from "./orchestrate.ts";
 import { type EpochRecord, trainModel } from "../training/mod.ts";
 import {
   classifierOf,
@@ -88,49 +88,6 @@ function thenReport(
 /** The configuration columns of a metrics row, from the schema. */
 function configColumns(uid: string, config: TrainConfig, backend: string) {
   return { uid, ...summaryColumns(config, "train"), backend };
-}
-
-function trainingSetFrame(record: TrainingSetRecord): DataFrame {
-  return pl.DataFrame({
-    split: record.split,
-    index: Array.from(record.sourceIndex),
-    label: Array.from(record.labels),
-    original_label: Array.from(record.originalLabels),
-  });
-}
-
-/** Name of the training set's run-level facts next to training_set.parquet. */
-const TRAINING_SET_INFO = "training_set.json";
-
-/** Save the training set: one row per sample, plus selected labels and classes as JSON. */
-async function saveTrainingSet(dir: string, config: TrainConfig, record: TrainingSetRecord) {
-  await writeParquetAtomic(trainingSetFrame(record), `${dir}/${RUN_FILES.trainingSet}`);
-  await writeJsonAtomic(`${dir}/${TRAINING_SET_INFO}`, {
-    dataset: config.dataset,
-    selected_labels: record.selectedLabels,
-    classes: record.classes,
-    train: record.split.filter((s) => s === "train").length,
-    validation: record.split.filter((s) => s === "validation").length,
-  });
-}
-
-/** Reload a saved training set (runs saved before training_set.json get K and 0..K-1). */
-function loadTrainingSet(dir: string, config: TrainConfig): TrainingSetRecord {
-  const frame = readParquet(`${dir}/${RUN_FILES.trainingSet}`);
-  const info = exists(`${dir}/${TRAINING_SET_INFO}`)
-    ? JSON.parse(Deno.readTextFileSync(`${dir}/${TRAINING_SET_INFO}`))
-    : {
-      selected_labels: Array.from({ length: config.classes }, (_, k) => k),
-      classes: config.classes,
-    };
-  return {
-    split: frame.getColumn("split").toArray() as TrainingSetRecord["split"],
-    sourceIndex: Int32Array.from(frame.getColumn("index").toArray() as number[]),
-    labels: Int32Array.from(frame.getColumn("label").toArray() as number[]),
-    originalLabels: Int32Array.from(frame.getColumn("original_label").toArray() as number[]),
-    selectedLabels: info.selected_labels,
-    classes: info.classes,
-  };
 }
 
 /**
@@ -292,94 +249,80 @@ export async function runSimpleModel(
   config: TrainConfig,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const log = options.log ?? console.log;
-  const backend = await initBackend(config.backend);
-  backend.report.forEach((line) => log(`backend ${line}`));
-  const run = await openRun(options.basePath ?? runBasePath(config), config, "simple");
-  if (run.lock.takenOverFrom) {
-    log(`took over the lock of process ${run.lock.takenOverFrom}, which no longer runs`);
-  }
+  const { result, dir, writtenIn } = await orchestrateRun(
+    config,
+    "simple",
+    { basePath: options.basePath ?? runBasePath(config), log: options.log },
+    (setup) => trainSimpleModel(setup, options),
+  );
+  return relocate(result, writtenIn, dir);
+}
+
+/** Train (or reuse) and evaluate a simple model in the orchestrated run. */
+async function trainSimpleModel(
+  { run, config, data, model, backend, log }: RunSetup,
+  options: RunOptions,
+): Promise<RunResult> {
   const { uid, dir } = run;
-  let model: Model | undefined;
-  try {
-    const savedRecord = run.reuse ? loadTrainingSet(dir, config) : undefined;
-    const data = await loadRunData(config, savedRecord, { skipChecksums: config.skip_checksums });
-    model = runModel(config, data.classes);
-    let history: EpochRecord[];
-    let epochLog: EpochMetricsLog | undefined;
-    if (run.reuse) {
-      log(`reusing the trained model in ${dir} (--force_retrain trains again)`);
-      model.load(await loadTensors(dir));
-      history = savedHistory(dir);
-    } else {
-      log(
-        `run ${uid} on ${backend.name}: ${data.train.count} train, ${data.validation.count} ` +
-          `validation, ${data.test.count} test samples from ${data.source}`,
-      );
-      await run.create();
-      await writeJsonAtomic(`${dir}/${RUN_FILES.args}`, { ...config, uid });
-      await saveTrainingSet(dir, config, data.record);
-      epochLog = new EpochMetricsLog();
-      const trained = model;
-      history = await trainModel({
-        model,
-        loss: lossFor(config),
-        train: data.train,
-        validation: data.validation,
-        test: data.test,
-        config,
-        progress: options.progress,
-        log,
-        onEpoch: thenReport(
-          options.onEpoch,
-          config.eval_every > 0
-            ? async (record) => {
-              if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
-              const row = epochLog!.add(record.epoch, await measureModel(trained, data));
-              Object.assign(record, {
-                nc1_train: row.nc1_train,
-                dilation_train: row.dilation_train,
-                memorization_train: row.memorization_train,
-              });
-            }
-            : undefined,
-        ),
-      });
-      await saveTensors(
-        dir,
-        model.state().map(({ name, variable }) => ({
-          name,
-          shape: variable.shape,
-          values: variable.dataSync() as Float32Array,
-        })),
-      );
-      // With the model, the history: a run stopped during its evaluation keeps both.
-      await writeParquetAtomic(
-        rowsToFrame(history as unknown as Record<string, unknown>[]),
-        `${dir}/${RUN_FILES.history}`,
-      );
-    }
-    const result = await evaluateAndSave(
-      dir,
-      uid,
-      config,
+  let history: EpochRecord[];
+  let epochLog: EpochMetricsLog | undefined;
+  if (run.reuse) {
+    log(`reusing the trained model in ${dir} (--force_retrain trains again)`);
+    model.load(await loadTensors(dir));
+    history = savedHistory(dir);
+  } else {
+    epochLog = new EpochMetricsLog();
+    history = await trainModel({
       model,
-      data,
-      history,
-      backend.name,
-      run.reuse,
-      epochLog,
+      loss: lossFor(config),
+      train: data.train,
+      validation: data.validation,
+      test: data.test,
+      config,
+      progress: options.progress,
+      log,
+      onEpoch: thenReport(
+        options.onEpoch,
+        config.eval_every > 0
+          ? async (record) => {
+            if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
+            const row = epochLog!.add(record.epoch, await measureModel(model, data));
+            Object.assign(record, {
+              nc1_train: row.nc1_train,
+              dilation_train: row.dilation_train,
+              memorization_train: row.memorization_train,
+            });
+          }
+          : undefined,
+      ),
+    });
+    await saveTensors(
+      dir,
+      model.state().map(({ name, variable }) => ({
+        name,
+        shape: variable.shape,
+        values: variable.dataSync() as Float32Array,
+      })),
     );
-    await run.commit();
-    await run.close(true);
-    log(`results in ${run.target}`);
-    return relocate(result, dir, run.target);
-  } catch (error) {
-    await run.close(false);
-    throw error;
-  } finally {
-    model?.dispose();
+    // With the model, the history: a run stopped during its evaluation keeps both.
+    await writeParquetAtomic(
+      rowsToFrame(history as unknown as Record<string, unknown>[]),
+      `${dir}/${RUN_FILES.history}`,
+    );
   }
+  const result = await evaluateAndSave(
+    dir,
+    uid,
+    config,
+    model,
+    data,
+    history,
+    backend,
+    run.reuse,
+    epochLog,
+  );
+  model.dispose();
+  return result;
 }
 
 /** A result written in a staging directory, with its paths where the run now is. */

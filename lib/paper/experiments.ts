@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { TrainConfig } from "../config/flags.ts";
+import type { TrainConfig } from "../config/schema.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
 import { runFigures, saveNoiseSummaryFigures, shortLoss } from "./noise_sweep.ts";
 import {

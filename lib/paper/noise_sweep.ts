@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { type TrainConfig, validateConfig } from "../config/flags.ts";
+import type { TrainConfig } from "../config/schema.ts";
 import {
   accuracyVsNoiseSpec,
   dilationVsMemorizationSpec,
@@ -99,24 +99,6 @@ export function sweepFlags(
     backend: params.backend,
     sample_size: params.sampleSize ?? null,
   };
-}
-
-/**
- * The training configuration of one sweep point.
- *
- * @example
- * ```ts
- * const config = sweepConfig(params, "LS", 0.2, 6);
- * ```
- */
-export function sweepConfig(
-  params: NoiseSweepParams,
-  loss: TrainConfig["loss"],
-  labelNoise: number,
-  seed: number,
-): TrainConfig {
-  // A sweep resumes: finished runs are reused, unfinished ones are trained again.
-  return validateConfig({ ...sweepFlags(params, loss, labelNoise, seed), force: true }, "train");
 }
 
 /** Short loss names for figures: CE, LS, LR, MSE. */

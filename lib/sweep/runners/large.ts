@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { type TrainConfig, validateConfig } from "../../config/flags.ts";
+import type { TrainConfig } from "../../config/schema.ts";
+import { validateConfig } from "../../config/validate.ts";
 import { DEFAULT_CONFIG, summaryColumns } from "../../config/schema.ts";
 import { EPOCH_FILES } from "../../experiment/evaluate.ts";
 import { runLargeScale } from "../../experiment/large_scale.ts";

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type TrainConfig, validateConfig } from "../../config/flags.ts";
+import type { TrainConfig } from "../../config/schema.ts";
+import { validateConfig } from "../../config/validate.ts";
 import { runSimpleModel } from "../../experiment/run.ts";
 import { readJson } from "../../results/mod.ts";
 import { COMPLETE_MARKER, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
