@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { initBackend } from "../backend/mod.ts";
+import { activeBackend, initBackend } from "../backend/mod.ts";
 import { DEFAULT_CONFIG, summaryColumns, type TrainConfig } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
 import { loadRunData, type RunData } from "../data/mod.ts";
@@ -223,6 +223,8 @@ async function evaluateAndSave(
     uid,
     finished: new Date().toISOString(),
     backend,
+    // The native backend's results depend on its thread count: record it with the run.
+    ...(activeBackend()?.blasThreads ? { blas_threads: activeBackend()!.blasThreads } : {}),
     epochs: history.length,
   });
   return { uid, dir, reused, history: historyFrame, metrics, evaluation, figures };
