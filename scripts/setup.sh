@@ -37,7 +37,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The npm dependencies exactly as deno.lock pins them.
-deno install --frozen --quiet --entrypoint lib/backend/mod.ts lib/experiment/mod.ts \
+deno install --frozen --quiet --entrypoint lib/backend/mod.ts lib/paper/mod.ts \
   lib/notebooks/mod.ts cli/train.ts cli/evaluate.ts cli/reproduce.ts cli/notebooks.ts bench/bench.ts \
   lib/sweep/mod.ts lib/sweep/worker.ts lib/gallery/mod.ts cli/sweep.ts cli/gallery.ts
 

@@ -77,9 +77,11 @@ function commandProgram(command: CommandName, defaults: TrainConfig): Command {
   if (command === "train") {
     for (const [flag, what] of Object.entries(NOT_YET)) {
       program.addOption(
-        new Option(`${flag} [value]`, `not implemented yet: ${what}`).argParser((): never => {
-          throw new InvalidArgumentError(`${flag} (${what}) is not implemented yet`);
-        }),
+        new Option(`${flag} [value]`, `not implemented yet: ${what}`).hideHelp().argParser(
+          (): never => {
+            throw new InvalidArgumentError(`${flag} (${what}) is not implemented yet`);
+          },
+        ),
       );
     }
   }
