@@ -13,6 +13,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { writeFileAtomic } from "../io/atomic.ts";
 import type { LoadOptions } from "./acquire.ts";
 import { md5OfFile } from "./download.ts";
 import type { RawSplit } from "./idx_dataset.ts";
@@ -260,12 +261,9 @@ export async function loadPrepared(
       return { ...base, train, test, fromCache: false };
     }
     await removeStaleTemporaries(cacheFile);
-    const temporary = `${cacheFile}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
     try {
-      await Deno.writeFile(temporary, encodeCache(train, test));
-      await Deno.rename(temporary, cacheFile);
+      await writeFileAtomic(cacheFile, encodeCache(train, test));
     } catch (error) {
-      await Deno.remove(temporary).catch(() => {});
       // A full disk or a read-only checkout still runs, only without the cache.
       console.error(
         `note: cannot write the dataset cache ${cacheFile}: ${(error as Error).message}`,

@@ -18,6 +18,7 @@ import {
   md5Hex,
   notFoundMessage,
 } from "./acquire.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { downloadFile } from "./download.ts";
 import type { DatasetLocation, RawDataset, RawSplit } from "./idx_dataset.ts";
 
@@ -181,9 +182,7 @@ export async function unpackCifarArchive(
         continue;
       }
       const target = `${dataDir}/${name}`;
-      const temporary = `${target}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-      await Deno.writeFile(temporary, entry.body);
-      await Deno.rename(temporary, target);
+      await writeFileAtomic(target, entry.body);
       unpacked.add(name);
     }
   } catch (error) {

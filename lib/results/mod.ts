@@ -4,7 +4,7 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { writeFileAtomic } from "../runs/files.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 
 export { pl };
 
@@ -20,15 +20,7 @@ export type DataFrame = pl.DataFrame;
  * ```
  */
 export async function writeParquetAtomic(frame: DataFrame, path: string): Promise<void> {
-  const temporary = `${path}.tmp-${Deno.pid}.parquet`;
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || ".", { recursive: true });
-  try {
-    frame.writeParquet(temporary);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomic(path, new Uint8Array(frame.writeParquet()));
 }
 
 /**

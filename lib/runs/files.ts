@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { writeFileAtomic } from "../io/atomic.ts";
+
+export { writeFileAtomic };
 
 /** Marker file whose presence means the run finished (written last, atomically). */
 export const COMPLETE_MARKER = "run.json";
@@ -33,29 +36,6 @@ export function exists(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/**
- * Write bytes or text atomically: to a temporary name in the same directory, then rename, so a
- * reader never sees a partial file.
- *
- * @example
- * ```ts
- * await writeFileAtomic("results/x.json", JSON.stringify({ a: 1 }));
- * ```
- */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const directory = path.slice(0, path.lastIndexOf("/")) || ".";
-  await Deno.mkdir(directory, { recursive: true });
-  const temporary = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    if (typeof data === "string") await Deno.writeTextFile(temporary, data);
-    else await Deno.writeFile(temporary, data);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
   }
 }
 
