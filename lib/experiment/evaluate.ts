@@ -381,14 +381,18 @@ export function matrixRows(source: Evaluation | Measurement): MatrixRow[] {
 
 /**
  * The penultimate features and logits of both splits as rows: split, sample index in the source
- * dataset, label seen in training, original label, noisy flag, f0..f{P-1}, logit0..logit{K-1}.
+ * dataset, label seen in training, original label, noisy flag (by the data's noise rule), f0..f{P-1},
+ * logit0..logit{K-1}.
  *
  * @example
  * ```ts
- * const columns = featureColumns(evaluation);
+ * const columns = featureColumns(evaluation, data.isNoisy);
  * ```
  */
-export function featureColumns(evaluation: Evaluation): Record<string, unknown[]> {
+export function featureColumns(
+  evaluation: Evaluation,
+  isNoisy: RunData["isNoisy"],
+): Record<string, unknown[]> {
   const columns: Record<string, unknown[]> = {
     split: [],
     index: [],
@@ -405,7 +409,7 @@ export function featureColumns(evaluation: Evaluation): Record<string, unknown[]
       columns.index.push(e.data.sourceIndex[i]);
       columns.label.push(e.data.labels[i]);
       columns.original_label.push(e.data.originalLabels[i]);
-      columns.noisy.push(e.data.labels[i] !== e.data.originalLabels[i]);
+      columns.noisy.push(isNoisy(e.data.labels[i], e.data.originalLabels[i]));
       for (let j = 0; j < featureDim; j++) {
         columns[`f${j}`].push(e.predictions.features[i * featureDim + j]);
       }

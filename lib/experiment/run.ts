@@ -206,7 +206,7 @@ async function evaluateAndSave(
   epochs.add(last?.epoch ?? config.epochs, evaluation);
   await epochs.write(dir, { merge: epochLog === undefined });
   await writeParquetAtomic(
-    pl.DataFrame(featureColumns(evaluation)),
+    pl.DataFrame(featureColumns(evaluation, data.isNoisy)),
     `${dir}/${RUN_FILES.features}`,
   );
   await writeParquetAtomic(
