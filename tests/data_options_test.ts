@@ -21,6 +21,7 @@ import {
   runDataFrom,
 } from "../lib/data/mod.ts";
 import { evaluateRun, runSimpleModel } from "../lib/experiment/run.ts";
+import { readParquet } from "../lib/results/mod.ts";
 import { RunExistsError, settingDifferences, simpleModelUid } from "../lib/runs/mod.ts";
 import { gzipBytes, idxBytes, withTempDir } from "./fixtures/data/formats.ts";
 import { MNIST_FILES } from "../lib/data/mnist.ts";
@@ -332,6 +333,15 @@ Deno.test("runs: a four-class run (2 features) on Fashion-MNIST trains, reloads,
     // Noisy = latent class: the memorization measure counts the samples labelled 2 or 3.
     const latent = Array.from(evaluation.train.data.labels).filter((y) => y > 1).length;
     equal(evaluation.train.memorizationDilation.numNoisy, latent);
+    // features.parquet flags the same samples as noisy (the data carries the rule).
+    const features = readParquet(`${result.dir}/features.parquet`).toRecords() as {
+      split: string;
+      noisy: boolean;
+      label: number;
+    }[];
+    const flagged = features.filter((r) => r.split === "train" && r.noisy);
+    equal(flagged.length, latent);
+    ok(flagged.every((r) => r.label > 1));
     // Evaluation or a rerun with other data settings is refused.
     await rejects(
       evaluateRun(result.dir, { given: { fc_noise_degree: 0.4 }, log: () => {} }),
