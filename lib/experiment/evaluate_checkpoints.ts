@@ -15,7 +15,7 @@ import { loadRunData } from "../data/mod.ts";
 import { EPOCH_FILES, EpochMetricsLog, measureModel } from "./evaluate.ts";
 import { runModel } from "../models/mod.ts";
 import { pl } from "../results/mod.ts";
-import { exists, lockRun, RUN_FILES } from "../runs/mod.ts";
+import { exists, RUN_FILES, withRunLock } from "../runs/mod.ts";
 
 /** Options of {@linkcode evaluateCheckpoints}. */
 export interface EvaluateCheckpointsOptions {
@@ -42,13 +42,7 @@ export async function evaluateCheckpoints(
   options: EvaluateCheckpointsOptions = {},
 ): Promise<number[]> {
   const log = options.log ?? console.log;
-  const at = dir.lastIndexOf("/");
-  const lock = lockRun(at > 0 ? dir.slice(0, at) : ".", dir.slice(at + 1));
-  try {
-    return await evaluateLocked(dir, options, log);
-  } finally {
-    lock.release();
-  }
+  return await withRunLock(dir, () => evaluateLocked(dir, options, log));
 }
 
 async function evaluateLocked(

@@ -28,11 +28,11 @@ import {
   COMPLETE_MARKER,
   exists,
   loadTensors,
-  lockRun,
   RUN_FILES,
   RunExistsError,
   saveTensors,
   settingDifferences,
+  withRunLock,
 } from "../runs/mod.ts";
 import { loadTrainingSet, orchestrateRun, type RunSetup } from "./orchestrate.ts";
 import { type EpochRecord, trainModel } from "../training/mod.ts";
@@ -368,13 +368,7 @@ export async function evaluateRun(
   if (!exists(`${dir}/${RUN_FILES.modelIndex}`)) {
     throw new Error(`${dir} has no saved model: its training did not finish; train it again`);
   }
-  const at = dir.lastIndexOf("/");
-  const lock = lockRun(at > 0 ? dir.slice(0, at) : ".", dir.slice(at + 1));
-  try {
-    return await evaluateLocked(dir, options, log);
-  } finally {
-    lock.release();
-  }
+  return await withRunLock(dir, () => evaluateLocked(dir, options, log));
 }
 
 async function evaluateLocked(

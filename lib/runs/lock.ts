@@ -93,3 +93,24 @@ export function lockRun(basePath: string, uid: string): RunLock {
   }
   throw new RunLockedError(`could not take the lock ${path}: it keeps being replaced`);
 }
+
+/**
+ * Run `fn` holding the lock of the run directory `dir` (for work on an existing run, such as
+ * evaluating it again).
+ *
+ * @example
+ * ```ts
+ * await withRunLock("results/runs/my_run", async () => {
+ *   // evaluate it
+ * });
+ * ```
+ */
+export async function withRunLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const at = dir.lastIndexOf("/");
+  const lock = lockRun(at > 0 ? dir.slice(0, at) : ".", dir.slice(at + 1));
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
