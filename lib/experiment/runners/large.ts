@@ -9,13 +9,13 @@
 import type { TrainConfig } from "../../config/schema.ts";
 import { validateConfig } from "../../config/validate.ts";
 import { DEFAULT_CONFIG, summaryColumns } from "../../config/schema.ts";
-import { EPOCH_FILES } from "../../experiment/evaluate.ts";
-import { runLargeScale } from "../../experiment/large_scale.ts";
+import { EPOCH_FILES } from "../evaluate.ts";
+import { runLargeScale } from "../large_scale.ts";
 import { readJson } from "../../results/mod.ts";
 import { COMPLETE_MARKER, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
-import { evaluateCheckpoints } from "../../experiment/evaluate_checkpoints.ts";
-import type { Flags } from "../grid.ts";
-import type { SweepRunner } from "../runner.ts";
+import { evaluateCheckpoints } from "../evaluate_checkpoints.ts";
+import type { Flags } from "../../sweep/grid.ts";
+import type { SweepRunner } from "../../sweep/runner.ts";
 
 function exists(path: string): boolean {
   try {

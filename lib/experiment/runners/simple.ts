@@ -6,11 +6,11 @@
  */
 import type { TrainConfig } from "../../config/schema.ts";
 import { validateConfig } from "../../config/validate.ts";
-import { runSimpleModel } from "../../experiment/run.ts";
+import { runSimpleModel } from "../run.ts";
 import { readJson } from "../../results/mod.ts";
 import { COMPLETE_MARKER, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
-import type { Flags } from "../grid.ts";
-import type { SweepRunner } from "../runner.ts";
+import type { Flags } from "../../sweep/grid.ts";
+import type { SweepRunner } from "../../sweep/runner.ts";
 
 function exists(path: string): boolean {
   try {
