@@ -189,6 +189,7 @@ export function readSweepRun(run: Pick<SweepRun, "uid" | "dir" | "status">): Swe
  * Train and evaluate every (loss, noise level, seed) in worker subprocesses, then write
  * `summary.parquet`, `summary_over_seeds.parquet`, `sweep.json` and the summary figures under
  * `resultsDir`. A failing run is reported (in `failures` and through `log`); the others finish.
+ * When no run finishes, the error names the failures.
  *
  * @example
  * ```ts
@@ -214,10 +215,12 @@ export async function runNoiseSweep(
   }, { log, progress: options.progress });
   const report = failureReport(result);
   if (report) log(report);
+  if (result.summary.length === 0) {
+    // Nothing to tabulate or draw: say why, rather than fail later on a missing column.
+    throw new Error(`no run of the noise sweep finished; ${report || "the sweep has no runs"}`);
+  }
   const finished = result.runs.filter((run) => run.status !== "failed").map(readSweepRun);
-  const figures = result.summary.length > 0
-    ? await saveNoiseSummaryFigures(result.summary, join(params.resultsDir, "figures"))
-    : {};
+  const figures = await saveNoiseSummaryFigures(result.summary, join(params.resultsDir, "figures"));
   return {
     summary: rowsToFrame(result.summary),
     runs: finished,
