@@ -65,14 +65,15 @@ export class TrainingDivergedError extends Error {
  *
  * @example
  * ```ts
- * if (!stateIsFinite(model)) throw new Error("diverged");
+ * if (!(await stateIsFinite(model))) throw new Error("diverged");
  * ```
  */
-export function stateIsFinite(model: Model): boolean {
+export async function stateIsFinite(model: Model): Promise<boolean> {
   const all = tf.tidy(() =>
     tf.stack(model.state().map(({ variable }) => tf.all(tf.isFinite(variable)))).all()
   );
-  const finite = all.dataSync()[0] === 1;
+  // An asynchronous read: WebGPU cannot read synchronously in Deno.
+  const finite = (await all.data())[0] === 1;
   all.dispose();
   return finite;
 }
@@ -401,7 +402,7 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
         inputs.log?.(`epoch ${epoch + 1}/${config.epochs}: ${summary}`);
       }
       // The loss is measured before each step: the last step of the epoch can still diverge.
-      if (!Number.isFinite(trainLoss) || !stateIsFinite(model)) {
+      if (!Number.isFinite(trainLoss) || !(await stateIsFinite(model))) {
         throw new TrainingDivergedError(epoch + 1, trainLoss);
       }
       await inputs.onEpoch?.(record);
