@@ -163,6 +163,8 @@ Deno.test("openRun: nothing created before training starts; states and what each
     deepEqual(await listNames(base), []);
 
     await fakeRun(`${base}/run_a`, config, "finished");
+    // A write killed midway left its temporary file: the next opening removes it.
+    await Deno.writeTextFile(`${base}/run_a/metrics.json.tmp-123-abcd1234`, "{");
     await rejects(openRun(base, config, "simple"), (error: Error) => {
       ok(error instanceof RunExistsError);
       for (const part of [`${base}/run_a`, "--force", "--force_retrain", "deno task evaluate"]) {
@@ -170,6 +172,7 @@ Deno.test("openRun: nothing created before training starts; states and what each
       }
       return true;
     });
+    ok(!(await listNames(`${base}/run_a`)).some((name) => name.includes(".tmp-")));
     await Deno.remove(`${base}/run_a/${COMPLETE_MARKER}`);
     equal(runState(`${base}/run_a`), "trained");
     await rejects(

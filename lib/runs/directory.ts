@@ -68,8 +68,20 @@ export interface OpenedRun {
 const STAGING = "staging";
 const REPLACED = "replaced";
 
-/** Remove what a killed replacement left beside the run (the caller holds the lock). */
+/** Temporary files of the atomic writer (`<name>.tmp-<pid>-<id>`), left by a killed write. */
+const TEMPORARY = /\.tmp-\d+-[0-9a-f]+$/;
+
+/**
+ * Remove what a killed run left: a replacement's staging directory beside the run, and the
+ * atomic writer's temporary files in it (the caller holds the lock, so none is being written).
+ */
 async function cleanStaging(basePath: string, uid: string, target: string): Promise<void> {
+  for (const dir of [target, `${target}/figures`]) {
+    if (!exists(dir)) continue;
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isFile && TEMPORARY.test(entry.name)) await Deno.remove(`${dir}/${entry.name}`);
+    }
+  }
   for (const entry of Deno.readDirSync(basePath)) {
     if (entry.name.startsWith(`.${uid}.${STAGING}-`)) {
       await Deno.remove(`${basePath}/${entry.name}`, { recursive: true });
