@@ -658,7 +658,14 @@ export type TrainConfig = {
   -readonly [K in SettingName]: (typeof SETTINGS)[K] extends Setting<infer T> ? T : never;
 };
 
-/** The schema's rows as a list of `[name, row]`. */
+/**
+ * The schema's rows as a list of `[name, row]`, in schema order.
+ *
+ * @example
+ * ```ts
+ * for (const [name, setting] of settingRows()) console.log(name, setting.role);
+ * ```
+ */
 export function settingRows(): [SettingName, Setting<unknown>][] {
   return Object.entries(SETTINGS) as [SettingName, Setting<unknown>][];
 }
@@ -668,7 +675,15 @@ export const DEFAULT_CONFIG: TrainConfig = Object.fromEntries(
   settingRows().map(([name, setting]) => [name, setting.default]),
 ) as TrainConfig;
 
-/** Whether a setting changes what a run computes (its role is not run-control). */
+/**
+ * Whether a setting changes what a run computes (its role is not run-control).
+ *
+ * @example
+ * ```ts
+ * affectsResults("lr"); // true
+ * affectsResults("backend"); // false
+ * ```
+ */
 export function affectsResults(name: SettingName): boolean {
   return SETTINGS[name].role !== "run-control";
 }

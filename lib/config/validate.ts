@@ -33,7 +33,14 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** Defaults with config.ini and the `MEMDIL_BACKEND` variable applied. */
+/**
+ * Defaults with config.ini (data directory, backend) and the `MEMDIL_BACKEND` variable applied.
+ *
+ * @example
+ * ```ts
+ * configuredDefaults().backend; // "auto" unless config.ini or MEMDIL_BACKEND say otherwise
+ * ```
+ */
 export function configuredDefaults(): TrainConfig {
   const ini = readIniConfig();
   const fromEnv = Deno.env.get("MEMDIL_BACKEND");

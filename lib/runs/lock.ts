@@ -22,7 +22,14 @@ export interface RunLock {
   release(): void;
 }
 
-/** The lock file of a run. */
+/**
+ * The lock file of a run.
+ *
+ * @example
+ * ```ts
+ * lockPath("results/runs", "my_run"); // "results/runs/.my_run.lock"
+ * ```
+ */
 export function lockPath(basePath: string, uid: string): string {
   return `${basePath}/.${uid}.lock`;
 }
