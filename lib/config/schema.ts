@@ -331,10 +331,11 @@ export const SETTINGS = {
     parse: boolean,
     help: "use dataset files whose checksums differ from the published ones (a subset, a " +
       "re-compressed mirror) once their format checks pass; each such file is named in a warning",
-    role: "run-control",
+    // Other files may hold other data: such runs are told apart from runs on the published ones.
+    role: "data",
     commands: TRAINING,
     uid: [],
-    column: false,
+    column: true,
   }),
   val_split_prop: row({
     type: "number in [0, 0.9]",
