@@ -172,6 +172,38 @@ Deno.test("--delete_model removes the checkpoints after evaluation; a finished r
   }
 });
 
+Deno.test("two train-large processes on the same run: the second is refused at once", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "memdil_large_" });
+  try {
+    const flags = smallRun(`${tmp}/data`, ["--epochs", "40"]);
+    const first = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", FIXTURE, `${tmp}/runs`, "0", ...flags],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    // Wait until the first one trains (it holds the lock from before loading the data).
+    const reader = first.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!/^epoch 1\//m.test(seen)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    const second = await trainLarge(`${tmp}/runs`, 0, flags);
+    first.kill("SIGKILL");
+    await first.status;
+    reader.releaseLock();
+    equal(second.code, 2, second.err);
+    ok(second.err.includes(`in use by process ${first.pid}`), second.err);
+    // The killed first run resumes from its checkpoints once its lock is gone.
+    const resumed = await trainLarge(`${tmp}/runs`, 0, smallRun(`${tmp}/data`, ["--epochs", "40"]));
+    equal(resumed.code, 0, resumed.err);
+    ok(resumed.out.includes("took over the lock"), resumed.out);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
 Deno.test("train-large flags: defaults, uid and incompatible combinations", () => {
   const defaults = { ...DEFAULT_CONFIG, dataset: "cifar10" as const };
   const config = parseTrainLargeArgs(["--loss", "LR", "--lr_alpha", "0.2"], defaults);
