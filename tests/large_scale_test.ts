@@ -164,6 +164,10 @@ Deno.test("--delete_model removes the checkpoints after evaluation; a finished r
       Number.isFinite(metrics.test_acc) && Number.isFinite(metrics.nc1_train),
       JSON.stringify(metrics),
     );
+    // The configuration columns come from the schema, as for simple runs.
+    equal(metrics.model, "MLP");
+    equal(metrics.label_noise, 0.2);
+    equal(metrics.delete_model, undefined, "run-control settings are no columns");
     const again = await trainLarge(`${tmp}/runs`, 0, flags);
     equal(again.code, 2);
     ok(again.err.includes("finished run"), again.err);

@@ -17,7 +17,7 @@ import {
   removeStaleCheckpoints,
   writeCheckpoint,
 } from "../checkpoint/mod.ts";
-import type { TrainConfig } from "../config/schema.ts";
+import { summaryColumns, type TrainConfig } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
 import { lossFor } from "../losses/mod.ts";
 import { type Model, modelSummary } from "../models/mod.ts";
@@ -151,7 +151,7 @@ async function trainLargeScale(
   let metrics: Record<string, number> | undefined;
   if (!options.skipEvaluation) {
     metrics = scalarMetrics(await measureModel(model, data));
-    const row = { uid, ...metrics };
+    const row = { uid, ...summaryColumns(config, "train-large"), backend: backendName, ...metrics };
     await writeParquetAtomic(rowsToFrame([row]), `${dir}/${RUN_FILES.metrics}`);
     await writeJsonAtomic(`${dir}/${RUN_FILES.summary}`, row);
   }
