@@ -375,11 +375,8 @@ Deno.test("deno.json: no task but the test suite has unscoped network, writes, s
     ok(!flags.includes("-A") && !flags.includes("--allow-all"), `${name}: ${command}`);
     ok(!flags.includes("--allow-net"), `${name} reaches every host`);
     if (name === "test") continue; // the suite spawns deno, Python, Jupyter and Chromium in temp dirs
-    for (const scoped of ["--allow-write", "--allow-run"]) {
+    for (const scoped of ["--allow-write", "--allow-run", "--allow-ffi"]) {
       ok(!flags.includes(scoped), `${name}: ${scoped} without a list`);
     }
-    // FFI for every path only where models run: the openblas backend's pointer access needs it.
-    const runsModels = ["train", "train-large", "evaluate", "evaluate-large", "reproduce", "bench"];
-    ok(runsModels.includes(name) || !flags.includes("--allow-ffi"), `${name}: --allow-ffi`);
   }
 });

@@ -56,7 +56,7 @@ export interface WorkerAccess {
 /**
  * `deno run` arguments for one worker: read the repository, the npm cache, the data and the run
  * directories; write only the run directories, the data directories and the dataset cache; load
- * native code (the OpenBLAS backend needs FFI for every path); reach only the dataset mirrors;
+ * native code only from the npm cache and OpenBLAS's directory; reach only the dataset mirrors;
  * no subprocesses.
  *
  * @example
@@ -88,9 +88,7 @@ export function workerArgs(access: WorkerAccess): string[] {
     // tfjs and polars probe environment variables and system facts (CPU count, OS release).
     "--allow-env",
     "--allow-sys",
-    // The OpenBLAS backend reads C strings and pointers, which Deno allows only with FFI
-    // permission for every path (a path list covers loading libraries, not pointer access).
-    "--allow-ffi",
+    `--allow-ffi=${unique([npm ?? REPO_ROOT, blasDir]).join(",")}`,
     `--allow-net=${DATA_HOSTS.join(",")}`,
     WORKER_ENTRY,
   ];

@@ -93,8 +93,15 @@ export function openOpenBlas(path: string, threads: number): BlasProvider {
   }
   const library = Deno.dlopen(path, SYMBOLS);
   const lib = library.symbols;
-  const text = (pointer: Deno.PointerValue) =>
-    pointer ? Deno.UnsafePointerView.getCString(pointer) : "unknown";
+  // Reading a C string needs unrestricted --allow-ffi; sweep workers only get the library's
+  // directory, so without it the description says "unknown".
+  const text = (pointer: Deno.PointerValue) => {
+    try {
+      return pointer ? Deno.UnsafePointerView.getCString(pointer) : "unknown";
+    } catch {
+      return "unknown";
+    }
+  };
   const version = text(lib.openblas_get_config()).split(" ").slice(0, 2).join(" ");
   const description = `${version} (${text(lib.openblas_get_corename())} kernels) from ${path}`;
   lib.openblas_set_num_threads(threads);
