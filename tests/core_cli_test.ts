@@ -32,7 +32,7 @@ function usageError(argv: string[], ...patterns: RegExp[]): void {
 Deno.test("parseTrainArgs: no flags gives the defaults", () => {
   const config = parse([]);
   deepEqual(config, { ...DEFAULT_CONFIG, uid: null });
-  // The reference's defaults (SPEC section 3).
+  // The reference's defaults (docs/reference.md#flags-and-configuration).
   equal(config.width, 1024);
   equal(config.depth, 6);
   equal(config.seed, 6);

@@ -83,7 +83,7 @@ Deno.test("pythonFloat prints as Python's repr(float)", () => {
 Deno.test("simpleModelUid: the paper's main command", () => {
   // --loss LS --model MLP --dataset svhn --weight_decay 0.001 --depth 9 --width 2048
   // --label_noise 0.2 --seed 42 --classes 2 --use_bn --act_fn relu (ls_alpha and
-  // feature_decay_rate at their defaults 0.1 and 1e-4). SPEC section 7 gives the uid.
+  // feature_decay_rate at their defaults 0.1 and 1e-4). docs/reference.md#run-directories gives the uid.
   const uid = simpleModelUid({
     ...DEFAULT_CONFIG,
     model: "MLP",
@@ -361,15 +361,20 @@ Deno.test("writeFileAtomic creates directories, replaces content, leaves no temp
 // ---------------------------------------------------------------------------------------------
 // Result tables
 
-Deno.test("results: rows to Parquet and back; JSON keeps NaN apart from null (not applicable)", async () => {
+Deno.test("results: rows to Parquet and back; JSON with NaN as null", async () => {
   await withTempDir(async (dir) => {
     const frame = rowsToFrame([
-      { epoch: 1, loss: 0.5, note: "a" },
-      { epoch: 2, loss: 0.25 }, // 'note' missing: null
+      { epoch: 1, loss: 0.5, note: "a", seed: 42, label_noise: 0 },
+      { epoch: 2, loss: 0.25, memorization: NaN, seed: 42, label_noise: 0 }, // 'note' missing: null
     ]);
-    deepEqual(frame.columns, ["epoch", "loss", "note"]);
+    deepEqual(frame.columns, ["epoch", "loss", "note", "seed", "label_noise", "memorization"]);
+    // Counting columns are integers; a whole-valued rate stays a float; NaN is null.
+    equal(String(frame.getColumn("seed").dtype), "DataType(Int64)");
+    equal(String(frame.getColumn("epoch").dtype), "DataType(Int64)");
+    equal(String(frame.getColumn("label_noise").dtype), "DataType(Float64)");
+    deepEqual(frame.getColumn("memorization").toArray(), [null, null]);
     const path = `${dir}/sub/table.parquet`;
-    await writeParquetAtomic(frame, path);
+    await writeParquetAtomic(frame.drop(["seed", "label_noise", "memorization"]), path);
     deepEqual(await listNames(`${dir}/sub`), ["table.parquet"]);
     const back = readParquet(path);
     deepEqual(back.toRecords(), [
@@ -379,32 +384,8 @@ Deno.test("results: rows to Parquet and back; JSON keeps NaN apart from null (no
     equal(pl.readParquet(path).height, 2);
     throws(() => readParquet(`${dir}/missing.parquet`), /missing\.parquet not found/);
 
-    await writeJsonAtomic(`${dir}/summary.json`, {
-      a: NaN,
-      b: Infinity,
-      c: 1.5,
-      d: [-Infinity],
-      e: null,
-    });
-    deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/summary.json`)), {
-      a: "NaN",
-      b: "Infinity",
-      c: 1.5,
-      d: ["-Infinity"],
-      e: null,
-    });
-    const json = readJson(`${dir}/summary.json`) as Record<string, unknown>;
-    ok(Number.isNaN(json.a));
-    deepEqual([json.b, json.c, json.d, json.e], [Infinity, 1.5, [-Infinity], null]);
-    // In Parquet, a NaN metric and a not-applicable (null) one stay apart too.
-    const table = `${dir}/metrics.parquet`;
-    await writeParquetAtomic(
-      rowsToFrame([{ nc1: NaN, ls_alpha: null }, { nc1: 1, ls_alpha: 0.1 }]),
-      table,
-    );
-    const rows = readParquet(table).toRecords();
-    ok(Number.isNaN(rows[0].nc1));
-    equal(rows[0].ls_alpha, null);
+    await writeJsonAtomic(`${dir}/summary.json`, { a: NaN, b: Infinity, c: 1.5, d: [-Infinity] });
+    deepEqual(readJson(`${dir}/summary.json`), { a: null, b: null, c: 1.5, d: [null] });
   });
 });
 

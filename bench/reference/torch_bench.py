@@ -1,4 +1,4 @@
-"""PyTorch reference timings for `deno task bench` (SPEC sections 5-6).
+"""PyTorch reference timings for `deno task bench` (docs/reference.md, models and losses).
 
 Same workloads as memdil's bench: the reference MLP (Linear [BN] ReLU blocks, features = K,
 linear classifier), cross-entropy, SGD with momentum 0.9 and weight decay, one optimizer step per

@@ -1,5 +1,5 @@
 /**
- * One large-scale run (SPEC section 2, experiment 3): a ResNet, VGG or MLP on a full dataset
+ * One large-scale run (docs/reference.md#experiments, experiment 3): a ResNet, VGG or MLP on a full dataset
  * with optional label noise, a checkpoint after every epoch (`epoch_NNN`, lib/checkpoint), resume
  * from the last complete checkpoint, a final evaluation, and `--delete_model`.
  *

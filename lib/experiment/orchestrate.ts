@@ -11,23 +11,38 @@ import { initBackend } from "../backend/mod.ts";
 import type { TrainConfig } from "../config/schema.ts";
 import { loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
 import { type Model, runModel } from "../models/mod.ts";
-import { pl, readParquet, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
+import {
+  columnsToFrame,
+  type DataFrame,
+  readParquet,
+  writeJsonAtomic,
+  writeParquetAtomic,
+} from "../results/mod.ts";
 import { exists, type OpenedRun, openRun, RUN_FILES, type RunKind } from "../runs/mod.ts";
 
 /** Name of the training set's run-level facts next to training_set.parquet. */
 const TRAINING_SET_INFO = "training_set.json";
 
+/**
+ * A training set's table (`training_set.parquet`): split, source index, label, original label.
+ *
+ * @example
+ * ```ts
+ * await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/training_set.parquet`);
+ * ```
+ */
+export function trainingSetFrame(record: TrainingSetRecord): DataFrame {
+  return columnsToFrame({
+    split: record.split,
+    index: Array.from(record.sourceIndex),
+    label: Array.from(record.labels),
+    original_label: Array.from(record.originalLabels),
+  });
+}
+
 /** Save the training set: one row per sample, plus selected labels and classes as JSON. */
 async function saveTrainingSet(dir: string, config: TrainConfig, record: TrainingSetRecord) {
-  await writeParquetAtomic(
-    pl.DataFrame({
-      split: record.split,
-      index: Array.from(record.sourceIndex),
-      label: Array.from(record.labels),
-      original_label: Array.from(record.originalLabels),
-    }),
-    `${dir}/${RUN_FILES.trainingSet}`,
-  );
+  await writeParquetAtomic(trainingSetFrame(record), `${dir}/${RUN_FILES.trainingSet}`);
   await writeJsonAtomic(`${dir}/${TRAINING_SET_INFO}`, {
     dataset: config.dataset,
     selected_labels: record.selectedLabels,
