@@ -349,7 +349,7 @@ Deno.test("runSimpleModel: history.parquet grows every epoch; the run ends with 
       progress: false,
       onEpoch: (record) => {
         // Written before the epoch is reported: every epoch so far, nothing else.
-        const saved = readParquet(`${base}/${simpleModelUid(config)}/history.parquet`);
+        const saved = readParquet(`${base}/${runUid(config, "simple")}/history.parquet`);
         deepEqual(saved.getColumn("epoch").toArray().map(Number), seen.concat(record.epoch));
         seen.push(record.epoch);
       },
