@@ -7,7 +7,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type CommandName, settingRows, type TrainConfig } from "./schema.ts";
-import { configuredDefaults, NOT_YET, UsageError, validateConfig } from "./validate.ts";
+import { configuredDefaults, OTHER_COMMANDS, UsageError, validateConfig } from "./validate.ts";
 
 export { DEFAULT_CONFIG, type TrainConfig } from "./schema.ts";
 export { configuredDefaults, UsageError, validateConfig } from "./validate.ts";
@@ -75,13 +75,11 @@ function commandProgram(command: CommandName, defaults: TrainConfig): Command {
     );
   }
   if (command === "train") {
-    for (const [flag, what] of Object.entries(NOT_YET)) {
+    for (const [flag, what] of Object.entries(OTHER_COMMANDS)) {
       program.addOption(
-        new Option(`${flag} [value]`, `not implemented yet: ${what}`).hideHelp().argParser(
-          (): never => {
-            throw new InvalidArgumentError(`${flag} (${what}) is not implemented yet`);
-          },
-        ),
+        new Option(`${flag} [value]`, `not here: ${what}`).hideHelp().argParser((): never => {
+          throw new InvalidArgumentError(`${flag} is not a flag of this command (${what})`);
+        }),
       );
     }
   }
@@ -96,8 +94,8 @@ export interface ParsedRunArgs {
 
 /**
  * Parse a command line of `train`, `train-large`, `evaluate` or `evaluate-large`. Throws
- * {@link UsageError} for an unknown flag, an invalid value, a flag of another command, or a flag
- * not implemented yet.
+ * {@link UsageError} for an unknown flag, an invalid value, or a flag of another command (the
+ * HO flags belong to `deno task search`).
  *
  * @example
  * ```ts

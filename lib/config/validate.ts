@@ -19,13 +19,13 @@ import {
 } from "./schema.ts";
 
 /**
- * Reference flags this build parses but does not implement yet, and the issue that brings them.
- * Passing one is an error, never silently ignored.
+ * Reference flags that belong to another command here, and where they went. Passing one is an
+ * error naming that command, never silently ignored.
  */
-export const NOT_YET: Record<string, string> = {
-  "--num_ho_runs": "hyperparameter optimization",
-  "--ho": "hyperparameter optimization",
-  "--continue_ho": "hyperparameter optimization",
+export const OTHER_COMMANDS: Record<string, string> = {
+  "--num_ho_runs": "hyperparameter optimization: `deno task search`",
+  "--ho": "hyperparameter optimization: `deno task search`",
+  "--continue_ho": "hyperparameter optimization: `deno task search`",
 };
 
 /** An invalid command line: the CLI prints the message and exits with status 2. */
@@ -140,8 +140,10 @@ export function validateConfig(
   const values = config as Record<SettingName, unknown>;
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
-    if (`--${key}` in NOT_YET) {
-      throw new UsageError(`--${key} (${NOT_YET[`--${key}`]}) is not implemented yet`);
+    if (`--${key}` in OTHER_COMMANDS) {
+      throw new UsageError(
+        `--${key} is not a flag of this command (${OTHER_COMMANDS[`--${key}`]})`,
+      );
     }
     if (!(key in SETTINGS)) {
       throw new UsageError(`unknown setting '${key}' (see deno task ${command} --help)`);

@@ -42,6 +42,8 @@ export interface LargeScaleOptions {
   log?: (line: string) => void;
   /** Skip the final evaluation (tests of the training loop only). */
   skipEvaluation?: boolean;
+  /** Called after each epoch's checkpoint is written (searches read its validation accuracy). */
+  onEpoch?: (record: EpochRecord) => void;
 }
 
 /** What a finished large-scale run returns. */
@@ -130,6 +132,7 @@ async function trainLargeScale(
           })),
           optimizer.exportState(model.trainable()),
         );
+        options.onEpoch?.(record);
       },
     });
   } catch (error) {
