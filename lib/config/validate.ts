@@ -150,7 +150,9 @@ export function validateConfig(
     }
     const name = key as SettingName;
     const setting: Setting<unknown> = SETTINGS[name];
-    if (!setting.commands.includes(command)) {
+    // A whole configuration passed back (sweeps, searches) carries every setting at its default.
+    const atDefault = JSON.stringify(value) === JSON.stringify(setting.default);
+    if (!setting.commands.includes(command) && !atDefault) {
       throw new UsageError(
         `--${key} is not a setting of ${command} (it is for ${takenBy(setting)})`,
       );
