@@ -135,6 +135,8 @@ Deno.test("validateConfig: sweeps' typed values get the command line's checks; -
     /not a setting of train \(it is for train-large/,
   );
   throws(() => validateConfig({ widht: 3 }, "train"), /unknown setting 'widht'/);
+  // A whole configuration passed back (a search's trial) carries every setting at its default.
+  equal(validateConfig({ ...DEFAULT_CONFIG, epochs: 2 }, "train").epochs, 2);
   equal(validateConfig({ dataset: "cifar10" }, "train-large").classes, 10);
   const help = (command: CommandName) => {
     const lines: string[] = [];
