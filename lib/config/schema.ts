@@ -649,6 +649,20 @@ export const SETTINGS = {
     uid: [],
     column: false,
   }),
+  train_metrics_on: row({
+    type: "trained | all",
+    default: "trained" as "trained" | "all",
+    parse: choice(["trained", "all"] as const),
+    help: "training metrics on the trained samples, or on all saved training samples with the " +
+      "validation part (the reference's choice)",
+    // What is measured, not what is trained: a run may be evaluated again either way, and its
+    // metrics row records the choice.
+    role: "run-control",
+    commands: SIMPLE,
+    uid: [],
+    column: true,
+    placeholder: "<samples>",
+  }),
 };
 
 /** A setting's name. */

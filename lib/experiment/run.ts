@@ -5,9 +5,16 @@
  * @module
  */
 import { activeBackend, initBackend } from "../backend/mod.ts";
-import { DEFAULT_CONFIG, summaryColumns, type TrainConfig } from "../config/schema.ts";
+import {
+  affectsResults,
+  DEFAULT_CONFIG,
+  type SettingName,
+  SETTINGS,
+  summaryColumns,
+  type TrainConfig,
+} from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
-import { loadRunData, type RunData } from "../data/mod.ts";
+import { concatSplits, loadRunData, type RunData } from "../data/mod.ts";
 import {
   featureScatterSpec,
   saveFigure,
@@ -196,6 +203,21 @@ function classifierRows(model: Model): { weights: number[][]; bias: number[] } {
   return { weights, bias: bias ? Array.from(bias) : weights.map(() => 0) };
 }
 
+/**
+ * The data the metrics are measured on: the run's splits, with `train` extended by the
+ * validation part when `--train_metrics_on all` (the reference's choice).
+ *
+ * @example
+ * ```ts
+ * const measured = metricsData(data, { train_metrics_on: "all" }); // train + validation
+ * ```
+ */
+export function metricsData(data: RunData, config: Pick<TrainConfig, "train_metrics_on">): RunData {
+  return config.train_metrics_on === "all"
+    ? { ...data, train: concatSplits(data.train, data.validation) }
+    : data;
+}
+
 /** Evaluate, then write every table, the figures and finally the completion marker. */
 async function evaluateAndSave(
   dir: string,
@@ -209,7 +231,7 @@ async function evaluateAndSave(
   /** Per-epoch metrics recorded during training; without it, the run's saved ones are kept. */
   epochLog?: EpochMetricsLog,
 ): Promise<RunResult> {
-  const evaluation = await evaluateModel(model, data);
+  const evaluation = await evaluateModel(model, metricsData(data, config));
   const classifier = classifierRows(model);
   const last = history[history.length - 1];
   const metricsRow = {
@@ -325,7 +347,10 @@ async function trainSimpleModel(
         config.eval_every > 0
           ? async (record) => {
             if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
-            const row = epochLog!.add(record.epoch, await measureModel(model, data));
+            const row = epochLog!.add(
+              record.epoch,
+              await measureModel(model, metricsData(data, config)),
+            );
             Object.assign(record, {
               nc1_train: row.nc1_train,
               dilation_train: row.dilation_train,
@@ -411,7 +436,15 @@ async function evaluateLocked(
 ): Promise<RunResult> {
   const saved = JSON.parse(await Deno.readTextFile(`${dir}/${RUN_FILES.args}`));
   // Runs saved before a flag existed get its default.
-  const config = { ...DEFAULT_CONFIG, ...saved } as TrainConfig & { uid: string };
+  // Run-control settings given now (backend, train_metrics_on, ...) apply; the others are the run's.
+  const runControl = Object.entries(options.given ?? {})
+    .filter(([key]) => key in SETTINGS && !affectsResults(key as SettingName));
+  const config = {
+    ...DEFAULT_CONFIG,
+    ...saved,
+    ...Object.fromEntries(runControl),
+    uid: saved.uid,
+  } as TrainConfig & { uid: string };
   const differences = settingDifferences(saved, { ...config, ...options.given }, "simple");
   if (differences.length > 0) {
     throw new RunExistsError(
