@@ -10,3 +10,4 @@ export * from "./comparison.ts";
 export * from "./noise_sweep.ts";
 export * from "./experiments.ts";
 export { failureReport } from "../sweep/sweep.ts";
+export { summaryTable } from "../sweep/summary.ts";
