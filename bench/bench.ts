@@ -42,8 +42,17 @@ import {
 const BACKENDS = BACKEND_NAMES.filter((name) => name !== "auto") as BackendInfo["backend"][];
 type Backend = typeof BACKENDS[number];
 
-/** What a memdil worker may do: read its inputs and libraries, load native code, read the OS. */
-const WORKER_PERMISSIONS = ["--allow-read", "--allow-env", "--allow-ffi", "--allow-sys"];
+/**
+ * What a memdil worker may do: read its inputs and libraries, load native code, read the OS, and
+ * write only under /tmp (lib/backend gives Mesa's Vulkan driver a runtime directory there).
+ */
+const WORKER_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write=/tmp",
+  "--allow-env",
+  "--allow-ffi",
+  "--allow-sys",
+];
 const WORKER = `${REPO_ROOT}/bench/worker.ts`;
 const TORCH_BENCH = `${REPO_ROOT}/bench/reference/torch_bench.py`;
 /** Interpreters tried for the PyTorch side, in order (Debian's python3-torch first). */
@@ -107,6 +116,8 @@ interface Measured {
   value: number | null;
   threads?: number;
   peak_rss_bytes: number | null;
+  /** The whole process, start-up included. */
+  wall_seconds: number;
   error?: string;
 }
 
@@ -364,6 +375,7 @@ async function benchWorkload(
     for (const { backend, info } of backends) {
       const steps = (key === "d" ? options.samples : options.steps) ??
         defaultSize(key, isSlow(info!)).steps;
+      const started = performance.now();
       const result = await runWorker(backend, ["--workload", key, "--steps", String(steps)]);
       const seconds = typeof result === "string" ? null : result.measurement!.seconds;
       sequence.push({
@@ -375,12 +387,14 @@ async function benchWorkload(
         seconds,
         value: seconds === null ? null : inUnit(key, seconds, steps),
         peak_rss_bytes: typeof result === "string" ? null : result.peak_rss_bytes,
+        wall_seconds: (performance.now() - started) / 1000,
         error: typeof result === "string" ? result : undefined,
       });
       report(key, pair, options.pairs, labelOf(info!), sequence.at(-1)!);
     }
     for (const setting of settings) {
       const steps = options.steps ?? defaultSize(key, false).steps;
+      const started = performance.now();
       const result = await runPython(reference.python!, [
         "--workload",
         key,
@@ -401,6 +415,7 @@ async function benchWorkload(
         value: seconds === null ? null : inUnit(key, seconds, steps),
         threads: typeof result === "string" ? undefined : result.threads as number,
         peak_rss_bytes: typeof result === "string" ? null : result.peak_rss_bytes as number,
+        wall_seconds: (performance.now() - started) / 1000,
         error: typeof result === "string" ? result : undefined,
       });
       report(key, pair, options.pairs, setting.label, sequence.at(-1)!);
@@ -504,13 +519,13 @@ async function checkWritable(out: string): Promise<void> {
 
 /** Notes printed under the table: how to read it, and what ran where. */
 function notes(
-  report: { date: string; machine: Record<string, unknown> },
+  report: { date: string; elapsed_seconds: number; machine: Record<string, unknown> },
   backends: BackendEntry[],
   reference: Reference,
   options: BenchOptions,
 ): string[] {
   const lines = [
-    `Interleaved: per workload, ${options.pairs} rounds of one measurement per backend, then ` +
+    `Interleaved: per workload, ${options.pairs} round(s) of one measurement per backend, then ` +
     "one per PyTorch setting, each in a fresh process after one warm-up step. Cells: median " +
     "(min-max) over the rounds. memdil / PyTorch: median (min-max) of the per-round ratios " +
     "against the faster PyTorch CPU setting by median (CUDA for a hardware GPU); below 1, " +
@@ -518,7 +533,8 @@ function notes(
     `a: seconds per step x ${Math.ceil(EPOCH_SAMPLES / 16)} steps, extrapolated to one epoch of ` +
     `${EPOCH_SAMPLES} samples. d: one streamed evaluation (both passes, every metric), scaled ` +
     `to ${EVALUATION_SAMPLES} samples where fewer were measured; no PyTorch counterpart (-).`,
-    `Machine: ${report.machine.cpus} CPUs, ${report.machine.cpu_model}; ${report.date}.`,
+    `Machine: ${report.machine.cpus} CPUs, ${report.machine.cpu_model}; ${report.date}; the ` +
+    `bench took ${(report.elapsed_seconds / 60).toFixed(1)} min.`,
   ];
   if (reference.available) {
     lines.push(
@@ -534,6 +550,7 @@ function notes(
 
 async function main(args: string[]): Promise<void> {
   const options = parseBenchOptions(args);
+  const started = performance.now();
   await checkWritable(options.out);
   const entries = await probeBackends(options);
   const backends = entries.filter((e) => e.info);
@@ -544,6 +561,7 @@ async function main(args: string[]): Promise<void> {
     workloads.push(await benchWorkload(key, backends, reference, options));
   }
   const date = new Date().toISOString();
+  const elapsed = (performance.now() - started) / 1000;
   const machine = {
     os: Deno.build.os,
     arch: Deno.build.arch,
@@ -554,10 +572,11 @@ async function main(args: string[]): Promise<void> {
   const text = [
     markdownTable(table.header, table.rows),
     "",
-    ...notes({ date, machine }, entries, reference, options),
+    ...notes({ date, elapsed_seconds: elapsed, machine }, entries, reference, options),
   ].join("\n");
   const report = {
     date,
+    elapsed_seconds: elapsed,
     command: ["deno task bench", ...args].join(" "),
     options,
     machine,
