@@ -228,7 +228,8 @@ function isSlow(info: BackendInfo): boolean {
 }
 
 function labelOf(info: BackendInfo): string {
-  return info.backend === "webgpu" ? `webgpu (${info.kind})` : info.backend;
+  if (info.backend === "webgpu") return `webgpu (${info.kind})`;
+  return info.blas_threads ? `${info.backend} (${info.blas_threads} thr)` : info.backend;
 }
 
 /** The last non-empty line of a failed process's stderr, for the report. */

@@ -23,6 +23,8 @@ export interface BackendInfo {
   /** `hardware` or `software` for a WebGPU adapter, `cpu` for every other backend. */
   kind: "cpu" | "hardware" | "software";
   adapter?: string;
+  /** BLAS threads of the native CPU backend. */
+  blas_threads?: number;
   tfjs: string;
   wasm?: { simd: boolean; threads: boolean };
 }
@@ -68,8 +70,9 @@ function peakRssBytes(): number | null {
 }
 
 async function describe(backend: BackendInfo["backend"]): Promise<BackendInfo> {
-  await initBackend(backend);
+  const choice = await initBackend(backend) as { blasThreads?: number };
   const info: BackendInfo = { backend, kind: "cpu", tfjs: tf.version_core };
+  if (choice.blasThreads !== undefined) info.blas_threads = choice.blasThreads;
   if (backend === "wasm") {
     // tfjs-wasm picks its SIMD and threaded binaries from feature tests at start-up.
     const env = tf.env();
