@@ -520,11 +520,17 @@ async function checkWritable(out: string): Promise<void> {
 
 /** Notes printed under the table: how to read it, and what ran where. */
 function notes(
-  report: { date: string; elapsed_seconds: number; machine: Record<string, unknown> },
+  report: {
+    date: string;
+    elapsed_seconds: number;
+    machine: Record<string, unknown>;
+    args: string[];
+  },
   backends: BackendEntry[],
   reference: Reference,
   options: BenchOptions,
 ): string[] {
+  const flags = report.args.join(" ") || "(none)";
   const lines = [
     `Interleaved: per workload, ${options.pairs} round(s) of one measurement per backend, then ` +
     "one per PyTorch setting, each in a fresh process after one warm-up step. Cells: median " +
@@ -534,7 +540,8 @@ function notes(
     `a: seconds per step x ${Math.ceil(EPOCH_SAMPLES / 16)} steps, extrapolated to one epoch of ` +
     `${EPOCH_SAMPLES} samples. d: one streamed evaluation (both passes, every metric), scaled ` +
     `to ${EVALUATION_SAMPLES} samples where fewer were measured; no PyTorch counterpart (-).`,
-    `Machine: ${report.machine.cpus} CPUs, ${report.machine.cpu_model}; ${report.date}; the ` +
+    `Flags: ${flags}. Machine: ${report.machine.cpus} CPUs, ${report.machine.cpu_model}; ` +
+    `${report.date}; the ` +
     `bench took ${(report.elapsed_seconds / 60).toFixed(1)} min.`,
   ];
   if (reference.available) {
@@ -546,7 +553,7 @@ function notes(
   for (const { backend, skipped } of backends) {
     if (skipped) lines.push(`${backend}: skipped, does not start here (${skipped}).`);
   }
-  return lines;
+  return lines.map((line) => `- ${line}`);
 }
 
 async function main(args: string[]): Promise<void> {
@@ -573,12 +580,12 @@ async function main(args: string[]): Promise<void> {
   const text = [
     markdownTable(table.header, table.rows),
     "",
-    ...notes({ date, elapsed_seconds: elapsed, machine }, entries, reference, options),
+    ...notes({ date, elapsed_seconds: elapsed, machine, args }, entries, reference, options),
   ].join("\n");
   const report = {
     date,
     elapsed_seconds: elapsed,
-    command: ["deno task bench", ...args].join(" "),
+    arguments: args,
     options,
     machine,
     versions: {
