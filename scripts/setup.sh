@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install what memdil needs on a Debian machine: Deno (from npm, pinned), Debian's packages
-# (Fashion-MNIST, Jupyter, Mesa's software Vulkan driver, fonts), the locked npm dependencies
+# (Fashion-MNIST, Jupyter, Mesa's software Vulkan driver, fonts, OpenBLAS for the native CPU
+# backend), the locked npm dependencies
 # and the Deno Jupyter kernel. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DENO_VERSION=2.9.6
 DEBIAN_PACKAGES=(dataset-fashion-mnist jupyter-nbconvert python3-nbclient python3-ipykernel
-  mesa-vulkan-drivers fonts-dejavu-core python3-pil python3-numpy chromium)
+  mesa-vulkan-drivers fonts-dejavu-core python3-pil python3-numpy chromium libopenblas0-pthread)
 # PyTorch, the reference `deno task bench` measures memdil against (bench/reference/).
 DEBIAN_PACKAGES+=(python3-torch)
 

@@ -293,7 +293,7 @@ TMP_PATH = e`;
     await Deno.writeTextFile(path, INI(paths).replace("DEBUG", "LOUD"));
     throws(() => readIniConfig(path), /LOG_LEVEL.*LOUD/);
     await Deno.writeTextFile(path, INI(paths, "[COMPUTE]\nBACKEND = quantum\n"));
-    throws(() => readIniConfig(path), /quantum.*auto, tensorflow, webgpu, wasm, cpu/);
+    throws(() => readIniConfig(path), /quantum.*auto, tensorflow, webgpu, openblas, wasm, cpu/);
     await Deno.writeTextFile(
       path,
       INI(paths).replace("HEAP_MEMORY_IN_GB = 8", "HEAP_MEMORY_IN_GB = -1"),
@@ -311,7 +311,7 @@ TMP_PATH = e`;
 Deno.test("config.ini: the repository's own config parses", () => {
   const config = readIniConfig(`${REPO_ROOT}/config/config.ini`);
   ok(config.paths.basePath.startsWith("/"), config.paths.basePath);
-  ok(["auto", "tensorflow", "webgpu", "wasm", "cpu"].includes(config.backend));
+  ok(["auto", "tensorflow", "webgpu", "openblas", "wasm", "cpu"].includes(config.backend));
 });
 
 Deno.test("config.ini: a relative DATA_DIR resolves to the repository root like every other path", async () => {

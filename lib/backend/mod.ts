@@ -2,8 +2,10 @@
  * Compute backends: choose and initialise the TensorFlow.js backend every other module uses.
  *
  * `auto` prefers the native TensorFlow binding (`@tensorflow/tfjs-node-gpu`, then `tfjs-node`)
- * when it is installed and loads, then WebGPU when Deno exposes a *hardware* adapter, then WASM.
- * The choice and the reason each other backend was skipped are always reported.
+ * when it is installed and loads, then WebGPU when Deno exposes a *hardware* adapter, then the
+ * native CPU backend `openblas` (tfjs-wasm with its matrix products in OpenBLAS, on every core)
+ * when the library loads, then WASM. The choice and the reason each other backend was skipped
+ * are always reported.
  *
  * @module
  */
@@ -12,18 +14,27 @@ import * as tf from "@tensorflow/tfjs-core";
 // Deno); the umbrella package's bundle registers them all, in the shared global registry.
 import "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-cpu";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { registerBlasBackend } from "./blas_backend.ts";
+import { openBlasPath, openOpenBlas } from "./blas/openblas.ts";
+import type { BlasProvider } from "./blas/provider.ts";
 
 export { tf };
 
 /** Backend names accepted by `--backend`, the `MEMDIL_BACKEND` variable and config.ini. */
-export const BACKEND_NAMES = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
+export const BACKEND_NAMES = ["auto", "tensorflow", "webgpu", "openblas", "wasm", "cpu"] as const;
 /** A backend name as given by the user. */
 export type BackendName = typeof BACKEND_NAMES[number];
 
 /** Outcome of {@link initBackend}: the backend running and why the others were not chosen. */
 export interface BackendChoice {
-  /** The tfjs backend now active (`tensorflow`, `webgpu`, `wasm` or `cpu`). */
+  /** The tfjs backend now active (`tensorflow`, `webgpu`, `openblas`, `wasm` or `cpu`). */
   name: Exclude<BackendName, "auto">;
+  /**
+   * Threads of the native CPU backend's BLAS (results may depend on it, so runs record it);
+   * undefined for the other backends.
+   */
+  blasThreads?: number;
   /** Human-readable lines: why this one runs and why each other candidate was skipped. */
   report: string[];
 }
@@ -42,6 +53,43 @@ function nativeInstallDir(): string {
 }
 
 let active: BackendChoice | undefined;
+
+/**
+ * Threads for the native CPU backend: `MEMDIL_BLAS_THREADS` when set (sweep workers get their
+ * share of the cores this way), else every core of this machine.
+ *
+ * @example
+ * ```ts
+ * blasThreads(); // 2 on a 2-core machine
+ * ```
+ */
+export function blasThreads(): number {
+  const chosen = Deno.env.get("MEMDIL_BLAS_THREADS");
+  if (chosen === undefined || chosen === "") return navigator.hardwareConcurrency || 1;
+  const threads = Number(chosen);
+  if (!(Number.isInteger(threads) && threads >= 1)) {
+    throw new Error(`MEMDIL_BLAS_THREADS must be an integer >= 1, got '${chosen}'`);
+  }
+  return threads;
+}
+
+/** OpenBLAS loaded with {@link blasThreads} threads, or why it could not be loaded. */
+function tryOpenBlas(): { blas: BlasProvider } | { why: string } {
+  const path = openBlasPath();
+  try {
+    return { blas: openOpenBlas(path, blasThreads()) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    return {
+      why: `cannot load OpenBLAS from ${path} (${message}); install Debian's ` +
+        `libopenblas0-pthread (scripts/setup.sh does) or point MEMDIL_OPENBLAS_LIB at the library`,
+    };
+  }
+}
+
+function describeBlas(blas: BlasProvider): string {
+  return `${blas.description}, ${blas.threads()} threads (MEMDIL_BLAS_THREADS)`;
+}
 
 /** Check a user-supplied backend name, throwing an error that lists the valid names. */
 export function parseBackendName(value: string): BackendName {
@@ -109,10 +157,15 @@ async function webgpuAdapter(): Promise<{ ok: boolean; why: string }> {
   return { ok: true, why: `hardware adapter: ${description || "unknown"}` };
 }
 
-async function activate(name: Exclude<BackendName, "auto">): Promise<void> {
+async function activate(name: Exclude<BackendName, "auto">, blas?: BlasProvider): Promise<void> {
   // Backends register themselves on import; load only the one that runs.
   if (name === "webgpu") await import("@tensorflow/tfjs-backend-webgpu");
-  if (name === "wasm") await import("@tensorflow/tfjs-backend-wasm");
+  if (name === "wasm" || blas) await import("@tensorflow/tfjs-backend-wasm");
+  if (blas) {
+    // The native backend is the wasm backend's instance with BLAS kernels (blas_backend.ts).
+    if (!(await tf.setBackend("wasm"))) throw new Error("backend 'wasm' failed to initialise");
+    registerBlasBackend(blas, tf.findBackend("wasm") as unknown as BackendWasm);
+  }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`backend '${name}' failed to initialise`);
   await tf.ready();
@@ -121,7 +174,8 @@ async function activate(name: Exclude<BackendName, "auto">): Promise<void> {
 /**
  * Initialise the requested backend (once per process; later calls return the first choice).
  *
- * `auto`: tensorflow if a tfjs-node package loads, else webgpu on a hardware adapter, else wasm.
+ * `auto`: tensorflow if a tfjs-node package loads, else webgpu on a hardware adapter, else
+ * openblas if OpenBLAS loads, else wasm.
  * An explicit name is honoured even where `auto` would skip it (e.g. webgpu on Mesa's software
  * Vulkan driver) and fails with a clear error if it cannot start.
  *
@@ -143,6 +197,7 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
   }
   const report: string[] = [];
   let name: Exclude<BackendName, "auto">;
+  let blas: BlasProvider | undefined;
   if (requested === "auto") {
     const nativeFailure = await tryNative();
     if (nativeFailure === undefined) {
@@ -156,8 +211,16 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
         report.push(`webgpu: ${gpu.why}`);
       } else {
         report.push(`webgpu skipped: ${gpu.why}`);
-        name = "wasm";
-        report.push("wasm: portable WebAssembly backend (deterministic on every machine)");
+        const openblas = tryOpenBlas();
+        if ("blas" in openblas) {
+          name = "openblas";
+          blas = openblas.blas;
+          report.push(`openblas: native CPU backend, ${describeBlas(blas)}`);
+        } else {
+          report.push(`openblas skipped: ${openblas.why}`);
+          name = "wasm";
+          report.push("wasm: portable WebAssembly backend (deterministic on every machine)");
+        }
       }
     }
   } else {
@@ -167,7 +230,7 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
       if (failure !== undefined) {
         throw new Error(
           `backend 'tensorflow' is not available: ${failure}. Install it on a GPU host as the ` +
-            `README's "Backends" section says, or choose --backend auto|webgpu|wasm|cpu`,
+            `README's "Backends" section says, or choose --backend auto|webgpu|openblas|wasm|cpu`,
         );
       }
     }
@@ -178,10 +241,18 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
       }
       report.push(`webgpu: ${gpu.why}`);
     }
+    if (name === "openblas") {
+      const openblas = tryOpenBlas();
+      if (!("blas" in openblas)) {
+        throw new Error(`backend 'openblas' is not available: ${openblas.why}`);
+      }
+      blas = openblas.blas;
+      report.push(`openblas: ${describeBlas(blas)}`);
+    }
     report.push(`${name}: requested explicitly`);
   }
-  await activate(name);
-  active = { name, report };
+  await activate(name, blas);
+  active = blas ? { name, report, blasThreads: blas.threads() } : { name, report };
   return active;
 }
 

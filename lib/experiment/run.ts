@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { initBackend } from "../backend/mod.ts";
+import { activeBackend, initBackend } from "../backend/mod.ts";
 import { DEFAULT_CONFIG, type TrainConfig, UsageError } from "../config/flags.ts";
 import { readIniConfig } from "../config/ini.ts";
 import { INPUT_SIZE, loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
@@ -379,6 +379,8 @@ async function evaluateAndSave(
     uid,
     finished: new Date().toISOString(),
     backend,
+    // The native backend's results depend on its thread count: record it with the run.
+    ...(activeBackend()?.blasThreads ? { blas_threads: activeBackend()!.blasThreads } : {}),
     epochs: history.length,
   });
   return { uid, dir, reused, history: historyFrame, metrics, evaluation, figures };

@@ -10,6 +10,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { activeBlas } from "../backend/blas_backend.ts";
 import type { Random } from "../data/random.ts";
 
 /** A parameter or buffer with the name it is saved under (torchvision's names). */
@@ -286,7 +287,8 @@ function conv2dFilterGrad(
 /**
  * 2-D convolution (NHWC input, [k, k, in, out] kernel, PyTorch's symmetric zero padding) with
  * a custom gradient that runs on tfjs-wasm: see {@link conv2dInputGrad} and
- * {@link conv2dFilterGrad}.
+ * {@link conv2dFilterGrad}. The native CPU backend has fast gradient kernels of its own, so
+ * there tfjs' own gradient is used.
  *
  * @example
  * ```ts
@@ -299,6 +301,9 @@ export function conv2d(
   stride: number,
   padding: number,
 ): tf.Tensor4D {
+  if (activeBlas()) {
+    return tf.conv2d(x, weight, stride, [[0, 0], [padding, padding], [padding, padding], [0, 0]]);
+  }
   const op = tf.customGrad(
     // deno-lint-ignore no-explicit-any
     ((input: tf.Tensor4D, kernel: tf.Tensor4D, save: any) => {
@@ -418,7 +423,10 @@ export const denseMatMul: (x: tf.Tensor2D, weight: tf.Tensor2D) => tf.Tensor2D =
  * ```
  */
 export function applyDense(layer: Dense, h: tf.Tensor2D): tf.Tensor2D {
-  const product = denseMatMul(h, layer.weight as tf.Tensor2D);
+  // The native CPU backend multiplies transposed operands at full speed: tfjs' own gradient.
+  const product = activeBlas()
+    ? tf.matMul(h, layer.weight as tf.Tensor2D) as tf.Tensor2D
+    : denseMatMul(h, layer.weight as tf.Tensor2D);
   return layer.bias ? tf.add(product, layer.bias as tf.Tensor1D) as tf.Tensor2D : product;
 }
 

@@ -5,6 +5,8 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { activeBlas } from "../backend/blas_backend.ts";
+import { heapView, onHeap, writableView } from "../backend/wasm_heap.ts";
 import type { NamedParameter, Optimizer, StateTensor } from "./types.ts";
 
 interface Moments {
@@ -24,7 +26,8 @@ export class Adam implements Optimizer {
   /**
    * One update per variable: g' = g + wd theta; m = b1 m + (1 - b1) g';
    * v = b2 v + (1 - b2) g'^2; t += 1;
-   * theta -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+   * theta -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). On the native CPU backend
+   * the update is one pass over the parameter and moment storage, in place.
    *
    * @example
    * ```ts
@@ -33,6 +36,14 @@ export class Adam implements Optimizer {
    * ```
    */
   step(gradients: Map<tf.Variable, tf.Tensor>, lr: number): void {
+    const native = activeBlas();
+    if (
+      native &&
+      [...gradients].every(([v, g]) => onHeap(native.backend, v) && onHeap(native.backend, g))
+    ) {
+      this.#stepInPlace(native.backend, gradients, lr);
+      return;
+    }
     tf.tidy(() => {
       for (const [variable, gradient] of gradients) {
         const g = this.weightDecay
@@ -63,6 +74,44 @@ export class Adam implements Optimizer {
         );
       }
     });
+  }
+
+  #stepInPlace(
+    backend: NonNullable<ReturnType<typeof activeBlas>>["backend"],
+    gradients: Map<tf.Variable, tf.Tensor>,
+    lr: number,
+  ): void {
+    const { beta1, beta2, epsilon, weightDecay } = this;
+    for (const [variable, gradient] of gradients) {
+      let state = this.#moments.get(variable);
+      if (!state) {
+        state = tf.tidy(() => ({
+          first: tf.variable(tf.zerosLike(variable), false),
+          second: tf.variable(tf.zerosLike(variable), false),
+          step: 0,
+        }));
+        this.#moments.set(variable, state);
+      }
+      state.step += 1;
+      const stepSize = lr / (1 - beta1 ** state.step);
+      const rootCorrection2 = Math.sqrt(1 - beta2 ** state.step);
+      // Allocate (copies of shared storage) before taking views: allocation may grow the heap.
+      writableView(backend, state.first);
+      writableView(backend, state.second);
+      writableView(backend, variable);
+      const theta = heapView(backend, variable);
+      const m = heapView(backend, state.first);
+      const v = heapView(backend, state.second);
+      const g = heapView(backend, gradient);
+      for (let i = 0; i < theta.length; i++) {
+        const decayed = g[i] + weightDecay * theta[i];
+        const first = beta1 * m[i] + (1 - beta1) * decayed;
+        const second = beta2 * v[i] + (1 - beta2) * decayed * decayed;
+        m[i] = first;
+        v[i] = second;
+        theta[i] -= stepSize * first / (Math.sqrt(second) / rootCorrection2 + epsilon);
+      }
+    }
   }
 
   /**

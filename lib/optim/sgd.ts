@@ -4,6 +4,8 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { activeBlas } from "../backend/blas_backend.ts";
+import { heapView, onHeap, writableView } from "../backend/wasm_heap.ts";
 import type { NamedParameter, Optimizer, StateTensor } from "./types.ts";
 
 /** SGD with momentum 0.9 and weight decay added to the gradient, as torch.optim.SGD. */
@@ -14,7 +16,9 @@ export class Sgd implements Optimizer {
 
   /**
    * Apply one update: g' = g + wd theta; v = momentum v + g' (v = g' on the first step, as
-   * torch initialises the buffer); theta -= lr v.
+   * torch initialises the buffer); theta -= lr v. On the native CPU backend the update runs in
+   * place on the parameter and momentum storage, in three BLAS passes (two without decay)
+   * instead of six tensor ops that each allocate a new tensor.
    *
    * @example
    * ```ts
@@ -23,6 +27,14 @@ export class Sgd implements Optimizer {
    * ```
    */
   step(gradients: Map<tf.Variable, tf.Tensor>, lr: number): void {
+    const native = activeBlas();
+    if (
+      native &&
+      [...gradients].every(([v, g]) => onHeap(native.backend, v) && onHeap(native.backend, g))
+    ) {
+      this.#stepInPlace(native, gradients, lr);
+      return;
+    }
     tf.tidy(() => {
       for (const [variable, gradient] of gradients) {
         const decayed = this.weightDecay
@@ -38,6 +50,35 @@ export class Sgd implements Optimizer {
         variable.assign(tf.sub(variable, tf.mul(velocity, lr)));
       }
     });
+  }
+
+  #stepInPlace(
+    { blas, backend }: NonNullable<ReturnType<typeof activeBlas>>,
+    gradients: Map<tf.Variable, tf.Tensor>,
+    lr: number,
+  ): void {
+    for (const [variable, gradient] of gradients) {
+      let velocity = this.#velocity.get(variable);
+      if (!velocity) {
+        // Zero momentum: the first update below leaves v = g', as torch initialises it.
+        velocity = tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
+        this.#velocity.set(variable, velocity);
+      }
+      // Allocate (copies of shared storage) before taking views: allocation may grow the heap.
+      writableView(backend, velocity);
+      writableView(backend, variable);
+      const n = variable.size;
+      const theta = heapView(backend, variable);
+      const v = heapView(backend, velocity);
+      const g = heapView(backend, gradient);
+      if (this.weightDecay) {
+        blas.saxpby(n, this.weightDecay, theta, this.momentum, v); // v = momentum v + wd theta
+        blas.saxpy(n, 1, g, v); // v += g
+      } else {
+        blas.saxpby(n, 1, g, this.momentum, v); // v = momentum v + g
+      }
+      blas.saxpy(n, -lr, v, theta); // theta -= lr v
+    }
   }
 
   /**

@@ -8,6 +8,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { REPO_ROOT } from "../config/ini.ts";
+import { openBlasPath } from "../backend/blas/openblas.ts";
 import { decodeMessage, type WorkerJob, type WorkerMessage } from "./worker.ts";
 
 /** Hosts a run may download a missing dataset from (those of `deno task data`). */
@@ -53,8 +54,8 @@ export interface WorkerAccess {
 
 /**
  * `deno run` arguments for one worker: read the repository, the npm cache, the data and the run
- * directories; write only the run directories and the data directories; load native addons only
- * from the npm cache; reach only the dataset mirrors; no subprocesses.
+ * directories; write only the run directories and the data directories; load native code only
+ * from the npm cache and OpenBLAS's directory; reach only the dataset mirrors; no subprocesses.
  *
  * @example
  * ```ts
@@ -64,12 +65,14 @@ export interface WorkerAccess {
  */
 export function workerArgs(access: WorkerAccess): string[] {
   const npm = npmCacheDir();
+  const blasDir = dirname(openBlasPath());
   const read = [
     REPO_ROOT,
     access.basePath,
     ...access.dataDirs,
     SYSTEM_DATASETS,
     ...(npm ? [npm] : []),
+    blasDir,
     ...(access.extraRead ?? []),
   ];
   const write = [access.basePath, ...access.dataDirs];
@@ -82,7 +85,7 @@ export function workerArgs(access: WorkerAccess): string[] {
     // tfjs and polars probe environment variables and system facts (CPU count, OS release).
     "--allow-env",
     "--allow-sys",
-    `--allow-ffi=${npm ?? REPO_ROOT}`,
+    `--allow-ffi=${unique([npm ?? REPO_ROOT, blasDir]).join(",")}`,
     `--allow-net=${DATA_HOSTS.join(",")}`,
     WORKER_ENTRY,
   ];
@@ -133,6 +136,21 @@ export interface PoolOptions {
 const LOG_TAIL_LINES = 20;
 
 /**
+ * BLAS threads for each of `concurrency` workers: `MEMDIL_BLAS_THREADS` when set, else the
+ * machine's cores shared out, so workers times threads never exceeds the cores (at least 1).
+ *
+ * @example
+ * ```ts
+ * workerBlasThreads(2); // 1 on a 2-core machine
+ * ```
+ */
+export function workerBlasThreads(concurrency: number): number {
+  const chosen = Number(Deno.env.get("MEMDIL_BLAS_THREADS"));
+  if (Number.isInteger(chosen) && chosen >= 1) return chosen;
+  return Math.max(1, Math.floor((navigator.hardwareConcurrency || 1) / concurrency));
+}
+
+/**
  * Run every job in a worker subprocess, at most `concurrency` at once, in order. Resolves when
  * all have ended, with one outcome per started job; it never rejects for a failing run.
  *
@@ -155,7 +173,7 @@ export async function runPool(jobs: PoolJob[], options: PoolOptions): Promise<Po
     while (next < jobs.length && !options.signal?.aborted) {
       const job = jobs[next++];
       options.onStart?.(job.key);
-      const outcome = await runWorker(job, options);
+      const outcome = await runWorker(job, options, workerBlasThreads(options.concurrency));
       outcomes.push(outcome);
       options.onEnd?.(outcome);
     }
@@ -166,7 +184,11 @@ export async function runPool(jobs: PoolJob[], options: PoolOptions): Promise<Po
   return outcomes;
 }
 
-async function runWorker(job: PoolJob, options: PoolOptions): Promise<PoolOutcome> {
+async function runWorker(
+  job: PoolJob,
+  options: PoolOptions,
+  blasThreads: number,
+): Promise<PoolOutcome> {
   const started = performance.now();
   await Deno.mkdir(dirname(job.logPath), { recursive: true });
   const logFile = await Deno.open(job.logPath, { write: true, create: true, truncate: true });
@@ -185,7 +207,7 @@ async function runWorker(job: PoolJob, options: PoolOptions): Promise<PoolOutcom
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", MEMDIL_BLAS_THREADS: String(blasThreads) },
   }).spawn();
   const kill = () => {
     try {

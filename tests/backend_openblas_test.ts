@@ -1,0 +1,443 @@
+/**
+ * The native CPU backend (`openblas`): every BLAS kernel agrees with a float64 host computation
+ * and with the wasm backend on random shapes, transposes, batches, strides, dilations and
+ * paddings; the in-place SGD and Adam updates match the tensor-op ones; a short real training
+ * run ends close to the wasm run; the same seed and thread count reproduce the same weights;
+ * `auto` falls back to wasm (and says why) when the library cannot be loaded.
+ *
+ * Both backends share one wasm instance, so the tests switch between them in one process.
+ */
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { initBackend, tf } from "../lib/backend/mod.ts";
+import { loadRunData, Random } from "../lib/data/mod.ts";
+import { crossEntropy } from "../lib/losses/mod.ts";
+import { buildModel } from "../lib/models/mod.ts";
+import { Adam, Sgd } from "../lib/optim/mod.ts";
+import { trainModel } from "../lib/training/mod.ts";
+
+const choice = await initBackend("openblas");
+
+/** Run `f` on `backend`, then switch back to openblas. */
+function on<T>(backend: "wasm" | "openblas", f: () => T): T {
+  tf.setBackend(backend);
+  try {
+    return f();
+  } finally {
+    tf.setBackend("openblas");
+  }
+}
+
+function randomArray(rng: Random, size: number): Float32Array {
+  return Float32Array.from({ length: size }, () => rng.normal());
+}
+
+/** Largest |a - b| relative to the largest |b| (at least 1). */
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  equal(actual.length, expected.length, "sizes differ");
+  let scale = 1;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  }
+  return worst / scale;
+}
+
+function agree(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol = 2e-5) {
+  const error = relativeError(actual, expected);
+  ok(error <= tol, `${what}: relative error ${error} > ${tol}`);
+}
+
+/** float64 batched matrix product of row-major operands (op = transpose when asked). */
+function hostMatMul(
+  a: Float32Array,
+  b: Float32Array,
+  batch: [number, number],
+  m: number,
+  n: number,
+  k: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): Float64Array {
+  const count = Math.max(...batch);
+  const out = new Float64Array(count * m * n);
+  for (let p = 0; p < count; p++) {
+    const aAt = batch[0] === 1 ? 0 : p * m * k;
+    const bAt = batch[1] === 1 ? 0 : p * k * n;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let l = 0; l < k; l++) {
+          const av = a[aAt + (transposeA ? l * m + i : i * k + l)];
+          const bv = b[bAt + (transposeB ? j * k + l : l * n + j)];
+          sum += av * bv;
+        }
+        out[(p * m + i) * n + j] = sum;
+      }
+    }
+  }
+  return out;
+}
+
+Deno.test("backend report: openblas names its library and thread count", () => {
+  equal(choice.name, "openblas");
+  equal(tf.getBackend(), "openblas");
+  ok(choice.report.some((line) => /OpenBLAS .* threads/.test(line)), choice.report.join("\n"));
+  ok(choice.blasThreads !== undefined && choice.blasThreads >= 1);
+});
+
+Deno.test("matMul: random shapes, transposes and batches agree with float64 and wasm", () => {
+  const rng = new Random(11);
+  for (let trial = 0; trial < 24; trial++) {
+    const m = 1 + rng.integer(40);
+    const n = 1 + rng.integer(40);
+    const k = 1 + rng.integer(70);
+    const transposeA = trial % 2 === 1;
+    const transposeB = trial % 4 >= 2;
+    const batches: [number, number][] = [[1, 1], [3, 3], [3, 1], [1, 3]];
+    const batch = batches[Math.floor(trial / 4) % 4];
+    const aShape = transposeA ? [k, m] : [m, k];
+    const bShape = transposeB ? [n, k] : [k, n];
+    const aValues = randomArray(rng, batch[0] * m * k);
+    const bValues = randomArray(rng, batch[1] * k * n);
+    const product = () =>
+      tf.tidy(() => {
+        const a = tf.tensor(aValues, batch[0] === 1 && trial < 4 ? aShape : [batch[0], ...aShape]);
+        const b = tf.tensor(bValues, batch[1] === 1 && trial < 4 ? bShape : [batch[1], ...bShape]);
+        return tf.matMul(a, b, transposeA, transposeB).dataSync() as Float32Array;
+      });
+    const what = `m=${m} n=${n} k=${k} tA=${transposeA} tB=${transposeB} batch=${batch}`;
+    const native = product();
+    agree(native, hostMatMul(aValues, bValues, batch, m, n, k, transposeA, transposeB), what);
+    agree(native, on("wasm", product), `${what} vs wasm`);
+  }
+});
+
+Deno.test("fused matMul with bias and relu agrees with float64", () => {
+  // Not against wasm: tfjs-wasm 4.22's fused matMul with transposeB gives wrong results.
+  const rng = new Random(12);
+  const a = randomArray(rng, 17 * 33);
+  const b = randomArray(rng, 33 * 9);
+  const bias = randomArray(rng, 9);
+  for (const activation of ["linear", "relu"] as const) {
+    for (const transposeB of [false, true]) {
+      const native = tf.tidy(() =>
+        tf.fused.matMul({
+          a: tf.tensor2d(a, [17, 33]),
+          b: tf.tensor2d(b, transposeB ? [9, 33] : [33, 9]),
+          transposeB,
+          bias: tf.tensor1d(bias),
+          activation,
+        }).dataSync() as Float32Array
+      );
+      const expected = hostMatMul(a, b, [1, 1], 17, 9, 33, false, transposeB)
+        .map((value, i) => value + bias[i % 9])
+        .map((value) => activation === "relu" ? Math.max(value, 0) : value);
+      agree(native, expected, `${activation} transposeB=${transposeB}`);
+    }
+  }
+});
+
+Deno.test("transpose and row gather are exact copies, as on wasm", () => {
+  const rng = new Random(13);
+  const values = randomArray(rng, 37 * 53);
+  const indices = Int32Array.from({ length: 20 }, () => rng.integer(37));
+  const run = () =>
+    tf.tidy(() => {
+      const x = tf.tensor2d(values, [37, 53]);
+      return [
+        Array.from(tf.transpose(x).dataSync()),
+        Array.from(tf.transpose(tf.reshape(x, [1, 37, 53]), [0, 2, 1]).dataSync()),
+        Array.from(tf.gather(x, tf.tensor1d(indices, "int32")).dataSync()),
+        Array.from(
+          tf.gather(tf.tensor1d(indices, "int32"), tf.tensor1d([3, 0], "int32")).dataSync(),
+        ),
+      ];
+    });
+  deepEqual(run(), on("wasm", run));
+});
+
+interface ConvCase {
+  batch: number;
+  height: number;
+  width: number;
+  inC: number;
+  outC: number;
+  kernel: number;
+  stride: number;
+  dilation: number;
+  pad: "same" | "valid" | [number, number, number, number];
+}
+
+/** float64 convolution (NHWC, [kh, kw, in, out]) and the gradients of sum(y * r). */
+function hostConv(c: ConvCase, x: Float32Array, w: Float32Array, r: Float32Array | undefined) {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.batch, c.height, c.width, c.inC],
+    [c.kernel, c.kernel, c.inC, c.outC],
+    c.stride,
+    c.dilation,
+    Array.isArray(c.pad) ? [[0, 0], [c.pad[0], c.pad[1]], [c.pad[2], c.pad[3]], [0, 0]] : c.pad,
+  );
+  const { outHeight: ho, outWidth: wo } = info;
+  const { top, left } = info.padInfo;
+  const y = new Float64Array(c.batch * ho * wo * c.outC);
+  const dx = new Float64Array(x.length);
+  const dw = new Float64Array(w.length);
+  for (let n = 0; n < c.batch; n++) {
+    for (let i = 0; i < ho; i++) {
+      for (let j = 0; j < wo; j++) {
+        for (let kh = 0; kh < c.kernel; kh++) {
+          for (let kw = 0; kw < c.kernel; kw++) {
+            const xi = i * c.stride + kh * c.dilation - top;
+            const xj = j * c.stride + kw * c.dilation - left;
+            if (xi < 0 || xi >= c.height || xj < 0 || xj >= c.width) continue;
+            for (let ci = 0; ci < c.inC; ci++) {
+              const xAt = ((n * c.height + xi) * c.width + xj) * c.inC + ci;
+              for (let o = 0; o < c.outC; o++) {
+                const wAt = ((kh * c.kernel + kw) * c.inC + ci) * c.outC + o;
+                const yAt = ((n * ho + i) * wo + j) * c.outC + o;
+                y[yAt] += x[xAt] * w[wAt];
+                if (r) {
+                  dx[xAt] += r[yAt] * w[wAt];
+                  dw[wAt] += r[yAt] * x[xAt];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { y, dx, dw, outShape: [c.batch, ho, wo, c.outC] };
+}
+
+Deno.test("conv2d and both gradients: strides, dilations and paddings agree with float64", () => {
+  const rng = new Random(14);
+  const cases: ConvCase[] = [];
+  for (let trial = 0; trial < 16; trial++) {
+    const kernel = [1, 3, 5, 2][trial % 4];
+    const stride = 1 + (Math.floor(trial / 4) % 3);
+    const dilation = trial % 5 === 4 ? 2 : 1;
+    const pads: ConvCase["pad"][] = ["same", "valid", [1, 1, 1, 1], [0, 2, 1, 0]];
+    const pad = pads[trial % 4 === 3 ? 3 : Math.floor(trial / 3) % 3];
+    cases.push({
+      batch: 1 + rng.integer(3),
+      height: 6 + rng.integer(6),
+      width: 6 + rng.integer(6),
+      inC: 1 + rng.integer(5),
+      outC: 1 + rng.integer(6),
+      kernel,
+      stride,
+      dilation: dilation > 1 && stride > 1 ? 1 : dilation,
+      pad,
+    });
+  }
+  for (const c of cases) {
+    const x = randomArray(rng, c.batch * c.height * c.width * c.inC);
+    const w = randomArray(rng, c.kernel * c.kernel * c.inC * c.outC);
+    const pad = Array.isArray(c.pad)
+      ? [[0, 0], [c.pad[0], c.pad[1]], [c.pad[2], c.pad[3]], [0, 0]] as [
+        [number, number],
+        [number, number],
+        [number, number],
+        [number, number],
+      ]
+      : c.pad;
+    const expected = hostConv(c, x, w, undefined);
+    const r = randomArray(rng, expected.y.length);
+    const host = hostConv(c, x, w, r);
+    const what = JSON.stringify(c);
+    const forward = () =>
+      tf.tidy(() =>
+        tf.conv2d(
+          tf.tensor4d(x, [c.batch, c.height, c.width, c.inC]),
+          tf.tensor4d(w, [c.kernel, c.kernel, c.inC, c.outC]),
+          c.stride,
+          pad,
+          "NHWC",
+          c.dilation,
+        ).dataSync() as Float32Array
+      );
+    agree(forward(), host.y, `forward ${what}`);
+    agree(forward(), on("wasm", forward), `forward vs wasm ${what}`);
+    if (c.dilation > 1) continue; // tfjs' conv2d gradient supports dilation 1 only
+    const [dx, dw] = tf.tidy(() => {
+      const grads = tf.grads((input: tf.Tensor, filter: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, c.stride, pad),
+            tf.tensor(r, host.outShape),
+          ),
+        )
+      )([
+        tf.tensor4d(x, [c.batch, c.height, c.width, c.inC]),
+        tf.tensor4d(w, [c.kernel, c.kernel, c.inC, c.outC]),
+      ]);
+      return grads.map((g) => g.dataSync() as Float32Array);
+    });
+    agree(dx, host.dx, `input gradient ${what}`);
+    agree(dw, host.dw, `filter gradient ${what}`);
+  }
+});
+
+Deno.test("SGD and Adam in place match their tensor-op updates on wasm", () => {
+  const rng = new Random(15);
+  const shapes = [[33, 7], [7], [5, 4, 3]];
+  const start = shapes.map((shape) => randomArray(rng, shape.reduce((a, b) => a * b)));
+  const gradients = [0, 1, 2].map(() =>
+    shapes.map((shape) => randomArray(rng, shape.reduce((a, b) => a * b)))
+  );
+  for (const make of [() => new Sgd(5e-4), () => new Sgd(0), () => new Adam(5e-4)]) {
+    const train = () => {
+      const variables = start.map((values, i) => tf.variable(tf.tensor(values, shapes[i])));
+      const optimizer = make();
+      for (const step of gradients) {
+        const grads = step.map((values, i) => tf.tensor(values, shapes[i]));
+        optimizer.step(new Map(variables.map((v, i) => [v, grads[i]])), 0.05);
+        tf.dispose(grads);
+      }
+      const values = variables.map((v) => Array.from(v.dataSync()));
+      optimizer.dispose();
+      tf.dispose(variables);
+      return values;
+    };
+    const native = train();
+    const wasm = on("wasm", train);
+    native.forEach((values, i) => agree(values, wasm[i], `${make().constructor.name} ${i}`, 1e-6));
+  }
+});
+
+Deno.test("in-place SGD never changes a tensor that shares a parameter's storage", () => {
+  const weight = tf.variable(tf.tensor1d([1, 2, 3]));
+  const alias = tf.reshape(weight, [3, 1]); // shares the storage
+  const sgd = new Sgd(0);
+  sgd.step(new Map([[weight, tf.tensor1d([1, 1, 1])]]), 0.5);
+  deepEqual(Array.from(alias.dataSync()), [1, 2, 3]);
+  deepEqual(Array.from(weight.dataSync()), [0.5, 1.5, 2.5]);
+  tf.dispose([weight, alias]);
+  sgd.dispose();
+});
+
+async function shortTraining(model: "MLP" | "resnet18") {
+  const data = await loadRunData({
+    dataset: "fashionmnist",
+    data_dir: await Deno.makeTempDir({ prefix: "memdil_openblas_data_" }), // the Debian copy
+    classes: 2,
+    label_noise: 0,
+    val_split_prop: 0.2,
+    seed: 6,
+  });
+  const take = (split: typeof data.train, count: number) => ({
+    inputs: split.inputs.subarray(0, count * split.inputs.length / split.count),
+    labels: split.labels.subarray(0, count),
+    originalLabels: split.originalLabels.subarray(0, count),
+    sourceIndex: split.sourceIndex.subarray(0, count),
+    count,
+  });
+  const built = buildModel({
+    model,
+    classes: 2,
+    bias: true,
+    seed: 6,
+    width: 64,
+    depth: 3,
+    use_bn: true,
+  });
+  try {
+    const history = await trainModel({
+      model: built,
+      loss: crossEntropy,
+      train: take(data.train, model === "MLP" ? 2048 : 128),
+      validation: take(data.validation, 0),
+      test: take(data.test, model === "MLP" ? 1000 : 64),
+      config: {
+        epochs: model === "MLP" ? 2 : 1,
+        batch_size: 64,
+        lr: 0.01,
+        weight_decay: 5e-4,
+        patience: 40,
+        gamma: 0.1,
+        seed: 6,
+      },
+      progress: false,
+      log: () => {},
+    });
+    const weights = built.trainable().map(({ variable }) => variable.dataSync().slice());
+    return { last: history[history.length - 1], weights };
+  } finally {
+    built.dispose();
+  }
+}
+
+async function onAsync<T>(backend: "wasm" | "openblas", f: () => Promise<T>): Promise<T> {
+  await tf.setBackend(backend);
+  try {
+    return await f();
+  } finally {
+    await tf.setBackend("openblas");
+  }
+}
+
+Deno.test("a short real MLP training ends close to the wasm run, and repeats exactly", async () => {
+  const native = await shortTraining("MLP");
+  const again = await shortTraining("MLP");
+  native.weights.forEach((w, i) => deepEqual(w, again.weights[i], `weight ${i} differs`));
+  const wasm = await onAsync("wasm", () => shortTraining("MLP"));
+  ok(native.last.test_acc > 0.9, `test accuracy ${native.last.test_acc}`);
+  ok(
+    Math.abs(native.last.test_acc - wasm.last.test_acc) <= 0.01,
+    `test accuracy ${native.last.test_acc} vs wasm ${wasm.last.test_acc}`,
+  );
+  ok(
+    Math.abs(native.last.train_loss - wasm.last.train_loss) <= 0.01,
+    `train loss ${native.last.train_loss} vs wasm ${wasm.last.train_loss}`,
+  );
+});
+
+Deno.test("ResNet-18 training steps on openblas follow the wasm ones", async () => {
+  const native = await shortTraining("resnet18");
+  const wasm = await onAsync("wasm", () => shortTraining("resnet18"));
+  ok(
+    Math.abs(native.last.train_loss - wasm.last.train_loss) <= 1e-3,
+    `train loss ${native.last.train_loss} vs wasm ${wasm.last.train_loss}`,
+  );
+  native.weights.forEach((w, i) => agree(w, wasm.weights[i], `weight ${i}`, 1e-3));
+});
+
+async function backendReport(env: Record<string, string>, backend: string) {
+  const script = `import { initBackend } from "${new URL(
+    "../lib/backend/mod.ts",
+    import.meta.url,
+  )}";
+    try { const c = await initBackend("${backend}"); console.log(JSON.stringify(c)); }
+    catch (e) { console.log(JSON.stringify({ error: e.message })); }`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", script],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "";
+  return JSON.parse(text);
+}
+
+Deno.test("auto falls back to wasm and says why when OpenBLAS cannot be loaded", async () => {
+  const missing = "/nonexistent/libopenblas.so.0";
+  const fallback = await backendReport({ MEMDIL_OPENBLAS_LIB: missing }, "auto");
+  equal(fallback.name, "wasm");
+  ok(
+    fallback.report.some((line: string) =>
+      line.startsWith("openblas skipped:") && line.includes(missing) &&
+      line.includes("libopenblas0-pthread")
+    ),
+    fallback.report.join("\n"),
+  );
+  const explicit = await backendReport({ MEMDIL_OPENBLAS_LIB: missing }, "openblas");
+  ok(/backend 'openblas' is not available: .*nonexistent/.test(explicit.error), explicit.error);
+  const chosen = await backendReport({ MEMDIL_BLAS_THREADS: "1" }, "auto");
+  equal(chosen.name, "openblas");
+  equal(chosen.blasThreads, 1);
+  ok(chosen.report.some((line: string) => line.includes("1 threads")), chosen.report.join("\n"));
+  const bad = await backendReport({ MEMDIL_BLAS_THREADS: "two" }, "openblas");
+  ok(/MEMDIL_BLAS_THREADS must be an integer/.test(bad.error), bad.error);
+});
