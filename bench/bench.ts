@@ -538,8 +538,9 @@ function notes(
     "against the faster PyTorch CPU setting by median (CUDA for a hardware GPU); below 1, " +
     "memdil is faster.",
     `a: seconds per step x ${Math.ceil(EPOCH_SAMPLES / 16)} steps, extrapolated to one epoch of ` +
-    `${EPOCH_SAMPLES} samples. d: one streamed evaluation (both passes, every metric), scaled ` +
-    `to ${EVALUATION_SAMPLES} samples where fewer were measured; no PyTorch counterpart (-).`,
+    `${EPOCH_SAMPLES.toLocaleString("en-US")} samples. d: one streamed evaluation (both passes, ` +
+    `every metric), scaled to ${EVALUATION_SAMPLES.toLocaleString("en-US")} samples where ` +
+    "fewer were measured; no PyTorch counterpart (-).",
     `Flags: ${flags}. Machine: ${report.machine.cpus} CPUs, ${report.machine.cpu_model}; ` +
     `${report.date}; the ` +
     `bench took ${(report.elapsed_seconds / 60).toFixed(1)} min.`,

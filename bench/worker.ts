@@ -70,7 +70,7 @@ function peakRssBytes(): number | null {
 }
 
 async function describe(backend: BackendInfo["backend"]): Promise<BackendInfo> {
-  const choice = await initBackend(backend) as { blasThreads?: number };
+  const choice = await initBackend(backend);
   const info: BackendInfo = { backend, kind: "cpu", tfjs: tf.version_core };
   if (choice.blasThreads !== undefined) info.blas_threads = choice.blasThreads;
   if (backend === "wasm") {
