@@ -147,6 +147,8 @@ interface WorkloadReport {
   load_before: number[];
   load_after: number[];
   sequence: Measured[];
+  /** Backends left out of this workload by default, and why. */
+  not_run: Record<string, string>;
   memdil: Record<string, SideSummary>;
   pytorch: Record<string, SideSummary>;
   ratios: Record<string, RatioSummary>;
@@ -365,12 +367,20 @@ function referenceSetting(
 /** Measure one workload: `pairs` rounds of every backend, then every PyTorch setting. */
 async function benchWorkload(
   key: WorkloadKey,
-  backends: BackendEntry[],
+  all: BackendEntry[],
   reference: Reference,
   options: BenchOptions,
 ): Promise<WorkloadReport> {
   const sequence: Measured[] = [];
   const settings = key === "d" ? [] : reference.settings; // no PyTorch evaluation workload
+  const notRun: Record<string, string> = {};
+  if (key === "c" && !options.backends) {
+    // A ResNet-18 step takes 25-40 s on the slow fallbacks: 3 pairs would double the bench.
+    for (const { backend, info } of all.filter((e) => isSlow(e.info!))) {
+      notRun[backend] = `slow fallback: \`--backends ${info!.backend} --workloads c\` measures it`;
+    }
+  }
+  const backends = all.filter((e) => !notRun[e.backend]);
   const loadBefore = Deno.loadavg();
   for (let pair = 1; pair <= options.pairs; pair++) {
     for (const { backend, info } of backends) {
@@ -445,6 +455,7 @@ async function benchWorkload(
     load_before: loadBefore,
     load_after: loadAfter,
     sequence,
+    not_run: notRun,
     memdil,
     pytorch,
     ratios,
@@ -481,7 +492,13 @@ function tableOf(workloads: WorkloadReport[], backends: BackendEntry[], referenc
   ];
   const rows: string[][] = [];
   for (const w of workloads) {
-    for (const { backend } of backends) {
+    for (const { backend, label } of backends) {
+      const load = `${w.load_before[0].toFixed(2)}, ${w.load_after[0].toFixed(2)}`;
+      if (w.not_run[backend]) {
+        const dash = reference.settings.map(() => "-");
+        rows.push([`${w.key} ${w.name}`, label, w.unit, "not run", ...dash, "-", "-", load]);
+        continue;
+      }
       const ours = w.memdil[backend];
       const ratio = w.ratios[backend];
       const cell = (side?: SideSummary) =>
@@ -498,7 +515,7 @@ function tableOf(workloads: WorkloadReport[], backends: BackendEntry[], referenc
         ...reference.settings.map((s) => cell(w.pytorch[s.key])),
         ratio ? `${formatStats(ratio.stats)} vs ${short[ratio.against]}` : "-",
         `${mib(ours.peak_rss_bytes)} / ${mib(against?.peak_rss_bytes)}`,
-        `${w.load_before[0].toFixed(2)}, ${w.load_after[0].toFixed(2)}`,
+        load,
       ]);
     }
   }
@@ -527,6 +544,7 @@ function notes(
     args: string[];
   },
   backends: BackendEntry[],
+  workloads: WorkloadReport[],
   reference: Reference,
   options: BenchOptions,
 ): string[] {
@@ -553,6 +571,11 @@ function notes(
   } else lines.push(`PyTorch: not run (${reference.reason}).`);
   for (const { backend, skipped } of backends) {
     if (skipped) lines.push(`${backend}: skipped, does not start here (${skipped}).`);
+  }
+  for (const w of workloads) {
+    for (const [backend, why] of Object.entries(w.not_run)) {
+      lines.push(`${w.key} on ${backend}: not run by default (${why}).`);
+    }
   }
   return lines.map((line) => `- ${line}`);
 }
@@ -581,7 +604,13 @@ async function main(args: string[]): Promise<void> {
   const text = [
     markdownTable(table.header, table.rows),
     "",
-    ...notes({ date, elapsed_seconds: elapsed, machine, args }, entries, reference, options),
+    ...notes(
+      { date, elapsed_seconds: elapsed, machine, args },
+      entries,
+      workloads,
+      reference,
+      options,
+    ),
   ].join("\n");
   const report = {
     date,
