@@ -1,9 +1,11 @@
 /**
  * `deno task notebooks [NAME ...] [--param key=value ...] [--profile NAME]`
  *
- * Executes notebooks from `notebooks/` headlessly on the Deno Jupyter kernel and writes the
- * executed copies to `results/notebooks/NAME.ipynb` (`NAME.failed.ipynb` when a cell fails).
- * See `lib/notebooks/mod.ts` for the parameters convention.
+ * Executes notebooks from `notebooks/` headlessly on the Deno Jupyter kernel with a profile
+ * (default `quick`; the paper's settings only with `--profile paper`) and writes the executed
+ * copies to `results/notebooks/NAME.PROFILE.ipynb`, with `-HASH` of the `--param` values when
+ * there are any (`.failed.ipynb` when a cell fails): one copy per parameter set. See
+ * `lib/notebooks/mod.ts` for the parameters convention.
  *
  * Exit codes: 0 all notebooks ran, 1 a notebook failed (or Jupyter is missing), 2 usage error
  * (unknown flag, bad `--param`, unknown notebook / parameter / profile).
@@ -33,7 +35,7 @@ import {
 /** Parsed command-line options. */
 interface CliOptions {
   param: [string, JsonValue][];
-  profile?: string;
+  profile: string;
   timeout: number;
   notebooksDir: string;
   outDir: string;
@@ -78,8 +80,9 @@ function buildProgram(): Command {
     .addOption(
       new Option(
         "--profile <name>",
-        "apply <notebooks dir>/profiles/<name>.json (default: none)",
-      ),
+        "apply <notebooks dir>/profiles/<name>.json; `paper` is the paper's settings (weeks on " +
+          "a CPU); `defaults` runs the notebooks' own parameters",
+      ).default("quick"),
     )
     .addOption(
       new Option("--timeout <seconds>", "per-cell timeout").argParser(positiveSeconds).default(
@@ -111,6 +114,22 @@ function buildProgram(): Command {
       getOutHasColors: () => Deno.stdout.isTerminal() && !Deno.noColor,
       getErrHasColors: () => Deno.stderr.isTerminal() && !Deno.noColor,
     });
+}
+
+/**
+ * The name of a parameter set in executed copies' file names: the profile, plus the first 8 hex
+ * digits of the SHA-256 of the `--param` values when there are any.
+ */
+async function parameterSetLabel(
+  profile: string,
+  params: Record<string, JsonValue>,
+): Promise<string> {
+  const keys = Object.keys(params).sort();
+  if (keys.length === 0) return profile;
+  const text = JSON.stringify(keys.map((key) => [key, params[key]]));
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${profile}-${hex.slice(0, 8)}`;
 }
 
 async function list(dir: string): Promise<void> {
@@ -154,11 +173,12 @@ export async function main(args: string[]): Promise<number> {
   }
 
   let runs;
+  const profile = opts.profile === "defaults" ? undefined : opts.profile;
   try {
     runs = await planRuns({
       names,
       params: Object.fromEntries(opts.param),
-      profile: opts.profile,
+      profile,
       notebooksDir: opts.notebooksDir,
     });
   } catch (err) {
@@ -173,6 +193,13 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
+  if (opts.profile === "paper" || opts.profile === "defaults") {
+    log(
+      `notebooks: profile ${opts.profile}: the paper's settings take days to weeks on a CPU ` +
+        "(README, Notebooks); `--profile quick` (the default) runs in minutes",
+    );
+  }
+  const label = await parameterSetLabel(opts.profile, Object.fromEntries(opts.param));
   const failed: string[] = [];
   for (const run of runs) {
     const shown = Object.entries(run.overrides).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
@@ -181,12 +208,14 @@ export async function main(args: string[]): Promise<number> {
       const res = await executeNotebook(run.path, {
         overrides: run.overrides,
         outputDir: opts.outDir,
+        label,
         timeout: opts.timeout,
         log,
-        metadata: { profile: opts.profile ?? null },
+        metadata: { profile: opts.profile },
         onProgress: opts.quiet
           ? undefined
           : (e) => log(`  [${e.notebook} ${e.code_index}/${e.code_total}] ${e.firstLine.trim()}`),
+        onOutputLine: opts.quiet ? undefined : (line) => log(`  [${run.name}] ${line}`),
       });
       console.log(
         `ok      ${run.name} -> ${display(res.outputPath)} (${res.seconds.toFixed(1)} s)`,

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install what memdil needs on a Debian machine: Deno (from npm, pinned), Debian's packages
-# (Fashion-MNIST, Jupyter, Mesa's software Vulkan driver, fonts, OpenBLAS for the native CPU
-# backend), the locked npm dependencies
-# and the Deno Jupyter kernel. Safe to run again: it installs only what is missing.
+# (Fashion-MNIST, Jupyter and its notebook server, Mesa's software Vulkan driver, fonts, OpenBLAS
+# for the native CPU backend), the locked npm dependencies and the Deno Jupyter kernel. Safe to
+# run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DENO_VERSION=2.9.6
 DEBIAN_PACKAGES=(dataset-fashion-mnist jupyter-nbconvert python3-nbclient python3-ipykernel
-  mesa-vulkan-drivers fonts-dejavu-core python3-pil python3-numpy chromium libopenblas0-pthread)
+  jupyter-notebook mesa-vulkan-drivers fonts-dejavu-core python3-pil python3-numpy chromium
+  libopenblas0-pthread)
 # PyTorch, the reference `deno task bench` measures memdil against (bench/reference/).
 DEBIAN_PACKAGES+=(python3-torch)
 
@@ -43,9 +44,22 @@ deno install --frozen --quiet --entrypoint lib/backend/mod.ts lib/experiment/mod
   lib/notebooks/mod.ts cli/train.ts cli/evaluate.ts cli/reproduce.ts cli/notebooks.ts bench/bench.ts \
   lib/sweep/mod.ts lib/sweep/worker.ts lib/gallery/mod.ts cli/sweep.ts cli/gallery.ts
 
-# The Deno kernel for Jupyter (the notebook runner also installs it when missing).
-if ! /usr/bin/python3 -m jupyter kernelspec list 2>/dev/null | grep -q "^ *deno "; then
-  deno jupyter --install --name deno >/dev/null
+# The Deno kernel for Jupyter (the notebook runner also installs it when missing). Jupyter's own
+# kernelspec lookup (jupyter_client, which Debian's python3-jupyter-client provides without the
+# `jupyter kernelspec` command) says whether a "deno" kernel exists and which executable it runs;
+# it is (re)installed, with --force, only when missing or pointing at another deno.
+deno_path="$(command -v deno)"
+kernel_deno="$(/usr/bin/python3 -c '
+import sys
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+try:
+    print(KernelSpecManager().get_kernel_spec("deno").argv[0])
+except NoSuchKernel:
+    pass
+' 2>/dev/null || true)"
+if [ "$kernel_deno" != "$deno_path" ] && [ "$(command -v "$kernel_deno" 2>/dev/null)" != "$deno_path" ]; then
+  echo "setup: installing the Deno Jupyter kernel (was: ${kernel_deno:-none})"
+  deno jupyter --install --force --name deno >/dev/null 2>&1
 fi
 
 # WebGPU on Mesa's Vulkan driver needs a runtime directory.

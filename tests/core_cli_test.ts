@@ -24,7 +24,7 @@ function usageError(argv: string[], ...patterns: RegExp[]): void {
 Deno.test("parseTrainArgs: no flags gives the defaults", () => {
   const config = parse([]);
   deepEqual(config, { ...DEFAULT_CONFIG, uid: null });
-  // The reference's defaults (SPEC section 3).
+  // The reference's defaults (docs/reference.md#flags-and-configuration).
   equal(config.width, 1024);
   equal(config.depth, 6);
   equal(config.seed, 6);
@@ -220,7 +220,7 @@ Deno.test("cli/train.ts: an invalid MEMDIL_BACKEND is refused with the valid nam
     );
     notEqual(result.code, 0);
     ok(result.stderr.includes("MEMDIL_BACKEND"), result.stderr);
-    ok(result.stderr.includes("auto, tensorflow, webgpu, wasm, cpu"), result.stderr);
+    ok(result.stderr.includes("auto, tensorflow, webgpu, openblas, wasm, cpu"), result.stderr);
     ok(!exists(`${dir}/runs`));
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -161,7 +161,7 @@ Deno.test("Mlp: shapes, parameter names and counts of a small MLP", () => {
   } finally {
     bn.dispose();
   }
-  // With BN and no activation: the feature layer has no BN (SPEC section 5).
+  // With BN and no activation: the feature layer has no BN (docs/reference.md#models).
   const linear = new Mlp(smallConfig({ useBn: true, actFn: "none" }), 1);
   try {
     equal(linear.norms[2], undefined);

@@ -72,7 +72,7 @@ Deno.test("pythonFloat prints as Python's repr(float)", () => {
 Deno.test("simpleModelUid: the paper's main command", () => {
   // --loss LS --model MLP --dataset svhn --weight_decay 0.001 --depth 9 --width 2048
   // --label_noise 0.2 --seed 42 --classes 2 --use_bn --act_fn relu (ls_alpha and
-  // feature_decay_rate at their defaults 0.1 and 1e-4). SPEC section 7 gives the uid.
+  // feature_decay_rate at their defaults 0.1 and 1e-4). docs/reference.md#run-directories gives the uid.
   const uid = simpleModelUid({
     ...DEFAULT_CONFIG,
     model: "MLP",
@@ -203,12 +203,17 @@ Deno.test("writeFileAtomic creates directories, replaces content, leaves no temp
 Deno.test("results: rows to Parquet and back; JSON with NaN as null", async () => {
   await withTempDir(async (dir) => {
     const frame = rowsToFrame([
-      { epoch: 1, loss: 0.5, note: "a" },
-      { epoch: 2, loss: 0.25 }, // 'note' missing: null
+      { epoch: 1, loss: 0.5, note: "a", seed: 42, label_noise: 0 },
+      { epoch: 2, loss: 0.25, memorization: NaN, seed: 42, label_noise: 0 }, // 'note' missing: null
     ]);
-    deepEqual(frame.columns, ["epoch", "loss", "note"]);
+    deepEqual(frame.columns, ["epoch", "loss", "note", "seed", "label_noise", "memorization"]);
+    // Counting columns are integers; a whole-valued rate stays a float; NaN is null.
+    equal(String(frame.getColumn("seed").dtype), "DataType(Int64)");
+    equal(String(frame.getColumn("epoch").dtype), "DataType(Int64)");
+    equal(String(frame.getColumn("label_noise").dtype), "DataType(Float64)");
+    deepEqual(frame.getColumn("memorization").toArray(), [null, null]);
     const path = `${dir}/sub/table.parquet`;
-    await writeParquetAtomic(frame, path);
+    await writeParquetAtomic(frame.drop(["seed", "label_noise", "memorization"]), path);
     deepEqual(await listNames(`${dir}/sub`), ["table.parquet"]);
     const back = readParquet(path);
     deepEqual(back.toRecords(), [

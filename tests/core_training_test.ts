@@ -322,3 +322,48 @@ Deno.test("runSimpleModel with label noise 0.2: the saved training set is corrup
     for (const dir of [dataDir, base]) await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("runSimpleModel: history.parquet grows every epoch; the run ends with its final metrics", async () => {
+  const dataDir = await tempDir("data");
+  const base = await tempDir("history");
+  try {
+    const config = smallConfig(dataDir, {
+      label_noise: 0.2,
+      width: 16,
+      depth: 2,
+      epochs: 3,
+      batch_size: 512,
+      sample_size: 500,
+    });
+    const seen: number[] = [];
+    const lines: string[] = [];
+    const result = await runSimpleModel(config, {
+      basePath: base,
+      log: (line) => lines.push(line),
+      progress: false,
+      onEpoch: (record) => {
+        // Written before the epoch is reported: every epoch so far, nothing else.
+        const saved = readParquet(`${base}/${simpleModelUid(config)}/history.parquet`);
+        deepEqual(saved.getColumn("epoch").toArray().map(Number), seen.concat(record.epoch));
+        seen.push(record.epoch);
+      },
+    });
+    deepEqual(seen, [1, 2, 3]);
+    const row = result.metrics.toRecords()[0] as Record<string, number>;
+    // Each epoch line ends with the time left, from the epochs so far; the last has none.
+    const epochLines = lines.filter((line) => line.startsWith("epoch "));
+    equal(epochLines.length, 3);
+    ok(epochLines.slice(0, 2).every((line) => /s, ETA \d+(s|m \d\ds)$/.test(line)), epochLines[0]);
+    ok(!epochLines[2].includes("ETA"), epochLines[2]);
+    const final = lines.find((line) => line.startsWith("final: "));
+    equal(
+      final,
+      `final: NC1 ${row.nc1_train.toFixed(4)}, dilation ${row.dilation_train.toFixed(3)}, ` +
+        `memorization ${row.memorization_train.toFixed(3)}, train acc ` +
+        `${row.train_acc.toFixed(4)}, test acc ${row.test_acc.toFixed(4)}`,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+    await Deno.remove(base, { recursive: true });
+  }
+});

@@ -1,5 +1,5 @@
 /**
- * Data options with the reference's semantics (SPEC section 4): per-class label noise and class
+ * Data options with the reference's semantics (docs/reference.md#data): per-class label noise and class
  * balancing, the four-class problem, sample_size, the saved training set reloaded (validation
  * indices included), the flags and uids that name them, and runs that refuse other data flags.
  */

@@ -16,9 +16,13 @@ import {
   renderPng,
   renderSvg,
   saveFigure,
+  tableHtml,
+  thinPoints,
   trainingCurvesSpec,
   type TrainingHistoryRow,
+  vegaLiteMimeType,
 } from "../lib/figures/mod.ts";
+import { rowsToFrame } from "../lib/results/mod.ts";
 
 // ---------------------------------------------------------------- fixtures
 
@@ -367,4 +371,38 @@ Deno.test("saveFigure: refuses specs that load data from a url", async () => {
   } finally {
     await Deno.remove(directory, { recursive: true });
   }
+});
+
+// ---------------------------------------------------------------- notebook display
+
+Deno.test("tables in notebooks: integers as integers, 4 significant digits, null as a dash", () => {
+  const html = tableHtml(rowsToFrame([
+    { loss: "LS", seed: 42, test_acc: 0.912345, memorization_train: NaN },
+    { loss: "CE", seed: 7, test_acc: 0.5, memorization_train: 1.23456 },
+  ]));
+  const cells = [...html.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
+  deepEqual(cells, ["LS", "42", "0.9123", "–", "CE", "7", "0.5", "1.235"]);
+  ok(html.startsWith('<table class="memdil-table"><thead><tr><th>loss</th><th>seed</th>'));
+});
+
+Deno.test("figures for notebooks: MIME type from the spec's schema; thinning keeps noisy points", () => {
+  equal(
+    vegaLiteMimeType({ $schema: "https://vega.github.io/schema/vega-lite/v6.json" }),
+    "application/vnd.vegalite.v6+json",
+  );
+  equal(
+    vegaLiteMimeType({ $schema: "https://vega.github.io/schema/vega-lite/v5.20.1.json" }),
+    "application/vnd.vegalite.v5+json",
+  );
+  const points = Array.from({ length: 9600 }, (_, i) => ({ i, noisy: i % 10 < 3 }));
+  const shown = thinPoints(points, 1500);
+  equal(shown.length, 1500);
+  // 2,880 noisy points do not fit in half the budget: 750 of each group, evenly spread.
+  equal(shown.filter((p) => p.noisy).length, 750);
+  ok(shown.every((p, k) => k === 0 || p.i > shown[k - 1].i), "order kept");
+  ok(shown.at(-1)!.i > 9000, "spread over the whole set");
+  // Few noisy points are all kept.
+  const few = thinPoints(points.map((p) => ({ ...p, noisy: p.i % 100 === 0 })), 1500);
+  equal(few.filter((p) => p.noisy).length, 96);
+  deepEqual(thinPoints(points.slice(0, 10), 1500).length, 10);
 });

@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { saveFigure } from "../lib/figures/mod.ts";
-import { buildGallery, serveGallery, staticHandler } from "../lib/gallery/mod.ts";
+import {
+  buildGallery,
+  type GalleryFigure,
+  serveGallery,
+  staticHandler,
+} from "../lib/gallery/mod.ts";
 import { writeJsonAtomic } from "../lib/results/mod.ts";
 import { everyFigure } from "./fixtures/gallery_figures.ts";
 
@@ -47,7 +52,24 @@ async function dumpDom(url: string): Promise<string> {
   }
 }
 
-Deno.test("gallery: every figure renders in headless Chromium, with its runs table", async () => {
+function assertRendered(dom: string, figures: GalleryFigure[], how: string): void {
+  assert.match(dom, /data-gallery-done="true"/, how);
+  for (const figure of figures) {
+    // The chart's container up to the next figure: it must hold an SVG with drawn marks.
+    const start = dom.indexOf(`id="${figure.id}"`);
+    assert.ok(start >= 0, `${figure.name} is in the page (${how})`);
+    const end = dom.indexOf('<figure class="figure"', start);
+    const chart = dom.slice(start, end < 0 ? undefined : end);
+    assert.match(chart.slice(0, 400), /data-rendered="true"/, `${figure.name} rendered (${how})`);
+    assert.ok(chart.includes("<svg"), `${figure.name} has an SVG`);
+    const marks = chart.match(/class="mark-(symbol|line|rule|text) role-mark/g) ?? [];
+    assert.ok(marks.length > 0, `${figure.name} draws marks`);
+    assert.ok((chart.match(/<path[^>]* d="M/g) ?? []).length > 0, `${figure.name} has paths`);
+    assert.ok(chart.includes('<div class="runs">'), `${figure.name} lists its runs`);
+  }
+}
+
+Deno.test("gallery: every figure renders in headless Chromium, from disk and served", async () => {
   const results = await Deno.makeTempDir({ prefix: "memdil-gallery-" });
   try {
     // A sweep directory with summary figures and its run table, and one run with its own.
@@ -59,41 +81,66 @@ Deno.test("gallery: every figure renders in headless Chromium, with its runs tab
     }
     await writeJsonAtomic(join(results, "exp", "sweep.json"), {
       name: "exp",
-      runs: [{ uid: "run_a", label: "CE noise 0.2", status: "finished", seconds: 1.5 }],
+      runs: [{ uid: "run_a", dir: "runs/run_a", label: "CE noise 0.2", status: "finished" }],
     });
-    await writeJsonAtomic(join(runDir, "metrics.json"), { uid: "run_a", test_acc: 0.9 });
+    const config = { dataset: "fashionmnist", loss: "CrossEntropy", label_noise: 0.2, seed: 3 };
+    await writeJsonAtomic(join(runDir, "args.json"), { ...config, model: "MLP", epochs: 2 });
+    await writeJsonAtomic(join(runDir, "metrics.json"), { test_acc: 0.9, nc1_train: 0.5 });
+    await Deno.writeTextFile(join(results, "exp", "summary.parquet"), "");
+    await Deno.mkdir(join(results, "notebooks"));
+    await Deno.writeTextFile(join(results, "notebooks", "exp.ipynb"), "{}");
 
     const built = await buildGallery(results);
     const count = Object.keys(figures).length;
     assert.equal(built.figures.length, count);
-    // Sweep-level figures first, each with the table of runs it came from.
-    assert.equal(built.figures[0].section, "exp");
+    // Sweep-level figures first, each with the configuration and metrics of its runs.
+    const first = built.figures[0];
+    assert.equal(first.section, "exp");
+    assert.equal(first.runLabel, null);
     assert.equal(built.figures.at(-1)!.section, "exp/runs/run_a");
-    assert.equal(built.figures[0].runs?.source, "exp/sweep.json");
+    assert.equal(
+      built.figures.at(-1)!.runLabel,
+      "fashionmnist · CrossEntropy · noise 0.2 · seed 3",
+    );
+    assert.equal(first.runs?.source, "exp/sweep.json");
+    assert.deepEqual(first.runs?.columns.slice(0, 5), [
+      "dataset",
+      "model",
+      "loss",
+      "label_noise",
+      "seed",
+    ]);
+    assert.ok(first.runs?.columns.includes("nc1_train"));
+    assert.deepEqual(first.facets, {
+      dataset: ["fashionmnist"],
+      loss: ["CrossEntropy"],
+      noise: ["0.2"],
+      seed: ["3"],
+    });
+    assert.deepEqual(first.tables.map((t) => t.url), ["exp/summary.parquet"]);
     assert.equal(built.figures.at(-1)!.runs?.source, "exp/runs/run_a/metrics.json");
     const html = await Deno.readTextFile(built.index);
     assert.doesNotMatch(html, /(src|href)="https?:/, "no CDN: every script is local");
+    assert.match(html, /href="notebooks\/exp.ipynb"/);
+    assert.match(
+      html,
+      /<select name="loss"><option value="">all<\/option><option value="CrossEntropy">/,
+    );
 
+    // Opened from disk: the specs are in the page, the scripts next to it.
+    assertRendered(await dumpDom(`file://${built.index}`), built.figures, "file://");
+    // Filters, here from the page's query: a loss no run has hides every figure with runs.
+    const filtered = await dumpDom(`file://${built.index}?loss=LS`);
+    const hidden = [...filtered.matchAll(/<figure class="figure"[^>]*>/g)].map((m) => m[0]);
+    assert.equal(hidden.length, count);
+    assert.ok(hidden.every((tag) => / hidden=""/.test(tag)), hidden.join("\n"));
+    const kept = await dumpDom(`file://${built.index}?loss=CrossEntropy&seed=3`);
+    assert.ok(!/<figure class="figure"[^>]* hidden/.test(kept), "matching figures stay");
     const server = await serveGallery(results, { port: 0 });
-    let dom: string;
     try {
-      dom = await dumpDom(`${server.url}index.html`);
+      assertRendered(await dumpDom(`${server.url}index.html`), built.figures, "served");
     } finally {
       await server.shutdown();
-    }
-    assert.match(dom, /data-gallery-done="true"/);
-    for (const figure of built.figures) {
-      // The chart's container up to the next figure: it must hold an SVG with drawn marks.
-      const start = dom.indexOf(`id="${figure.id}"`);
-      assert.ok(start >= 0, `${figure.name} is in the page`);
-      const end = dom.indexOf('<figure class="figure"', start);
-      const chart = dom.slice(start, end < 0 ? undefined : end);
-      assert.match(chart.slice(0, 400), /data-rendered="true"/, `${figure.name} rendered`);
-      assert.ok(chart.includes("<svg"), `${figure.name} has an SVG`);
-      const marks = chart.match(/class="mark-(symbol|line|rule|text) role-mark/g) ?? [];
-      assert.ok(marks.length > 0, `${figure.name} draws marks`);
-      assert.ok((chart.match(/<path[^>]* d="M/g) ?? []).length > 0, `${figure.name} has paths`);
-      assert.ok(chart.includes('<details class="runs">'), `${figure.name} lists its runs`);
     }
   } finally {
     await Deno.remove(results, { recursive: true });

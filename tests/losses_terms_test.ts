@@ -1,5 +1,5 @@
 /**
- * Losses of SPEC section 6 on the WASM backend: gradients of LS, LR, MSE and the separated
+ * Losses of docs/reference.md#losses-and-optimization on the WASM backend: gradients of LS, LR, MSE and the separated
  * decay terms against central finite differences of float64 host re-implementations, LR's
  * zero region, and worked values.
  */

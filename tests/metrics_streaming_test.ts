@@ -52,7 +52,7 @@ const distance = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 
 /**
  * Every metric computed directly in float64 from the whole feature matrix, by the textbook
- * formulas (SPEC §8, §9), independently of the accumulators.
+ * formulas (docs/metrics.md), independently of the accumulators.
  */
 function direct(
   features: Float32Array,

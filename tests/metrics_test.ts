@@ -180,7 +180,7 @@ function jacobiPinv(a: Float64Array, n: number): Float64Array {
   return out;
 }
 
-/** Independent, whole-matrix float64 NC1: direct two-pass formulas of SPEC §8. */
+/** Independent, whole-matrix float64 NC1: direct two-pass formulas of docs/metrics.md#neural-collapse. */
 function directNc1(features: ArrayLike<number>, labels: ArrayLike<number>, K: number, d: number) {
   const n = labels.length;
   const counts = new Array(K).fill(0);

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DEFAULT_NOTEBOOKS_DIR, executeNotebook } from "../lib/notebooks/mod.ts";
 import { pl } from "../lib/results/mod.ts";
+import { exportedPngCount } from "./fixtures/notebook_files.ts";
 
 Deno.test("the memorization_dilation notebook runs headlessly on a tiny parameter set", async () => {
   const dir = await Deno.makeTempDir({ prefix: "memdil-nb-" });
   try {
     const resultsDir = join(dir, "results");
+    const relayed: string[] = [];
     const result = await executeNotebook(
       join(DEFAULT_NOTEBOOKS_DIR, "memorization_dilation.ipynb"),
       {
@@ -23,14 +25,24 @@ Deno.test("the memorization_dilation notebook runs headlessly on a tiny paramete
         },
         outputDir: join(dir, "executed"),
         log: () => {},
+        onOutputLine: (line) => relayed.push(line),
       },
     );
-    // The executed copy holds the summary table and the figures as inline SVG.
+    // The sweep's per-run lines reach the caller as the runs end (what `deno task notebooks`
+    // prints), the last with nothing left.
+    assert.equal(relayed.filter((line) => /^sweep \[\d\/4\] finished/.test(line)).length, 4);
+    // The executed copy holds the summary table and the figures as PNG (what nbconvert keeps).
     const executed = JSON.parse(await Deno.readTextFile(result.outputPath));
     const outputs = executed.cells.flatMap((cell: { outputs?: unknown[] }) => cell.outputs ?? []);
     const text = JSON.stringify(outputs);
     assert.match(text, /memorization_train/);
-    assert.ok((text.match(/image\/svg\+xml/g) ?? []).length >= 5, "figures displayed inline");
+    assert.ok((text.match(/image\/png/g) ?? []).length >= 5, "figures displayed inline");
+    // Small enough to share (the scatters are thinned; all features stay in Parquet), and the
+    // figures survive Debian's nbconvert as inline PNG.
+    const size = (await Deno.stat(result.outputPath)).size;
+    assert.ok(size < 2_000_000, `executed notebook is ${size} bytes`);
+    const pngs = await exportedPngCount(result.outputPath, join(dir, "executed.html"));
+    assert.ok(pngs >= 5, `${pngs} figures in the HTML export`);
     // Two losses x two noise levels = four runs in the summary table.
     const summary = pl.readParquet(join(resultsDir, "summary.parquet"));
     assert.equal(summary.height, 4);

@@ -47,8 +47,8 @@ function assertFigures(dir: string, names: string[]): void {
   }
 }
 
-function svgCount(outputs: string): number {
-  return (outputs.match(/image\/svg\+xml/g) ?? []).length;
+function figureCount(outputs: string): number {
+  return (outputs.match(/image\/png/g) ?? []).length;
 }
 
 async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -73,12 +73,17 @@ Deno.test("conventional_noise notebook runs on a tiny profile", async () => {
     // The live sweep display, then the table over seeds.
     assert.match(outputs, /memdil-sweep/);
     assert.match(outputs, /test_acc_mean/);
-    // 2 losses x 2 noise levels = 4 runs.
-    assert.equal(pl.readParquet(join(resultsDir, "summary.parquet")).height, 4);
+    assert.match(outputs, /<table class=\\"memdil-table\\">/, "the table as HTML");
+    // 2 losses x 2 noise levels = 4 runs; what was varied and the headline metrics come first,
+    // counts as integers.
+    const summary = pl.readParquet(join(resultsDir, "summary.parquet"));
+    assert.equal(summary.height, 4);
+    assert.deepEqual(summary.columns.slice(0, 4), ["dataset", "model", "loss", "label_noise"]);
+    assert.equal(String(summary.getColumn("seed").dtype), "DataType(Int64)");
     const figures = join(resultsDir, "figures");
     assertFigures(figures, ["dilation_vs_memorization", "test_accuracy_vs_noise", "nc1_vs_noise"]);
     // Scatters (train and test) of the 2 runs at noise 0.3, then 3 summary figures.
-    assert.ok(svgCount(outputs) >= 4 + 3, `${svgCount(outputs)} figures shown`);
+    assert.ok(figureCount(outputs) >= 4 + 3, `${figureCount(outputs)} figures shown`);
   });
 });
 
@@ -105,7 +110,7 @@ Deno.test("latent_noise_class notebook runs on a tiny profile", async () => {
       "memorization_vs_degree",
     ]);
     // 3 curves, the 2-feature scatter and the 4-feature pair scatter.
-    assert.ok(svgCount(outputs) >= 5, `${svgCount(outputs)} figures shown`);
+    assert.ok(figureCount(outputs) >= 5, `${figureCount(outputs)} figures shown`);
     assert.match(outputs, /feature 4/, "the 4-feature run's pair scatter is shown");
   });
 });
@@ -134,6 +139,6 @@ Deno.test("large_scale notebook runs on a tiny profile", async () => {
     const spec = JSON.parse(await Deno.readTextFile(join(figures, "nc_curves.vl.json")));
     assert.equal(spec.data.values.length, 8);
     assert.equal(new Set(spec.data.values.map((row: { run: string }) => row.run)).size, 4);
-    assert.ok(svgCount(outputs) >= 3, `${svgCount(outputs)} figures shown`);
+    assert.ok(figureCount(outputs) >= 3, `${figureCount(outputs)} figures shown`);
   });
 });

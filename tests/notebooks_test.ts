@@ -72,15 +72,16 @@ function outputText(nb: Notebook): string {
 
 // ---------------------------------------------------------------- parameters
 
-Deno.test("applyParameters replaces literals, keeps comments, does not mutate input", () => {
-  const nb = notebook([
+Deno.test("applyParameters injects overrides after the parameters cell, keeps defaults", () => {
+  const defaults = [
     "// parameters\n",
     "const lr = 0.01; // learning rate\n",
     "const sizes = [1, 2];\n",
     'const url = "http://example.com/a;b"; // with // and ; inside the string\n',
     "const epochs: number = 3\n",
     'const name = "x";',
-  ]);
+  ];
+  const nb = notebook(defaults, ["console.log(lr)"]);
   const out = applyParameters(nb, {
     lr: 0.5,
     sizes: [0, 0.1],
@@ -88,15 +89,22 @@ Deno.test("applyParameters replaces literals, keeps comments, does not mutate in
     epochs: 7,
     name: 'a"b',
   }, "demo");
+  assert.equal(cellSource(out.cells[1]), defaults.join(""), "defaults kept");
+  assert.deepEqual(out.cells[2].metadata, { tags: ["injected-parameters"] });
   assert.equal(
-    cellSource(out.cells[1]),
-    "// parameters\n" +
-      "const lr = 0.5; // learning rate\n" +
+    cellSource(out.cells[2]),
+    "// Parameters injected for this run (the defaults are in the cell above)\n" +
+      "const lr = 0.5;\n" +
       "const sizes = [0,0.1];\n" +
-      'const url = "s3://b"; // with // and ; inside the string\n' +
+      'const url = "s3://b";\n' +
       "const epochs: number = 7;\n" +
       'const name = "a\\"b";',
   );
+  assert.equal(cellSource(out.cells[3]), "console.log(lr)");
+  // Applying again to the executed copy replaces the injection instead of adding one.
+  const again = applyParameters(out, { lr: 0.25 }, "demo");
+  assert.equal(again.cells.length, 4);
+  assert.equal(cellSource(again.cells[2]).split("\n")[1], "const lr = 0.25;");
   assert.ok(Array.isArray(out.cells[1].source));
   assert.equal(cellSource(nb.cells[1]).includes("0.01"), true, "input untouched");
   assert.deepEqual((out.metadata.memdil as Record<string, unknown>).parameters, {
@@ -217,15 +225,16 @@ Deno.test("executeNotebook runs the fixture on the Deno kernel with an override"
     // (1+2+3)*3 = 18; the relative import from lib/ resolved against the notebook's directory
     assert.match(outputText(executed), /over: total=18 cwd-import=\[7\]/);
     // output stays with the cell that printed it (the kernel sends stdout after "idle")
-    const lines = outputText({ ...executed, cells: [executed.cells[3]] }).trimEnd().split("\n");
+    const lines = outputText({ ...executed, cells: [executed.cells[4]] }).trimEnd().split("\n");
     assert.equal(lines.length, 300);
     assert.equal(lines[299], "line 299");
     assert.equal(
-      outputText({ ...executed, cells: [executed.cells[4]] }),
+      outputText({ ...executed, cells: [executed.cells[5]] }),
       "over: total=18 cwd-import=[7]\n",
     );
-    assert.deepEqual(executed.cells.map((c) => c.execution_count ?? null), [null, 1, 2, 3, 4]);
-    assert.match(cellSource(executed.cells[1]), /const factor = 3; \/\/ multiplier/);
+    assert.deepEqual(executed.cells.map((c) => c.execution_count ?? null), [null, 1, 2, 3, 4, 5]);
+    assert.match(cellSource(executed.cells[1]), /const factor = \d+; \/\/ multiplier/);
+    assert.match(cellSource(executed.cells[2]), /const factor = 3;/);
     assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["params_ok.ipynb"]);
   } finally {
     await Deno.remove(out, { recursive: true });
@@ -265,23 +274,47 @@ Deno.test("CLI: profile + --param, failing cell report, exit codes", async () =>
   try {
     const ok = await runCli([...common, "params_ok", "--profile", "double", "--param", "factor=5"]);
     assert.equal(ok.code, 0, ok.stderr);
-    const executed = JSON.parse(await Deno.readTextFile(join(out, "params_ok.ipynb"))) as Notebook;
+    // One executed copy per parameter set: profile plus a hash of the --param values.
+    const copies = () => [...Deno.readDirSync(out)].map((e) => e.name).sort();
+    const [first] = copies();
+    assert.match(first, /^params_ok\.double-[0-9a-f]{8}\.ipynb$/);
+    const executed = JSON.parse(await Deno.readTextFile(join(out, first))) as Notebook;
     assert.match(outputText(executed), /profiled: total=30/);
+    const other = await runCli([
+      ...common,
+      "params_ok",
+      "--profile",
+      "double",
+      "--param",
+      "factor=6",
+    ]);
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(copies().length, 2, "the first copy is kept");
+    assert.equal((await runCli([...common, "params_ok"])).code, 0);
+    assert.ok(copies().includes("params_ok.quick.ipynb"), "the default profile is quick");
+    // The notebooks' own defaults are the paper's settings: said before they run.
+    const defaults = await runCli([...common, "params_ok", "--profile", "defaults"]);
+    assert.equal(defaults.code, 0, defaults.stderr);
+    assert.match(defaults.stderr, /profile defaults: the paper's settings take days to weeks/);
+    assert.ok(copies().includes("params_ok.defaults.ipynb"));
+    assert.doesNotMatch(other.stderr, /paper's settings/);
 
     const bad = await runCli([...common, "params_fail", "--param", "when=cli"]);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /notebook "params_fail" failed in code cell 3 of 4 \(cells\[3\]/);
+    assert.match(bad.stderr, /notebook "params_fail" failed in code cell 4 of 5 \(cells\[4\]/);
     assert.match(bad.stderr, /\| const x = 1;/);
     assert.match(bad.stderr, /Error: fixture failure \(cli, x=1\)/);
-    assert.equal(await exists(join(out, "params_fail.ipynb")), false);
-    assert.equal(await exists(join(out, "params_fail.failed.ipynb")), true);
+    const failedCopies = [...Deno.readDirSync(out)].map((e) => e.name)
+      .filter((name) => name.startsWith("params_fail."));
+    assert.equal(failedCopies.length, 1);
+    assert.match(failedCopies[0], /^params_fail\.quick-[0-9a-f]{8}\.failed\.ipynb$/);
 
     const usage = [
       [["--bogus"], /unknown option '--bogus'/],
       [["--param", "novalue"], /--param expects key=value/],
       [["params_ok", "--param", "nope=1"], /params_ok: unknown parameter `nope`.*factor/],
       [["missing"], /available notebooks: params_fail, params_ok/],
-      [["--profile", "zzz"], /available profiles: double/],
+      [["--profile", "zzz"], /available profiles: double, quick/],
       [["--timeout", "-1"], /expected seconds > 0/],
     ] as const;
     for (const [args, re] of usage) {

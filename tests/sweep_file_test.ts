@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   flagsToArgs,
+  formatDuration,
   grid,
   jupyterProgress,
   lineProgress,
@@ -9,6 +10,7 @@ import {
   planSweep,
   progressHtml,
   type RunStatus,
+  sparkline,
   summarizeOverSeeds,
   SweepFileError,
   sweepFromDocument,
@@ -122,16 +124,33 @@ Deno.test("progress: HTML table, lines, and a Jupyter display updated in place",
   assert.match(html, /out of memory/);
 
   const lines: string[] = [];
-  const plain = lineProgress((line) => lines.push(line));
+  const plain = lineProgress((line) => lines.push(line), () => 0);
   plain.update(STATUSES);
   plain.update(STATUSES); // nothing changed: nothing printed again
   plain.finish(STATUSES);
   assert.deepEqual(lines, [
     "[1/3] reused: CE noise 0",
     "[2/3] running: LS <noise> 0.2",
-    "[3/3] failed: LS noise 0.3: out of memory",
+    "[3/3] failed: LS noise 0.3: out of memory (1 left, ETA 0s)",
     "sweep: 2/3 runs: 1 reused, 1 failed, 1 running",
   ]);
+
+  // Once a run was trained, ending lines say how many are left and when the sweep should end.
+  let clock = 0;
+  const timed: string[] = [];
+  const eta = lineProgress((line) => timed.push(line), () => clock);
+  const runs = (states: RunStatus["state"][]) =>
+    states.map((state, i) => ({ uid: `r${i}`, label: `run ${i}`, state, seconds: undefined }));
+  eta.update(runs(["reused", "running", "queued", "queued"]));
+  clock = 60;
+  eta.update(runs(["reused", "finished", "running", "queued"]));
+  assert.deepEqual(timed, [
+    "[1/4] reused: run 0",
+    "[2/4] running: run 1",
+    "[2/4] finished: run 1 (2 left, ETA 2m 00s)",
+    "[3/4] running: run 2",
+  ]);
+  assert.equal(formatDuration(3725), "1h 02m");
 
   const calls: { html: string; options: Record<string, unknown> }[] = [];
   const fake = {
@@ -150,4 +169,26 @@ Deno.test("progress: HTML table, lines, and a Jupyter display updated in place",
   assert.equal(calls[0].options.update, undefined);
   assert.ok(calls.slice(1).every((c) => c.options.display_id === id && c.options.update === true));
   assert.match(calls[2].html, /2\/3 runs/);
+
+  // The live table draws each run's training loss so far.
+  const drawn: string[] = [];
+  const curve = jupyterProgress({
+    display(bundle: unknown) {
+      drawn.push((bundle as Record<string, string>)["text/html"]);
+      return Promise.resolve();
+    },
+  }, 0);
+  for (const [epoch, loss] of [[1, 0.7], [2, 0.5], [3, 0.4]]) {
+    curve.update([{
+      uid: "a",
+      label: "a",
+      state: "running",
+      epoch,
+      epochs: 3,
+      values: { train_loss: loss },
+    }]);
+  }
+  await curve.finish([{ uid: "a", label: "a", state: "finished", seconds: 1 }]);
+  assert.match(drawn.at(-1)!, /<polyline points="1\.0,1\.0 60\.0,15\.7 119\.0,23\.0"/);
+  assert.equal(sparkline([0.5]), "");
 });

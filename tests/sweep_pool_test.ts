@@ -71,6 +71,10 @@ Deno.test("sweep: a failing run is reported and the others complete", async () =
     const table = JSON.parse(Deno.readTextFileSync(result.tables.runs));
     assert.equal(table.runs[1].status, "failed");
     assert.match(table.runs[1].error, /on purpose/);
+    // Paths relative to the sweep's directory: the folder can be moved.
+    assert.equal(table.basePath, "runs");
+    assert.equal(table.runs[1].dir, "runs/r_s2");
+    assert.ok(Deno.readTextFileSync(join(dir, table.runs[1].log)).includes("on purpose"));
   });
 });
 

@@ -2,9 +2,10 @@
 
 The workloads match memdil's bench: the reference MLP (Linear [BN] ReLU blocks, features = K,
 linear classifier), cross-entropy, SGD with momentum 0.9 and weight decay 5e-4, one optimizer
-step per batch; ResNet-18 (torchvision-style BasicBlock, ImageNet stem, 32x32 inputs). The
-process runs one warm-up step, then times STEPS steps, and prints one JSON object: seconds per
-step, the thread count torch used, and the process's peak resident memory (ru_maxrss).
+step per batch (docs/reference.md describes the reference's models and losses); ResNet-18
+(torchvision-style BasicBlock, ImageNet stem, 32x32 inputs). The process runs one warm-up step,
+then times STEPS steps, and prints one JSON object: seconds per step, the thread count torch used,
+and the process's peak resident memory (ru_maxrss).
 
 Usage:
   python3 bench/reference/torch_bench.py --probe

@@ -1,6 +1,6 @@
 /**
  * The experiment configuration (a plain typed object) and the command line that fills it, with
- * the reference's flag names and defaults (SPEC section 3).
+ * the reference's flag names and defaults (docs/reference.md#flags-and-configuration).
  *
  * @module
  */
@@ -77,7 +77,7 @@ export interface TrainConfig {
   lr_alpha: number;
   // Evaluation
   eval_every: number;
-  /** Recompute each batch in eval mode after the step for the training accuracy (SPEC §6). */
+  /** Recompute each batch in eval mode after the step for the training accuracy (docs/reference.md#losses-and-optimization). */
   eval_forward_pass: boolean;
 }
 

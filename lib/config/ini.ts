@@ -1,5 +1,5 @@
 /**
- * `config/config.ini`: paths, logging, resources and compute defaults (SPEC section 3).
+ * `config/config.ini`: paths, logging, resources and compute defaults (docs/reference.md#flags-and-configuration).
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Class selection, label noise and the validation split with the reference's semantics
- * (SPEC section 4).
+ * (docs/reference.md#data).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Image preprocessing exactly as the reference's torchvision pipeline (SPEC section 4):
+ * Image preprocessing exactly as the reference's torchvision pipeline (docs/reference.md#data):
  * bilinear resize of the 8-bit image (Pillow's algorithm, fixed-point and rounded to 8 bits after
  * each pass), channels replicated for grayscale, scaled to [0, 1], normalized per channel.
  *

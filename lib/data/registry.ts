@@ -1,6 +1,6 @@
 /**
  * Every dataset memdil reads, by its `--dataset` name: where its files are looked for, how it is
- * fetched and decoded, and its input transform (SPEC section 4). Adding a dataset is one loader
+ * fetched and decoded, and its input transform (docs/reference.md#data). Adding a dataset is one loader
  * module plus one entry here.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * A run's training set, drawn from the data flags with the reference's semantics (SPEC section 4)
+ * A run's training set, drawn from the data flags with the reference's semantics (docs/reference.md#data)
  * and saved in the run directory so evaluation and reruns see the very same samples.
  *
  * Order of operations: class selection (labels 0..K-1); label noise (scalar, or per class followed

@@ -1,6 +1,6 @@
 /**
  * Evaluation of a trained simple model: every NC, calibration and memorization-dilation metric
- * (SPEC §8, §9 and the modern NC measures) on the training and test sets, streamed through
+ * (docs/metrics.md, with the modern NC measures) on the training and test sets, streamed through
  * `lib/metrics/evaluation.ts`, as flat metric rows, per-class rows, matrices and feature tables;
  * and the per-epoch log behind `epoch_metrics.parquet`.
  *
@@ -326,7 +326,7 @@ export interface MatrixRow extends Record<string, unknown> {
 }
 
 /**
- * The matrices of an evaluation (SPEC §8): Σ_W, Σ_B (features and logits), H (d×K', present
+ * The matrices of an evaluation (docs/metrics.md#neural-collapse): Σ_W, Σ_B (features and logits), H (d×K', present
  * classes), μ_G, the CDNV matrix, noisy centroids C[c][o] (K²×d, row c·K + o, NaN where none),
  * the calibration bins (3×B: mean confidence, accuracy, count), and the classifier's W (K×d), b.
  *

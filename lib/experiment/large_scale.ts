@@ -1,5 +1,5 @@
 /**
- * One large-scale run (SPEC section 2, experiment 3): a ResNet, VGG or MLP on a full dataset
+ * One large-scale run (docs/reference.md#experiments, experiment 3): a ResNet, VGG or MLP on a full dataset
  * with optional label noise, a checkpoint after every epoch (`epoch_NNN`, lib/checkpoint), resume
  * from the last complete checkpoint, a final evaluation, and `--delete_model`.
  *
@@ -21,10 +21,11 @@ import {
 } from "../checkpoint/mod.ts";
 import { type TrainConfig, UsageError } from "../config/flags.ts";
 import { readIniConfig } from "../config/ini.ts";
-import { loadRunData, type TrainingSetRecord } from "../data/mod.ts";
+import { loadRunData } from "../data/mod.ts";
 import { lossFor } from "../losses/mod.ts";
 import { buildModel, type Model, modelSummary } from "../models/mod.ts";
-import { pl, rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
+import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
+import { trainingSetFrame } from "./run.ts";
 import {
   COMPLETE_MARKER,
   exists,
@@ -94,15 +95,6 @@ function checkResumable(dir: string, config: TrainConfig): void {
         `or choose another --uid`,
     );
   }
-}
-
-function trainingSetFrame(record: TrainingSetRecord) {
-  return pl.DataFrame({
-    split: record.split,
-    index: Array.from(record.sourceIndex),
-    label: Array.from(record.labels),
-    original_label: Array.from(record.originalLabels),
-  });
 }
 
 /**

@@ -11,14 +11,15 @@ import { INPUT_SIZE, loadRunData, type RunData, type TrainingSetRecord } from ".
 import {
   featureScatterSpec,
   saveFigure,
+  thinPoints,
   trainingCurvesSpec,
   type TrainingHistoryRow,
 } from "../figures/mod.ts";
 import { lossFor } from "../losses/mod.ts";
 import { Mlp } from "../models/mod.ts";
 import {
+  columnsToFrame,
   type DataFrame,
-  pl,
   readParquet,
   rowsToFrame,
   writeJsonAtomic,
@@ -77,14 +78,34 @@ export interface RunOptions {
 
 /** Run `first` (when given), then report the epoch to `report` (when given). */
 function thenReport(
-  report: ((record: EpochRecord) => void) | undefined,
+  report: ((record: EpochRecord) => void | Promise<void>) | undefined,
   first: ((record: EpochRecord) => Promise<void>) | undefined,
 ): ((record: EpochRecord) => Promise<void>) | undefined {
   if (!report) return first;
   return async (record) => {
     await first?.(record);
-    report(record);
+    await report(record);
   };
+}
+
+/**
+ * The line a run ends with: its final NC1, dilation and memorization on the training features,
+ * and the accuracies (`n/a` for a missing value, e.g. no noisy samples).
+ *
+ * @example
+ * ```ts
+ * finalMetricsLine({ nc1_train: 0.5, dilation_train: 1.2, memorization_train: 3, train_acc: 0.9, test_acc: 0.8 });
+ * // "final: NC1 0.5000, dilation 1.200, memorization 3.000, train acc 0.9000, test acc 0.8000"
+ * ```
+ */
+export function finalMetricsLine(row: Record<string, unknown>): string {
+  const value = (key: string, digits: number) => {
+    const v = row[key];
+    return typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "n/a";
+  };
+  return `final: NC1 ${value("nc1_train", 4)}, dilation ${value("dilation_train", 3)}, ` +
+    `memorization ${value("memorization_train", 3)}, train acc ${value("train_acc", 4)}, ` +
+    `test acc ${value("test_acc", 4)}`;
 }
 
 /**
@@ -136,8 +157,16 @@ function configColumns(uid: string, config: TrainConfig, backend: string) {
   };
 }
 
-function trainingSetFrame(record: TrainingSetRecord): DataFrame {
-  return pl.DataFrame({
+/**
+ * A training set's table (`training_set.parquet`): split, source index, label, original label.
+ *
+ * @example
+ * ```ts
+ * await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/training_set.parquet`);
+ * ```
+ */
+export function trainingSetFrame(record: TrainingSetRecord): DataFrame {
+  return columnsToFrame({
     split: record.split,
     index: Array.from(record.sourceIndex),
     label: Array.from(record.labels),
@@ -276,7 +305,7 @@ async function saveRunFigures(
   if (evaluation.train.predictions.featureDim === 2) {
     for (const e of [evaluation.train, evaluation.test]) {
       const md = e.memorizationDilation;
-      const points = Array.from({ length: e.data.count }, (_, i) => ({
+      const allPoints = Array.from({ length: e.data.count }, (_, i) => ({
         x: e.predictions.features[2 * i],
         y: e.predictions.features[2 * i + 1],
         label: e.data.labels[i],
@@ -287,6 +316,8 @@ async function saveRunFigures(
           : e.data.labels[i] !== e.data.originalLabels[i],
         index: e.data.sourceIndex[i],
       }));
+      // The figure shows a subsample; every sample's features are in features.parquet.
+      const points = thinPoints(allPoints);
       const base = `${dir}/figures/features_${e.split}`;
       await saveFigure(
         featureScatterSpec({
@@ -301,9 +332,12 @@ async function saveRunFigures(
           ),
           classifier,
           title: `${e.split === "train" ? "Train" : "Test"} features: ${plotTitle(config)}`,
-          subtitle: `dilation ${md.dilation.toFixed(3)}, memorization ${
-            md.memorizationPerSample.toFixed(3)
-          }`,
+          subtitle:
+            `dilation ${md.dilation.toFixed(3)}, memorization ${
+              md.memorizationPerSample.toFixed(3)
+            }` + (points.length < allPoints.length
+              ? ` (${points.length} of ${allPoints.length} samples shown)`
+              : ""),
         }),
         base,
       );
@@ -362,11 +396,11 @@ async function evaluateAndSave(
   epochs.add(last?.epoch ?? config.epochs, evaluation);
   await epochs.write(dir, { merge: epochLog === undefined });
   await writeParquetAtomic(
-    pl.DataFrame(featureColumns(evaluation)),
+    columnsToFrame(featureColumns(evaluation)),
     `${dir}/${RUN_FILES.features}`,
   );
   await writeParquetAtomic(
-    pl.DataFrame({
+    columnsToFrame({
       class: classifier.weights.map((_, k) => k),
       weight: classifier.weights,
       bias: classifier.bias,
@@ -394,7 +428,7 @@ function savedHistory(dir: string): EpochRecord[] {
 
 /**
  * Train (or reuse) and evaluate one simple-model run, writing everything under
- * `BASE_PATH/<uid>`. Follows SPEC section 7: an existing directory is an error unless
+ * `BASE_PATH/<uid>`. Follows docs/reference.md#run-directories: an existing directory is an error unless
  * `config.force`; a finished model is then reused unless `config.force_retrain`.
  *
  * @example
@@ -438,6 +472,16 @@ export async function runSimpleModel(
       await writeJsonAtomic(`${plan.dir}/${RUN_FILES.args}`, { ...config, uid });
       await saveTrainingSet(plan.dir, config, data.record);
       epochLog = new EpochMetricsLog();
+      // history.parquet grows every epoch (atomically), so a long run can be watched.
+      const soFar: EpochRecord[] = [];
+      const saveHistory = async (record: EpochRecord) => {
+        soFar.push(record);
+        await writeParquetAtomic(
+          rowsToFrame(soFar as unknown as Record<string, unknown>[]),
+          `${plan.dir}/${RUN_FILES.history}`,
+        );
+        options.onEpoch?.(record);
+      };
       history = await trainModel({
         model,
         loss: lossFor(config),
@@ -448,7 +492,7 @@ export async function runSimpleModel(
         progress: options.progress,
         log,
         onEpoch: thenReport(
-          options.onEpoch,
+          saveHistory,
           config.eval_every > 0
             ? async (record) => {
               if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
@@ -485,6 +529,7 @@ export async function runSimpleModel(
       plan.reuseModel,
       epochLog,
     );
+    log(finalMetricsLine(result.metrics.toRecords()[0]));
     log(`results in ${plan.dir}`);
     return result;
   } finally {

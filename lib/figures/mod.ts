@@ -54,5 +54,13 @@ export {
   STAR_SHAPE,
   theme,
 } from "./theme.ts";
-export { figureBundle, showFigures } from "./display.ts";
+export {
+  FIGURE_BUNDLE_SPEC_LIMIT,
+  figureBundle,
+  showFigures,
+  showTable,
+  tableHtml,
+  vegaLiteMimeType,
+} from "./display.ts";
+export { DISPLAY_POINTS, thinPoints } from "./thin.ts";
 export { type SampleGridInput, sampleGridSpec, type SampleImage, samplesOf } from "./samples.ts";

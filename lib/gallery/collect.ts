@@ -1,9 +1,11 @@
 /**
- * Find every saved figure under a results directory, with the table of runs it came from.
+ * Find every saved figure under a results directory, grouped by experiment, with the
+ * configuration and key metrics of the runs it came from and links to their tables.
  *
  * @module
  */
-import { basename, dirname, join, relative } from "node:path";
+import { basename, dirname, isAbsolute, join, relative } from "node:path";
+import { READER_COLUMNS } from "../results/mod.ts";
 
 /** The runs behind a figure, as a small table. */
 export interface RunsTable {
@@ -11,6 +13,21 @@ export interface RunsTable {
   source: string;
   columns: string[];
   rows: (string | number | boolean | null)[][];
+}
+
+/** The values a figure can be filtered by (each: the values among its runs). */
+export interface FigureFacets {
+  dataset: string[];
+  loss: string[];
+  noise: string[];
+  seed: string[];
+}
+
+/** A link shown next to a figure or an experiment. */
+export interface GalleryLink {
+  label: string;
+  /** URL relative to the gallery page. */
+  url: string;
 }
 
 /** One figure of the gallery. */
@@ -21,29 +38,25 @@ export interface GalleryFigure {
   title: string;
   /** Base name, e.g. `dilation_vs_memorization`. */
   name: string;
-  /** Section: the directory the figure belongs to, relative to the results directory. */
+  /** The directory the figure belongs to (a sweep or a run), relative to the results directory. */
   section: string;
+  /** Experiment: the first directory of `section` (`.` for figures at the top). */
+  experiment: string;
+  /** The run's configuration in words for a single run's figure, else null. */
+  runLabel: string | null;
+  /** The Vega-Lite spec, embedded in the page so it renders opened from disk. */
+  spec: unknown;
   /** URLs (relative to the gallery page) of the spec and the PNG. */
   specUrl: string;
   pngUrl: string | null;
   runs: RunsTable | null;
+  facets: FigureFacets;
+  /** Parquet tables of the figure's directory. */
+  tables: GalleryLink[];
 }
 
-/** Summary-row columns shown for a single run, when present. */
-const RUN_COLUMNS = [
-  "uid",
-  "dataset",
-  "model",
-  "loss",
-  "label_noise",
-  "fc_noise_degree",
-  "seed",
-  "epochs",
-  "test_acc",
-  "nc1_train",
-  "dilation_train",
-  "memorization_train",
-];
+/** Columns of a figure's runs table: what a reader looks for (uids head the run sections). */
+const RUN_COLUMNS = READER_COLUMNS.filter((name) => !/_mean$|^seeds$/.test(name));
 
 function readJson(path: string): unknown {
   try {
@@ -64,7 +77,10 @@ function cell(value: unknown): string | number | boolean | null {
 function tableOf(source: string, records: Record<string, unknown>[], columns?: string[]) {
   const names = columns ??
     [...new Set(records.flatMap((record) => Object.keys(record)))];
-  const present = names.filter((name) => records.some((record) => name in record));
+  // A switch that is off in every run says nothing: left out, like columns without values.
+  const present = names.filter((name) =>
+    records.some((record) => record[name] != null && record[name] !== false)
+  );
   return {
     source,
     columns: present,
@@ -72,10 +88,45 @@ function tableOf(source: string, records: Record<string, unknown>[], columns?: s
   };
 }
 
+/** A run's configuration (`args.json`) merged with its metrics (`metrics.json`), or null. */
+function runRecord(dir: string): Record<string, unknown> | null {
+  const args = readJson(join(dir, "args.json"));
+  const metrics = readJson(join(dir, "metrics.json"));
+  if (!metrics || typeof metrics !== "object") return null;
+  return { ...(args && typeof args === "object" ? args : {}), ...metrics, uid: basename(dir) };
+}
+
+/** The run directories behind `owner`: its sweep's runs, or itself when it is a run. */
+function runDirs(owner: string): string[] {
+  const sweep = readJson(join(owner, "sweep.json")) as { runs?: { dir?: unknown }[] };
+  if (sweep && Array.isArray(sweep.runs)) {
+    return sweep.runs.flatMap((run) =>
+      typeof run.dir === "string" ? [isAbsolute(run.dir) ? run.dir : join(owner, run.dir)] : []
+    );
+  }
+  return [owner];
+}
+
+function records(basePath: string): { source: string; rows: Record<string, unknown>[] } | null {
+  const sidecar = readJson(`${basePath}.runs.json`);
+  if (Array.isArray(sidecar)) return { source: `${basePath}.runs.json`, rows: sidecar };
+  const owner = dirname(dirname(basePath));
+  const rows = runDirs(owner).flatMap((dir) => {
+    const record = runRecord(dir);
+    return record ? [record] : [];
+  });
+  if (rows.length === 0) return null;
+  const source = rows.length === 1 && runDirs(owner)[0] === owner
+    ? join(owner, "metrics.json")
+    : join(owner, "sweep.json");
+  return { source, rows };
+}
+
 /**
  * The runs a figure came from: `<figure>.runs.json` next to it (a list of row objects) when a
- * notebook wrote one; else the sweep table (`sweep.json`) or the run's `metrics.json` in the
- * directory above `figures/`.
+ * notebook wrote one; else, for the directory above `figures/`, the runs of its `sweep.json`
+ * or the run itself, each as its configuration (`args.json`) and metrics (`metrics.json`):
+ * configuration columns first, then test accuracy, NC1, dilation and memorization.
  *
  * @example
  * ```ts
@@ -83,31 +134,44 @@ function tableOf(source: string, records: Record<string, unknown>[], columns?: s
  * ```
  */
 export function runsTableFor(basePath: string, resultsDir: string): RunsTable | null {
-  const rel = (path: string) => relative(resultsDir, path);
-  const sidecar = readJson(`${basePath}.runs.json`);
-  if (Array.isArray(sidecar)) {
-    return tableOf(rel(`${basePath}.runs.json`), sidecar as Record<string, unknown>[]);
-  }
-  const owner = dirname(dirname(basePath));
-  const sweep = readJson(join(owner, "sweep.json")) as { runs?: Record<string, unknown>[] };
-  if (sweep && Array.isArray(sweep.runs)) {
-    return tableOf(rel(join(owner, "sweep.json")), sweep.runs, [
-      "label",
-      "status",
-      "seconds",
-      "uid",
-      "error",
-    ]);
-  }
-  const metrics = readJson(join(owner, "metrics.json"));
-  if (metrics && typeof metrics === "object") {
-    return tableOf(
-      rel(join(owner, "metrics.json")),
-      [metrics as Record<string, unknown>],
-      RUN_COLUMNS,
-    );
-  }
-  return null;
+  const found = records(basePath);
+  if (!found) return null;
+  const source = relative(resultsDir, found.source);
+  return found.source.endsWith(".runs.json")
+    ? tableOf(source, found.rows)
+    : tableOf(source, found.rows, RUN_COLUMNS);
+}
+
+function facetsOf(rows: Record<string, unknown>[]): FigureFacets {
+  const values = (key: string) =>
+    [...new Set(rows.flatMap((row) => (row[key] == null ? [] : [String(row[key])])))].sort();
+  return {
+    dataset: values("dataset"),
+    loss: values("loss"),
+    noise: values("label_noise"),
+    seed: values("seed"),
+  };
+}
+
+/**
+ * A run's configuration in words, e.g. `fashionmnist · LS · noise 0.2 · seed 1`.
+ *
+ * @example
+ * ```ts
+ * runLabel({ dataset: "mnist", loss: "LS", label_noise: 0.2, seed: 1 });
+ * // "mnist · LS · noise 0.2 · seed 1"
+ * ```
+ */
+export function runLabel(config: Record<string, unknown>): string {
+  const parts = [
+    config.dataset,
+    config.model !== "MLP" ? config.model : undefined,
+    config.loss,
+    config.label_noise != null ? `noise ${config.label_noise}` : undefined,
+    config.fourclass_problem ? `degree ${config.fc_noise_degree}` : undefined,
+    config.seed != null ? `seed ${config.seed}` : undefined,
+  ];
+  return parts.filter((part) => part != null && part !== "").join(" · ");
 }
 
 function titleOf(spec: unknown, fallback: string): string {
@@ -120,7 +184,7 @@ function titleOf(spec: unknown, fallback: string): string {
   return fallback;
 }
 
-function* walk(dir: string): Generator<string> {
+function* walk(dir: string, suffix: string): Generator<string> {
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync(dir)];
@@ -131,50 +195,102 @@ function* walk(dir: string): Generator<string> {
   for (const entry of entries) {
     if (entry.name.startsWith(".") || entry.name.startsWith("_")) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory) yield* walk(path);
-    else if (entry.isFile && entry.name.endsWith(".vl.json")) yield path;
+    if (entry.isDirectory) yield* walk(path, suffix);
+    else if (entry.isFile && entry.name.endsWith(suffix)) yield path;
+  }
+}
+
+/** A path under the results directory as a URL relative to the gallery page. */
+function urlOf(resultsDir: string, path: string): string {
+  return relative(resultsDir, path).split("/").map(encodeURIComponent).join("/");
+}
+
+/** The Parquet tables directly in `dir`. */
+function tablesIn(resultsDir: string, dir: string): GalleryLink[] {
+  try {
+    return [...Deno.readDirSync(dir)]
+      .filter((entry) => entry.isFile && entry.name.endsWith(".parquet"))
+      .map((entry) => entry.name).sort()
+      .map((name) => ({ label: name, url: urlOf(resultsDir, join(dir, name)) }));
+  } catch {
+    return [];
   }
 }
 
 /**
- * Every `*.vl.json` under `resultsDir` (hidden and `_` directories skipped), sections ordered
- * so that sweep-level figures come before the figures of single runs.
+ * The executed notebooks under `resultsDir` (`*.ipynb`, with their `.html` export when one
+ * exists), as links for the gallery page.
  *
  * @example
  * ```ts
- * for (const figure of collectFigures("results")) console.log(figure.section, figure.name);
+ * for (const link of collectNotebooks("results")) console.log(link.label, link.url);
+ * ```
+ */
+export function collectNotebooks(resultsDir: string): GalleryLink[] {
+  const links: GalleryLink[] = [];
+  for (const path of walk(resultsDir, ".ipynb")) {
+    if (path.endsWith(".failed.ipynb")) continue;
+    links.push({ label: relative(resultsDir, path), url: urlOf(resultsDir, path) });
+    const html = path.replace(/\.ipynb$/, ".html");
+    try {
+      Deno.statSync(html);
+      links.push({ label: `${relative(resultsDir, html)}`, url: urlOf(resultsDir, html) });
+    } catch {
+      // not exported
+    }
+  }
+  return links;
+}
+
+/**
+ * Every `*.vl.json` under `resultsDir` (hidden and `_` directories skipped), grouped by
+ * experiment (the first directory); in each, the experiment's own figures come before the
+ * figures of its single runs.
+ *
+ * @example
+ * ```ts
+ * for (const figure of collectFigures("results")) console.log(figure.experiment, figure.name);
  * ```
  */
 export function collectFigures(resultsDir: string): GalleryFigure[] {
   const figures: GalleryFigure[] = [];
-  for (const path of walk(resultsDir)) {
+  for (const path of walk(resultsDir, ".vl.json")) {
     const basePath = path.slice(0, -".vl.json".length);
     const name = basename(basePath);
     const directory = dirname(basePath);
     const owner = basename(directory) === "figures" ? dirname(directory) : directory;
     const section = relative(resultsDir, owner) || ".";
-    const url = (p: string) => relative(resultsDir, p).split("/").map(encodeURIComponent).join("/");
-    let png: string | null = `${basePath}.png`;
+    const png = `${basePath}.png`;
+    let hasPng = true;
     try {
       Deno.statSync(png);
     } catch {
-      png = null;
+      hasPng = false;
     }
+    const spec = readJson(path);
+    const found = records(basePath);
+    const isRun = readJson(join(owner, "args.json")) !== undefined;
     figures.push({
-      id: `figure-${figures.length + 1}`,
-      title: titleOf(readJson(path), name),
+      id: "",
+      title: titleOf(spec, name),
       name,
       section,
-      specUrl: url(path),
-      pngUrl: png ? url(png) : null,
+      experiment: section.split("/")[0],
+      runLabel: isRun && found ? runLabel(found.rows[0]) : null,
+      spec,
+      specUrl: urlOf(resultsDir, path),
+      pngUrl: hasPng ? urlOf(resultsDir, png) : null,
       runs: runsTableFor(basePath, resultsDir),
+      facets: facetsOf(found?.rows ?? []),
+      tables: tablesIn(resultsDir, owner),
     });
   }
-  // Sections with fewer path components (sweeps) first; stable otherwise.
+  // By experiment; in each, sections with fewer path components (sweeps) first; stable otherwise.
   const depth = (section: string) => (section === "." ? 0 : section.split("/").length);
   return figures
     .map((figure, order) => ({ figure, order }))
     .sort((a, b) =>
+      a.figure.experiment.localeCompare(b.figure.experiment) ||
       depth(a.figure.section) - depth(b.figure.section) ||
       a.figure.section.localeCompare(b.figure.section) || a.order - b.order
     )

@@ -1,12 +1,12 @@
 /**
- * The gallery page: every figure embedded interactively with vega-embed (scripts served from the
- * results directory itself), each with the table of runs it came from.
+ * The gallery page: every figure embedded interactively with vega-embed (specs inline, scripts
+ * copied next to the page), grouped by experiment, each with the runs it came from.
  *
  * @module
  */
 import { FONT_FAMILY } from "../figures/theme.ts";
 import { GALLERY_SCRIPTS } from "./assets.ts";
-import type { GalleryFigure, RunsTable } from "./collect.ts";
+import type { GalleryFigure, GalleryLink, RunsTable } from "./collect.ts";
 
 /** Directory (inside the results directory) holding the gallery's scripts. */
 export const ASSETS_DIR = "_gallery";
@@ -17,7 +17,7 @@ function escapeHtml(text: string): string {
 }
 
 function formatCell(value: string | number | boolean | null): string {
-  if (value === null) return "";
+  if (value === null) return "–";
   if (typeof value === "number") {
     return Number.isInteger(value) ? String(value) : Number(value.toPrecision(4)).toString();
   }
@@ -29,27 +29,78 @@ function runsTableHtml(table: RunsTable): string {
   const body = table.rows.map((row) =>
     `<tr>${row.map((value) => `<td>${formatCell(value)}</td>`).join("")}</tr>`
   ).join("");
-  return `<details class="runs"><summary>${table.rows.length} run${
+  return `<div class="runs"><div class="source">${table.rows.length} run${
     table.rows.length === 1 ? "" : "s"
-  } (${escapeHtml(table.source)})</summary><table><thead><tr>${head}</tr></thead>` +
-    `<tbody>${body}</tbody></table></details>`;
+  } (${escapeHtml(table.source)})</div><table><thead><tr>${head}</tr></thead>` +
+    `<tbody>${body}</tbody></table></div>`;
+}
+
+function linksHtml(links: GalleryLink[]): string {
+  return links.map((link) => `<a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a>`)
+    .join(" · ");
+}
+
+/** JSON inside a <script> element: `<` escaped so no `</script>` can end it early. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c");
 }
 
 function figureHtml(figure: GalleryFigure): string {
-  const links = [
-    `<a href="${figure.specUrl}">spec</a>`,
-    ...(figure.pngUrl ? [`<a href="${figure.pngUrl}">png</a>`] : []),
-  ].join(" · ");
-  return `<figure class="figure" data-name="${escapeHtml(figure.name)}">` +
+  const links = linksHtml([
+    { label: "spec", url: figure.specUrl },
+    ...(figure.pngUrl ? [{ label: "png", url: figure.pngUrl }] : []),
+    ...figure.tables,
+  ]);
+  const facets = Object.entries(figure.facets).map(([key, values]) =>
+    ` data-${key}="${escapeHtml(values.join("|"))}"`
+  ).join("");
+  // The PNG shows until vega-embed replaces it, and stays when scripts cannot run.
+  const fallback = figure.pngUrl
+    ? `<img src="${escapeHtml(figure.pngUrl)}" alt="${escapeHtml(figure.title)}">`
+    : "";
+  return `<figure class="figure" data-name="${escapeHtml(figure.name)}"${facets}>` +
     `<figcaption><strong>${escapeHtml(figure.title)}</strong> <span class="links">${links}` +
-    `</span></figcaption><div class="chart" id="${figure.id}" data-spec="${figure.specUrl}">` +
-    `</div>${figure.runs ? runsTableHtml(figure.runs) : ""}</figure>`;
+    `</span></figcaption><div class="body"><div class="chart" id="${figure.id}">${fallback}</div>` +
+    `<script type="application/json" id="${figure.id}-spec">${scriptJson(figure.spec)}</script>` +
+    `${figure.runs ? runsTableHtml(figure.runs) : ""}</div></figure>`;
+}
+
+function filterHtml(figures: GalleryFigure[]): string {
+  const keys = ["dataset", "loss", "noise", "seed"] as const;
+  return `<form class="filters">Show: ` + keys.map((key) => {
+    const values = [...new Set(figures.flatMap((f) => f.facets[key]))]
+      .sort((a, b) => (Number(a) - Number(b)) || a.localeCompare(b));
+    const options = values.map((v) => `<option value="${escapeHtml(v)}">${escapeHtml(v)}</option>`)
+      .join("");
+    return `<label>${key} <select name="${key}"><option value="">all</option>${options}` +
+      `</select></label>`;
+  }).join(" ") + `</form>`;
+}
+
+function experimentHtml(experiment: string, index: number, figures: GalleryFigure[]): string {
+  const own = figures.filter((f) => f.runLabel === null);
+  const runs = [...new Set(figures.filter((f) => f.runLabel !== null).map((f) => f.section))];
+  const runHtml = runs.map((section) => {
+    const inRun = figures.filter((f) => f.section === section);
+    return `<section class="run"><h3>${escapeHtml(inRun[0].runLabel ?? section)} ` +
+      `<span class="uid">${escapeHtml(section)}</span></h3>${inRun.map(figureHtml).join("")}` +
+      `</section>`;
+  }).join("");
+  return `<section class="experiment" id="experiment-${index}"><h2>${escapeHtml(experiment)}</h2>` +
+    `${own.map(figureHtml).join("")}${
+      runs.length ? `<h3 class="runs-heading">Single runs (${runs.length})</h3>` : ""
+    }${runHtml}</section>`;
 }
 
 /**
- * The complete HTML page. The script embeds the figures one after the other (SVG renderer, so
- * every mark is in the DOM), marks each chart `data-rendered="true"` or `data-error="..."`, and
- * sets `data-gallery-done` on the body at the end.
+ * The complete HTML page: one section per experiment (its own figures, then its runs', each run
+ * headed by its configuration), every figure with the table of its runs (configuration and key
+ * metrics) and links to its spec, PNG and Parquet tables; filters by dataset, loss, noise and
+ * seed (also from the page's query, `index.html?loss=LS&noise=0.2`); links to the executed
+ * notebooks. Specs are embedded in the page and the vega scripts
+ * are local files, so it works opened from disk (file://) as well as served; each figure's PNG
+ * shows until its chart renders. The script marks each chart `data-rendered="true"` or
+ * `data-error="..."` and sets `data-gallery-done` on the body at the end.
  *
  * @example
  * ```ts
@@ -58,20 +109,21 @@ function figureHtml(figure: GalleryFigure): string {
  */
 export function galleryHtml(
   figures: GalleryFigure[],
-  options: { title?: string; generated?: string } = {},
+  options: { title?: string; generated?: string; notebooks?: GalleryLink[] } = {},
 ): string {
   const title = options.title ?? "memdil results";
-  const sections = [...new Set(figures.map((f) => f.section))];
-  const toc = sections.map((section, i) =>
-    `<li><a href="#section-${i + 1}">${escapeHtml(section)}</a> (${
-      figures.filter((f) => f.section === section).length
-    })</li>`
+  const experiments = [...new Set(figures.map((f) => f.experiment))];
+  const toc = experiments.map((experiment, i) =>
+    `<li><a href="#experiment-${i + 1}">${escapeHtml(experiment)}</a> (${
+      figures.filter((f) => f.experiment === experiment).length
+    } figures)</li>`
   ).join("");
-  const body = sections.map((section, i) =>
-    `<section id="section-${i + 1}"><h2>${escapeHtml(section)}</h2>${
-      figures.filter((f) => f.section === section).map(figureHtml).join("")
-    }</section>`
+  const body = experiments.map((experiment, i) =>
+    experimentHtml(experiment, i + 1, figures.filter((f) => f.experiment === experiment))
   ).join("");
+  const notebooks = options.notebooks?.length
+    ? `<p>Executed notebooks: ${linksHtml(options.notebooks)}</p>`
+    : "";
   const scripts = GALLERY_SCRIPTS.map((s) => `<script src="${ASSETS_DIR}/${s.name}"></script>`)
     .join("\n");
   return `<!doctype html>
@@ -81,13 +133,19 @@ export function galleryHtml(
 <title>${escapeHtml(title)}</title>
 <style>
 body { font-family: "${FONT_FAMILY}", sans-serif; margin: 24px; color: #222; }
-h1 { font-size: 22px; } h2 { font-size: 17px; border-bottom: 1px solid #ddd; padding-top: 12px; }
-.figure { margin: 18px 0 30px 0; }
+h1 { font-size: 22px; } h2 { font-size: 18px; border-bottom: 1px solid #ddd; padding-top: 12px; }
+h3 { font-size: 15px; } .uid { font-size: 11px; color: #888; font-weight: normal; }
+.figure { margin: 18px 0 30px 0; } .figure[hidden], .run[hidden] { display: none; }
 figcaption { margin-bottom: 6px; } .links { font-size: 12px; color: #666; margin-left: 8px; }
+.body { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.body > .chart { flex: 0 0 auto; } .body > .runs { flex: 1 1 420px; overflow-x: auto; }
+.chart .vega-embed { width: auto; }
+.chart img { max-width: 640px; }
 .chart[data-error] { color: #d62728; white-space: pre-wrap; }
-details.runs { font-size: 12px; margin-top: 6px; }
-details.runs table { border-collapse: collapse; margin-top: 4px; }
-details.runs td, details.runs th { border: 1px solid #ddd; padding: 2px 6px; text-align: right; }
+.runs { font-size: 12px; } .runs .source { color: #666; margin-bottom: 4px; }
+.runs table { border-collapse: collapse; }
+.runs td, .runs th { border: 1px solid #ddd; padding: 2px 6px; text-align: right; }
+.filters { margin: 12px 0; } .filters label { margin-right: 12px; }
 </style>
 ${scripts}
 </head>
@@ -96,25 +154,53 @@ ${scripts}
 <p>${figures.length} figures${
     options.generated ? `, built ${escapeHtml(options.generated)}` : ""
   }. Hover points for details; click a legend entry to highlight its runs (shift-click for
-several). Each figure lists the runs it came from.</p>
+several). Each figure lists the runs it came from with their configuration and final metrics.</p>
+${notebooks}
 <ul class="toc">${toc}</ul>
+${filterHtml(figures)}
 ${body}
 <script>
+(() => {
+  // Filters: a figure stays visible when it has no value for a key or one of its values matches.
+  const form = document.querySelector(".filters");
+  const apply = () => {
+    const wanted = Object.fromEntries([...form.querySelectorAll("select")].map((s) => [s.name, s.value]));
+    for (const figure of document.querySelectorAll(".figure")) {
+      figure.hidden = Object.entries(wanted).some(([key, value]) => {
+        const values = figure.dataset[key];
+        return value !== "" && values && !values.split("|").includes(value);
+      });
+    }
+    for (const run of document.querySelectorAll(".run")) {
+      run.hidden = [...run.querySelectorAll(".figure")].every((f) => f.hidden);
+    }
+  };
+  form.addEventListener("change", apply);
+  // A filtered view can be shared as a link: index.html?loss=LS&noise=0.2
+  const query = new URLSearchParams(location.search);
+  for (const select of form.querySelectorAll("select")) {
+    const value = query.get(select.name);
+    if (value === null) continue;
+    // A value no figure has still filters (to nothing), so the link shows what it asks for.
+    if (![...select.options].some((option) => option.value === value)) select.add(new Option(value, value));
+    select.value = value;
+  }
+  apply();
+})();
 (async () => {
-  const charts = document.querySelectorAll(".chart");
-  for (const chart of charts) {
+  for (const chart of document.querySelectorAll(".chart")) {
     try {
-      const response = await fetch(chart.dataset.spec);
-      if (!response.ok) throw new Error("HTTP " + response.status + " for " + chart.dataset.spec);
-      const spec = await response.json();
+      if (typeof vegaEmbed !== "function") throw new Error("vega-embed did not load");
+      const spec = JSON.parse(document.getElementById(chart.id + "-spec").textContent);
+      const fallback = chart.querySelector("img");
       await vegaEmbed(chart, spec, {
         renderer: "svg",
         actions: { export: true, source: true, compiled: false, editor: false },
       });
+      if (fallback) fallback.remove();
       chart.dataset.rendered = "true";
     } catch (error) {
       chart.dataset.error = String(error && error.message || error);
-      chart.textContent = "could not render: " + chart.dataset.error;
     }
   }
   document.body.dataset.galleryDone = "true";

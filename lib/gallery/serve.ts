@@ -7,7 +7,7 @@
 import { extname, join, normalize, resolve } from "node:path";
 import { writeFileAtomic } from "../runs/mod.ts";
 import { copyGalleryScripts } from "./assets.ts";
-import { collectFigures, type GalleryFigure } from "./collect.ts";
+import { collectFigures, collectNotebooks, type GalleryFigure } from "./collect.ts";
 import { ASSETS_DIR, galleryHtml } from "./html.ts";
 
 /** What {@link buildGallery} wrote. */
@@ -37,7 +37,11 @@ export async function buildGallery(
   const index = join(root, "index.html");
   await writeFileAtomic(
     index,
-    galleryHtml(figures, { title: options.title, generated: new Date().toISOString() }),
+    galleryHtml(figures, {
+      title: options.title,
+      generated: new Date().toISOString(),
+      notebooks: collectNotebooks(root),
+    }),
   );
   return { index, figures };
 }

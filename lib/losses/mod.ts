@@ -1,5 +1,5 @@
 /**
- * Training losses on logits (SPEC section 6), averaged over the batch.
+ * Training losses on logits (docs/reference.md#losses-and-optimization), averaged over the batch.
  *
  * @module
  */
@@ -47,7 +47,7 @@ export function labelSmoothing(alpha: number): LossFunction {
 }
 
 /**
- * The label-relaxation target r of SPEC section 6 (a constant: no gradient flows through it):
+ * The label-relaxation target r of docs/reference.md#losses-and-optimization (a constant: no gradient flows through it):
  * r_y = 1 - alpha and r_k = alpha p_k / sum_{j != y} p_j for k != y.
  *
  * @example
@@ -135,7 +135,7 @@ export function meanSquaredError(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.S
 }
 
 /**
- * The separated weight decay of `--sep_decay` (SPEC section 6): (wd/2)(||W||^2 + ||b||^2) on the
+ * The separated weight decay of `--sep_decay` (docs/reference.md#losses-and-optimization): (wd/2)(||W||^2 + ||b||^2) on the
  * classifier plus (fd/2)||H||^2 on the batch's features (summed, not averaged, as the reference
  * does). The optimizer then applies no weight decay of its own.
  *

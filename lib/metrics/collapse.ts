@@ -1,5 +1,5 @@
 /**
- * Neural-collapse measures beyond NC1 (SPEC §8 and the measures of modern NC work), computed on
+ * Neural-collapse measures beyond NC1 (docs/metrics.md, with the measures of modern NC work), computed on
  * the host in float64 from accumulated {@linkcode ClassStatistics} and the classifier (W, b), and
  * the accuracy and calibration measures from {@linkcode PredictionStatistics}.
  *
@@ -149,7 +149,7 @@ function geometry(rows: Float64Array[]) {
 }
 
 /**
- * Every neural-collapse measure of one split (SPEC §8 plus CDNV, equinorm, equiangularity,
+ * Every neural-collapse measure of one split (docs/metrics.md: NC1-NC4 plus CDNV, equinorm, equiangularity,
  * max-angle and self-duality), from class statistics (host {@linkcode ClassMoments} or a backend
  * snapshot) and optionally the classifier. NC1, Σ_W, Σ_B, μ_c, μ_G come from
  * {@linkcode neuralCollapse1} (same options). Classifier measures are NaN without a classifier.

@@ -117,7 +117,7 @@ export interface SplitMetrics {
   numSamples: number;
   /** NC1-NC4 and the modern measures on the features (with the classifier). */
   collapse: NeuralCollapseResult;
-  /** NC1 and covariances on the logits ("NC1 post", SPEC §8). */
+  /** NC1 and covariances on the logits ("NC1 post", docs/metrics.md#neural-collapse). */
   collapseLogits: NeuralCollapse1Result;
   /** NC1 and covariances on the softmax outputs (what the reference's validation code hooks). */
   collapseSoftmax: NeuralCollapse1Result;
@@ -125,7 +125,7 @@ export interface SplitMetrics {
   predictions: PredictionMeasures;
   /** Share of samples where the nearest class centre (training means) is the top-1 prediction. */
   nccAgreement: number;
-  /** The memorization-dilation measures (SPEC §9). */
+  /** The memorization-dilation measures (docs/metrics.md#memorization-dilation). */
   memorizationDilation: MemorizationDilationResult;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Memorization-dilation (M-D) measures computed from the two accumulation passes (SPEC §9).
+ * Memorization-dilation (M-D) measures computed from the two accumulation passes (docs/metrics.md#memorization-dilation).
  *
  * Conventions: variances and standard deviations are population ones (divide by the count).
  * An undefined scalar (no samples to measure it on) is NaN; an undefined vector is `null`.
@@ -144,7 +144,7 @@ function projectedOffset(a: Float64Array, b: Float64Array, c: Float64Array): num
 }
 
 /**
- * The M-D measures (SPEC §9) from a completed second pass (which holds the first pass's
+ * The M-D measures (docs/metrics.md#memorization-dilation) from a completed second pass (which holds the first pass's
  * centroids). Per class: class mean and distance statistics, clean centroid and clean spread
  * (dilation), noisy centroids, corruption bias and memorization; plus class averages and counts.
  *

@@ -1,6 +1,6 @@
 /**
  * Neural-collapse (NC1-NC4, CDNV, equinorm, equiangularity, self-duality), calibration and
- * memorization-dilation (M-D) metrics, streaming over batches (SPEC §8, §9).
+ * memorization-dilation (M-D) metrics, streaming over batches (docs/metrics.md).
  *
  * Statistics are accumulated apart from the measures computed on them: on the compute backend
  * (`streaming.ts`, what evaluations use) or on the host in float64 (`accumulate.ts`, the reference

@@ -1,5 +1,5 @@
 /**
- * Neural-collapse measures computed from accumulated {@linkcode ClassMoments} (SPEC §8).
+ * Neural-collapse measures computed from accumulated {@linkcode ClassMoments} (docs/metrics.md#neural-collapse).
  *
  * @module
  */
@@ -37,7 +37,7 @@ export interface NeuralCollapse1Result {
 }
 
 /**
- * NC1 and the covariances behind it, from class moments (SPEC §8) accumulated on the host
+ * NC1 and the covariances behind it, from class moments (docs/metrics.md#neural-collapse) accumulated on the host
  * (`ClassMoments`) or read from the compute backend (`streaming.ts`):
  * Σ_W = (1/N) Σ_i (h_i - μ_{y_i})(h_i - μ_{y_i})ᵀ, Σ_B = (1/K) Σ_c (μ_c - μ_G)(μ_c - μ_G)ᵀ,
  * NC1 = trace(Σ_W pinv(Σ_B)) / K.

@@ -485,7 +485,7 @@ export function noisyFlags(
 
 /**
  * First M-D pass on the backend: group sums giving the class means m_c, clean centroids u_c,
- * noisy means and noisy centroids C[c][o] (SPEC §9). Groups: clean samples of label c are group c;
+ * noisy means and noisy centroids C[c][o] (docs/metrics.md#memorization-dilation). Groups: clean samples of label c are group c;
  * noisy samples are group K + c·K + o (or K + c above {@linkcode MAX_NOISY_PAIR_CLASSES}).
  * `read()` returns the same {@linkcode Centroids} as the host's `CentroidAccumulator`.
  *

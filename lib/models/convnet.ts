@@ -136,7 +136,7 @@ export abstract class ConvNet {
 
 /**
  * The classifier of a convolutional model: PyTorch's default linear initialisation, or the
- * frozen simplex ETF padded to the feature dimension (SPEC section 5).
+ * frozen simplex ETF padded to the feature dimension (docs/reference.md#models).
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * The fixed simplex equiangular tight frame (ETF) classifier of SPEC section 5.
+ * The fixed simplex equiangular tight frame (ETF) classifier of docs/reference.md#models.
  *
  * @module
  */

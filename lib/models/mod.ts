@@ -1,5 +1,5 @@
 /**
- * The models of SPEC section 5: the reference MLP (here), ResNet-18/34/50 and VGG-11/13/16/19
+ * The models of docs/reference.md#models: the reference MLP (here), ResNet-18/34/50 and VGG-11/13/16/19
  * (`resnet.ts`, `vgg.ts`), the fixed simplex-ETF classifier (`etf.ts`), `buildModel` from a
  * configuration (`build.ts`) and the torchsummary-style summary (`summary.ts`). Parameters are
  * explicit tf.Variables drawn on the host from the run's seed, so initial weights are identical

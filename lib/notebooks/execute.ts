@@ -129,6 +129,11 @@ export interface ExecuteOptions {
   overrides?: Record<string, JsonValue>;
   /** Directory receiving `NAME.ipynb` / `NAME.failed.ipynb`; default `<repo>/results/notebooks`. */
   outputDir?: string;
+  /**
+   * Names the parameter set: the executed copy is then `NAME.LABEL.ipynb` (failed:
+   * `NAME.LABEL.failed.ipynb`), so runs with other parameters do not overwrite it.
+   */
+  label?: string;
   /** Per-cell timeout in seconds; default 3600. */
   timeout?: number;
   /** Kernel start-up timeout in seconds; default 120. */
@@ -144,6 +149,8 @@ export interface ExecuteOptions {
   installKernel?: boolean;
   /** Called when each code cell starts. */
   onProgress?: (event: ProgressEvent) => void;
+  /** Receives the progress lines cells print (a sweep's per-run lines, `sweep [i/n] ...`). */
+  onOutputLine?: (line: string) => void;
   /** Receives diagnostic lines (kernel install notices, helper/kernel stderr). */
   log?: (line: string) => void;
   /** Extra metadata stored under `metadata.memdil` of the executed copy. */
@@ -247,14 +254,15 @@ export async function executeNotebook(
   }
 
   const outputDir = resolve(options.outputDir ?? DEFAULT_OUTPUT_DIR);
+  const stem = options.label ? `${name}.${options.label}` : name;
   const request = {
     notebook: prepared,
     kernel_name: kernelName,
     timeout: options.timeout ?? DEFAULT_TIMEOUT_S,
     startup_timeout: options.startupTimeout ?? 120,
     cwd: resolve(options.cwd ?? dirname(absPath)),
-    output: join(outputDir, `${name}.ipynb`),
-    failed_output: join(outputDir, `${name}.failed.ipynb`),
+    output: join(outputDir, `${stem}.ipynb`),
+    failed_output: join(outputDir, `${stem}.failed.ipynb`),
   };
   const child = new Deno.Command(probe.python, {
     args: [HELPER_PATH, "--execute"],
@@ -298,6 +306,8 @@ export async function executeNotebook(
         code_total: event.code_total as number,
         firstLine: sourceLines[index] ?? "",
       });
+    } else if (event.event === "line") {
+      options.onOutputLine?.(event.text as string);
     } else if (event.event === "result" || event.event === "missing") {
       result = event;
     }

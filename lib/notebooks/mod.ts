@@ -35,7 +35,8 @@
  *
  * and that works the same interactively and headless; the repo's `deno.json` (import map) is
  * found by walking up from that directory. Executed copies go to `results/notebooks/NAME.ipynb`
- * (written atomically); a failing run leaves `results/notebooks/NAME.failed.ipynb` instead.
+ * (`NAME.LABEL.ipynb` with a parameter-set label; written atomically); a failing run leaves
+ * `NAME[.LABEL].failed.ipynb` instead.
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * Notebook parameters: parsing the `parameters` cell and overriding its literals.
+ * Notebook parameters: parsing the `parameters` cell and injecting overrides after it.
  *
  * Convention (same tag as papermill): every notebook has exactly one code cell whose metadata
  * carries `"tags": ["parameters"]`. Each non-blank line of that cell is either a `//` comment
@@ -11,9 +11,9 @@
  * ```
  *
  * with the literal on a single line (numbers, strings in double quotes, `true`/`false`,
- * `null`, arrays, objects). Overrides replace the literal in place, keeping the name, the
- * optional type annotation and the trailing comment, so the executed copy still reads as
- * ordinary TypeScript. Unknown keys are errors.
+ * `null`, arrays, objects). Overrides go into a cell tagged `injected-parameters` after it, as
+ * papermill does: the executed copy shows both the defaults and what the run changed. Unknown
+ * keys are errors.
  *
  * @module
  */
@@ -200,9 +200,19 @@ function describeAvailable(decls: ParameterDeclaration[]): string {
     decls.map((d) => `${d.name} (default ${JSON.stringify(d.value)})`).join(", ");
 }
 
+/** Tag of the cell holding the overrides (papermill's name). */
+export const INJECTED_TAG = "injected-parameters";
+
+function hasTag(cell: NotebookCell, tag: string): boolean {
+  const tags = cell.metadata?.tags;
+  return Array.isArray(tags) && tags.includes(tag);
+}
+
 /**
- * Returns a copy of the notebook whose `parameters` cell has the literals of the given names
- * replaced by the override values. The effective parameters are recorded under
+ * Returns a copy of the notebook with the overrides in a new code cell tagged
+ * `injected-parameters` right after the `parameters` cell, which keeps its defaults (papermill's
+ * convention; the Deno kernel lets a later cell declare a `const` again). An injected cell
+ * already in the notebook is replaced. The effective parameters are recorded under
  * `metadata.memdil.parameters` of the copy. Throws {@link ParameterError} naming the notebook
  * and listing the available parameters when a key is unknown.
  *
@@ -233,20 +243,25 @@ export function applyParameters(
   }
   const effective: Record<string, JsonValue> = {};
   for (const d of decls) effective[d.name] = d.value;
-  if (decls.length > 0) {
+  // papermill's convention: an earlier injection is replaced, the defaults stay as written.
+  copy.cells = copy.cells.filter((cell) => !hasTag(cell, INJECTED_TAG));
+  if (keys.length > 0) {
     const index = findParametersCells(copy)[0];
-    const cell = copy.cells[index];
-    const lines = toSourceLines(cellSource(cell));
-    for (const d of decls) {
-      if (!Object.hasOwn(overrides, d.name)) continue;
-      const value = overrides[d.name];
+    const lines = toSourceLines(cellSource(copy.cells[index]));
+    const injected = decls.filter((d) => Object.hasOwn(overrides, d.name)).map((d) => {
       const parsed = parseLine(lines[d.line], d.line, name)!;
-      const eol = lines[d.line].match(/\r?\n$/)?.[0] ?? "";
-      const tail = parsed.tail.replace(/\r?\n$/, "");
-      lines[d.line] = `${parsed.prefix}${JSON.stringify(value)}${tail || ";"}${eol}`;
-      effective[d.name] = value;
-    }
-    cell.source = lines;
+      effective[d.name] = overrides[d.name];
+      return `${parsed.prefix}${JSON.stringify(overrides[d.name])};`;
+    });
+    copy.cells.splice(index + 1, 0, {
+      cell_type: "code",
+      id: INJECTED_TAG,
+      execution_count: null,
+      metadata: { tags: [INJECTED_TAG] },
+      outputs: [],
+      source: ["// Parameters injected for this run (the defaults are in the cell above)\n"]
+        .concat(injected.map((line, i) => (i < injected.length - 1 ? `${line}\n` : line))),
+    });
   }
   const meta = (copy.metadata.memdil ?? {}) as Record<string, unknown>;
   copy.metadata.memdil = { ...meta, parameters: effective, overridden: keys };

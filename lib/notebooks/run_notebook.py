@@ -13,6 +13,7 @@ Protocol (kept deliberately small so the TypeScript side stays in charge):
       directory, then os.replace) to "output" on success or to "failed_output"
       when a cell fails. Progress and the final result are JSON lines on stdout:
         {"event": "cell", "index": i, "code_index": k, "code_total": n}
+        {"event": "line", "index": i, "text": ...}   (output lines starting with "sweep ")
         {"event": "result", "status": "ok" | "error", "path": ..., "error": {...}}
       Exit status: 0 ok, 1 the notebook failed, 3 Jupyter missing, 2 bad request.
 """
@@ -59,6 +60,13 @@ SENTINEL_CODE = (
 )
 
 
+# Lines of a cell's output relayed to the caller as they arrive (a sweep's per-run lines).
+RELAYED_PREFIX = "sweep "
+
+# Outputs of a cell that the kernel may send after the cell went idle (see DenoNotebookClient).
+LATE_OUTPUT_TYPES = ("display_data", "update_display_data", "clear_output")
+
+
 class DenoNotebookClient(NotebookClient):
     """nbclient with a fix for the Deno kernel's late stdout.
 
@@ -73,6 +81,13 @@ class DenoNotebookClient(NotebookClient):
 
     flush_timeout = 120  # seconds (nbclient's timeout traits are integers)
     sentinel_grace = 5.0  # seconds to wait for the tokens once the sentinel went idle
+
+    def process_message(self, msg, cell, cell_index):
+        if msg.get("msg_type") == "stream":
+            for line in msg["content"].get("text", "").splitlines():
+                if line.startswith(RELAYED_PREFIX):
+                    emit({"event": "line", "index": cell_index, "text": line})
+        return super().process_message(msg, cell, cell_index)
 
     async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
         await super()._async_poll_output_msg(parent_msg_id, cell, cell_index)
@@ -97,7 +112,9 @@ class DenoNotebookClient(NotebookClient):
                 continue
             parent = msg["parent_header"].get("msg_id")
             if parent == sentinel_id:
-                if msg["msg_type"] != "stream":
+                if msg["msg_type"] in LATE_OUTPUT_TYPES:
+                    pass  # the cell's late display, tagged with the sentinel's request
+                elif msg["msg_type"] != "stream":
                     if (msg["msg_type"] == "status"
                             and msg["content"].get("execution_state") == "idle"):
                         # the sentinel ran: its tokens are at most moments away

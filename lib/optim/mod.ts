@@ -1,5 +1,5 @@
 /**
- * Optimizers and learning-rate schedules (SPEC section 6): SGD with momentum and Adam, both
+ * Optimizers and learning-rate schedules (docs/reference.md#losses-and-optimization): SGD with momentum and Adam, both
  * with coupled weight decay, L-BFGS with a strong-Wolfe line search, and the step and multistep
  * schedules.
  *

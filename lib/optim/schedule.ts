@@ -1,5 +1,5 @@
 /**
- * Learning-rate schedules of SPEC section 6, stepped once per epoch: step decay
+ * Learning-rate schedules of docs/reference.md#losses-and-optimization, stepped once per epoch: step decay
  * lr * gamma^floor(epoch / patience), or multistep `step_a_b_...` (lr * gamma^(number of
  * milestones a, b, ... already reached), as torch's MultiStepLR).
  *

@@ -1,5 +1,5 @@
 /**
- * Run directories (SPEC section 7): the uid scheme, the refuse/reuse rules, atomic writes, and
+ * Run directories (docs/reference.md#run-directories): the uid scheme, the refuse/reuse rules, atomic writes, and
  * saving and loading the trained model.
  *
  * @module

@@ -11,12 +11,14 @@ import type { TrainConfig } from "../config/flags.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
 import { runFigures, saveNoiseSummaryFigures, shortLoss } from "../experiment/sweep.ts";
 import {
+  DISPLAY_POINTS,
   type EpochMetricsRow,
   featurePairsSpec,
   metricCurvesSpec,
   type MetricPanel,
   saveFigure,
   sweepCurvesSpec,
+  thinPoints,
 } from "../figures/mod.ts";
 import { type DataFrame, readParquet, rowsToFrame, writeJsonAtomic } from "../results/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
@@ -192,10 +194,10 @@ function latentRows(sweep: SweepResult) {
     fc_noise_degree: Number(row.fc_noise_degree),
     features: row.fourclass_twofeatures ? "2 features" : "4 features",
     seed: Number(row.seed),
-    test_acc: Number(row.test_acc),
-    dilation: Number(row.dilation_train),
-    memorization: Number(row.memorization_train),
-    nc1: Number(row.nc1_train),
+    test_acc: Number(row.test_acc ?? NaN),
+    dilation: Number(row.dilation_train ?? NaN),
+    memorization: Number(row.memorization_train ?? NaN),
+    nc1: Number(row.nc1_train ?? NaN),
   }));
 }
 
@@ -218,14 +220,16 @@ export async function saveFeaturePairsFigure(
   const featureColumns = frame.columns.filter((c) => /^f\d+$/.test(c));
   const records = frame.toRecords() as Record<string, unknown>[];
   const rows = records.filter((row) => row.split === split);
-  // Keep the figure light: an even subsample (noisy samples all kept).
-  const limit = options.maxPoints ?? 1500;
-  const step = Math.max(1, Math.ceil(rows.length / limit));
-  const points = rows.filter((row, i) => row.noisy === true || i % step === 0).map((row) => ({
+  // Keep the figure light: an even subsample; the full data is in features.parquet.
+  const shown = thinPoints(
+    rows.map((row) => ({ row, noisy: row.noisy === true })),
+    options.maxPoints ?? DISPLAY_POINTS,
+  );
+  const points = shown.map(({ row, noisy }) => ({
     features: featureColumns.map((c) => Number(row[c])),
     label: Number(row.label),
     originalLabel: Number(row.original_label),
-    noisy: row.noisy === true,
+    noisy,
     index: Number(row.index),
   }));
   const base = join(runDir, "figures", `features_pairs_${split}`);
@@ -233,7 +237,9 @@ export async function saveFeaturePairsFigure(
     featurePairsSpec({
       points,
       title: `${split === "train" ? "Train" : "Test"} features, every pair: ${title}`,
-      subtitle: step > 1 ? `every ${step}th clean sample shown, all noisy ones` : undefined,
+      subtitle: shown.length < rows.length
+        ? `${shown.length} of ${rows.length} samples shown (all in features.parquet)`
+        : undefined,
     }),
     base,
   );
@@ -327,7 +333,7 @@ export interface LargeScaleParams extends TrainingParams {
   depth: number;
 }
 
-/** The per-epoch panels of the large-scale figures (SPEC section 10). */
+/** The per-epoch panels of the large-scale figures (docs/reference.md#figures). */
 export const EPOCH_PANELS: MetricPanel[] = [
   { field: "nc1_train", title: "NC1", scale: "log" },
   { field: "nc1_post_train", title: "NC1 post (logits)", scale: "log" },

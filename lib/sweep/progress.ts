@@ -5,6 +5,9 @@
  * @module
  */
 import cliProgress from "cli-progress";
+import { formatDuration } from "../training/duration.ts";
+
+export { formatDuration };
 
 /** Where one run of a sweep stands. */
 export interface RunStatus {
@@ -127,24 +130,38 @@ export function terminalProgress(): SweepProgress {
 }
 
 /**
- * Plain lines (for logs and CI): one per run that starts or ends.
+ * Plain lines (for logs, CI and headless notebooks): one per run that starts or ends; once a run
+ * has been trained, each ending line adds how many runs are left and the estimated time to the
+ * end (wall time so far per trained run, times the runs left; reused runs cost nothing).
+ * `now` (seconds) is for tests.
  *
  * @example
  * ```ts
  * const progress = lineProgress(console.log);
  * ```
  */
-export function lineProgress(log: (line: string) => void): SweepProgress {
+export function lineProgress(
+  log: (line: string) => void,
+  now: () => number = () => performance.now() / 1000,
+): SweepProgress {
   const seen = new Map<string, RunStatus["state"]>();
+  let start: number | undefined;
   return {
     update(runs) {
+      start ??= now();
       runs.forEach((run, i) => {
         if (seen.get(run.uid) === run.state) return;
         seen.set(run.uid, run.state);
         if (run.state === "queued") return;
         const time = run.seconds !== undefined ? ` in ${run.seconds.toFixed(1)}s` : "";
         const why = run.error ? `: ${run.error}` : "";
-        log(`[${i + 1}/${runs.length}] ${run.state}${time}: ${run.label}${why}`);
+        const c = countStates(runs);
+        const left = c.queued + c.running;
+        const trained = c.finished + c.failed;
+        const eta = run.state !== "running" && run.state !== "reused" && trained > 0 && left > 0
+          ? ` (${left} left, ETA ${formatDuration(((now() - start!) / trained) * left)})`
+          : "";
+        log(`[${i + 1}/${runs.length}] ${run.state}${time}: ${run.label}${why}${eta}`);
       });
     },
     finish(runs) {
@@ -166,14 +183,41 @@ const STATE_COLORS: Record<RunStatus["state"], string> = {
 };
 
 /**
- * The sweep as HTML: a progress bar and one table row per run (state, epoch, values, time).
+ * A small inline SVG line of a run's training loss per epoch (empty with fewer than 2 epochs).
+ *
+ * @example
+ * ```ts
+ * sparkline([0.7, 0.5, 0.4]); // <svg ...><polyline points="..."/></svg>
+ * ```
+ */
+export function sparkline(values: readonly number[], width = 120, height = 24): string {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length < 2) return "";
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const points = values.map((v, i) => {
+    const x = (i / (values.length - 1)) * (width - 2) + 1;
+    const y = hi === lo ? height / 2 : 1 + ((hi - v) / (hi - lo)) * (height - 2);
+    return Number.isFinite(v) ? `${x.toFixed(1)},${y.toFixed(1)}` : "";
+  }).filter(Boolean).join(" ");
+  return `<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
+    `<title>${finite[0].toFixed(3)} to ${finite.at(-1)!.toFixed(3)}</title>` +
+    `<polyline points="${points}" fill="none" stroke="#1f77b4" stroke-width="1.5"/></svg>`;
+}
+
+/**
+ * The sweep as HTML: a progress bar and one table row per run (state, epoch, time, the
+ * training-loss curve so far from `curves` by uid, values).
  *
  * @example
  * ```ts
  * const html = progressHtml([{ uid: "a", label: "CE noise 0.2", state: "running", epoch: 3, epochs: 12 }]);
  * ```
  */
-export function progressHtml(runs: readonly RunStatus[]): string {
+export function progressHtml(
+  runs: readonly RunStatus[],
+  curves: ReadonlyMap<string, readonly number[]> = new Map(),
+): string {
   const rows = runs.map((run) => {
     const values = Object.entries(run.values ?? {})
       .filter(([, v]) => typeof v === "number")
@@ -185,31 +229,49 @@ export function progressHtml(runs: readonly RunStatus[]): string {
       `<td style="color:${STATE_COLORS[run.state]};font-weight:bold">${run.state}</td>` +
       `<td>${epochText(run).trim()}</td>` +
       `<td>${run.seconds !== undefined ? run.seconds.toFixed(1) + " s" : ""}</td>` +
+      `<td>${sparkline(curves.get(run.uid) ?? [])}</td>` +
       `<td style="text-align:left">${detail}</td></tr>`;
   }).join("");
   return `<div class="memdil-sweep"><div><progress max="${runs.length}" value="${
     ended(runs)
   }" style="width:320px"></progress> ${escapeHtml(summaryLine(runs))}</div>` +
-    `<table><thead><tr><th>run</th><th>state</th><th>epoch</th><th>time</th><th>details</th>` +
+    `<table><thead><tr><th>run</th><th>state</th><th>epoch</th><th>time</th>` +
+    `<th>training loss</th><th>details</th>` +
     `</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /**
  * A live display in the Deno Jupyter kernel: shown once, then updated in place (at most every
- * `intervalMs`, and always at the end).
+ * `intervalMs`, and always at the end); `lines`, when given, also receives every update (the
+ * per-run lines that a headless run relays).
  *
  * @example
  * ```ts
  * const progress = jupyterProgress(jupyterApi()!);
  * ```
  */
-export function jupyterProgress(jupyter: Jupyter, intervalMs = 500): SweepProgress {
+export function jupyterProgress(
+  jupyter: Jupyter,
+  intervalMs = 500,
+  lines?: SweepProgress,
+): SweepProgress {
   const displayId = `memdil-sweep-${crypto.randomUUID()}`;
   let shown: Promise<void> | undefined;
   let last = 0;
   let pending: Promise<void> = Promise.resolve();
+  // The live training curves: each run's train_loss per epoch, as reported.
+  const curves = new Map<string, number[]>();
+  const record = (runs: readonly RunStatus[]) => {
+    for (const run of runs) {
+      const loss = run.values?.train_loss;
+      if (run.epoch === undefined || typeof loss !== "number") continue;
+      const curve = curves.get(run.uid) ?? [];
+      curve[run.epoch - 1] = loss;
+      curves.set(run.uid, curve);
+    }
+  };
   const bundle = (runs: readonly RunStatus[]) => ({
-    "text/html": progressHtml(runs),
+    "text/html": progressHtml(runs, curves),
     "text/plain": `sweep: ${summaryLine(runs)}`,
   });
   const render = (runs: readonly RunStatus[], force: boolean) => {
@@ -227,8 +289,13 @@ export function jupyterProgress(jupyter: Jupyter, intervalMs = 500): SweepProgre
     }
   };
   return {
-    update: (runs) => render(runs, false),
+    update(runs) {
+      lines?.update(runs);
+      record(runs);
+      render(runs, false);
+    },
     async finish(runs) {
+      await lines?.finish(runs);
       render(runs, true);
       await pending;
     },
@@ -236,7 +303,8 @@ export function jupyterProgress(jupyter: Jupyter, intervalMs = 500): SweepProgre
 }
 
 /**
- * The display that fits where the code runs: Jupyter, a terminal, or plain lines.
+ * The display that fits where the code runs: Jupyter (the live table, and the per-run lines
+ * prefixed `sweep `), a terminal, or plain lines.
  *
  * @example
  * ```ts
@@ -245,7 +313,8 @@ export function jupyterProgress(jupyter: Jupyter, intervalMs = 500): SweepProgre
  */
 export function autoProgress(log: (line: string) => void = console.log): SweepProgress {
   const jupyter = jupyterApi();
-  if (jupyter) return jupyterProgress(jupyter);
+  // In Jupyter, per-run lines as well: the headless runner relays them (`sweep [` prefix).
+  if (jupyter) return jupyterProgress(jupyter, 500, lineProgress((line) => log(`sweep ${line}`)));
   if (Deno.stderr.isTerminal()) return terminalProgress();
   return lineProgress(log);
 }

@@ -6,9 +6,15 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { readIniConfig } from "../config/ini.ts";
-import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
+import {
+  type DataFrame,
+  readerOrder,
+  rowsToFrame,
+  writeJsonAtomic,
+  writeParquetAtomic,
+} from "../results/mod.ts";
 import type { Flags } from "./grid.ts";
 import { type PoolJob, runPool } from "./pool.ts";
 import { autoProgress, type RunStatus, type SweepProgress } from "./progress.ts";
@@ -299,21 +305,24 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
     runs: join(resultsDir, "sweep.json"),
   };
   if (summary.length > 0) {
-    await writeParquetAtomic(rowsToFrame(summary), tables.summary);
-    await writeParquetAtomic(rowsToFrame(overSeeds), tables.overSeeds);
+    const readable = (frame: DataFrame) => frame.select(...readerOrder(frame.columns));
+    await writeParquetAtomic(readable(rowsToFrame(summary)), tables.summary);
+    await writeParquetAtomic(readable(rowsToFrame(overSeeds)), tables.overSeeds);
   }
+  // Paths relative to the sweep's directory, so a results folder can be moved or copied.
+  const local = (path: string) => relative(resultsDir, path) || ".";
   await writeJsonAtomic(tables.runs, {
     name: sweep.name,
     runner: sweep.runner ?? "simple",
-    basePath: plan.basePath,
+    basePath: local(plan.basePath),
     runs: runs.map((run) => ({
       uid: run.uid,
-      dir: run.dir,
+      dir: local(run.dir),
       label: run.label,
       status: run.status,
       seconds: run.seconds ?? null,
       error: run.error ?? null,
-      log: run.logPath ?? null,
+      log: run.logPath ? local(run.logPath) : null,
       flags: run.flags,
     })),
   });

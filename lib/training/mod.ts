@@ -6,6 +6,7 @@
  * @module
  */
 import cliProgress from "cli-progress";
+import { formatDuration } from "./duration.ts";
 import { tf } from "../backend/mod.ts";
 import { Random } from "../data/random.ts";
 import { gatherInputs, type Split } from "../data/mod.ts";
@@ -35,14 +36,14 @@ export interface OptimConfig {
   optimizer?: OptimizerName;
   /** `step` (default) or multistep `step_a_b_...`. */
   decay_type?: string;
-  /** Weight decay only on the classifier, plus feature decay, in the loss (SPEC section 6). */
+  /** Weight decay only on the classifier, plus feature decay, in the loss (docs/reference.md#losses-and-optimization). */
   sep_decay?: boolean;
   feature_decay_rate?: number;
   /** L-BFGS curvature pairs (default 10). */
   history_size?: number;
   /**
    * Training accuracy from a second forward pass of each batch in eval mode after the step, as
-   * the reference logs it (SPEC section 6); default: from the training-mode pass (no extra cost).
+   * the reference logs it (docs/reference.md#losses-and-optimization); default: from the training-mode pass (no extra cost).
    */
   eval_forward_pass?: boolean;
 }
@@ -374,7 +375,8 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
       history.push(record);
       const summary = `loss ${trainLoss.toFixed(4)} train ${(100 * trainAcc).toFixed(1)}% ` +
         (valAcc === null ? "" : `val ${(100 * valAcc).toFixed(1)}% `) +
-        `test ${(100 * testAcc).toFixed(1)}% lr ${lr} ${record.seconds.toFixed(1)}s`;
+        `test ${(100 * testAcc).toFixed(1)}% lr ${lr} ${record.seconds.toFixed(1)}s` +
+        etaText(history, config.epochs - (epoch + 1));
       if (bar) {
         bar.update(batches, { info: summary });
         bar.stop();
@@ -390,6 +392,13 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
     if (!inputs.optimizer) optimizer?.dispose();
   }
   return history;
+}
+
+/** ` ETA 3m 07s` for the epochs left, from the mean time of the epochs trained now. */
+function etaText(history: EpochRecord[], left: number): string {
+  if (left <= 0 || history.length === 0) return "";
+  const mean = history.reduce((sum, record) => sum + record.seconds, 0) / history.length;
+  return `, ETA ${formatDuration(mean * left)}`;
 }
 
 /** Largest training set (in floats) kept on the backend: 64 Mi floats, 256 MB. */

@@ -1,5 +1,5 @@
 /**
- * The `simple` sweep runner: one MLP run of `deno task train` (SPEC experiments 1 and 2), its
+ * The `simple` sweep runner: one MLP run of `deno task train` (docs/reference.md#experiments, 1 and 2), its
  * flags validated exactly as the command line validates them.
  *
  * @module
