@@ -13,12 +13,13 @@ import { loadRunData, Random } from "../lib/data/mod.ts";
 import { crossEntropy } from "../lib/losses/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
 import { Adam, Sgd } from "../lib/optim/mod.ts";
+import { workerArgs, workerBlasThreads } from "../lib/sweep/pool.ts";
 import { trainModel } from "../lib/training/mod.ts";
 
 const choice = await initBackend("openblas");
 
 /** Run `f` on `backend`, then switch back to openblas. */
-function on<T>(backend: "wasm" | "openblas", f: () => T): T {
+function on<T>(backend: "wasm" | "cpu", f: () => T): T {
   tf.setBackend(backend);
   try {
     return f();
@@ -138,23 +139,99 @@ Deno.test("fused matMul with bias and relu agrees with float64", () => {
   }
 });
 
-Deno.test("transpose and row gather are exact copies, as on wasm", () => {
+Deno.test("transpose, row gather, tile and the max-pool gradient are exact", () => {
   const rng = new Random(13);
   const values = randomArray(rng, 37 * 53);
   const indices = Int32Array.from({ length: 20 }, () => rng.integer(37));
+  const images = randomArray(rng, 2 * 9 * 7 * 3);
   const run = () =>
     tf.tidy(() => {
       const x = tf.tensor2d(values, [37, 53]);
+      const pooled = (input: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.maxPool(input as tf.Tensor4D, 3, 2, "same"),
+            tf.range(1, 121).reshape([2, 5, 4, 3]),
+          ),
+        );
       return [
-        Array.from(tf.transpose(x).dataSync()),
-        Array.from(tf.transpose(tf.reshape(x, [1, 37, 53]), [0, 2, 1]).dataSync()),
-        Array.from(tf.gather(x, tf.tensor1d(indices, "int32")).dataSync()),
-        Array.from(
-          tf.gather(tf.tensor1d(indices, "int32"), tf.tensor1d([3, 0], "int32")).dataSync(),
-        ),
-      ];
+        tf.transpose(x),
+        tf.transpose(tf.reshape(x, [1, 37, 53]), [0, 2, 1]),
+        tf.gather(x, tf.tensor1d(indices, "int32")),
+        tf.gather(tf.tensor1d(indices, "int32"), tf.tensor1d([3, 0], "int32")),
+        tf.tile(tf.reshape(x.slice([0, 0], [1, 53]), [1, 1, 53]), [4, 3, 1]),
+        tf.tile(tf.reshape(x.slice([0, 0], [6, 5]), [2, 3, 5]), [2, 1, 3]),
+        tf.tile(tf.tensor1d(indices, "int32"), [3]),
+        tf.grad(pooled)(tf.tensor4d(images, [2, 9, 7, 3])),
+      ].map((t) => Array.from(t.dataSync()));
     });
-  deepEqual(run(), on("wasm", run));
+  const expected = on("wasm", run);
+  const native = run();
+  // tfjs-wasm 4.22's max-pool gradient drops some outputs' gradients: the pooling gradient is
+  // checked against tfjs' reference cpu backend, and every output's gradient must land once.
+  deepEqual(native.slice(0, -1), expected.slice(0, -1));
+  deepEqual(native.at(-1), on("cpu", run).at(-1));
+  equal(native.at(-1)!.reduce((a, b) => a + b), (120 * 121) / 2);
+});
+
+Deno.test("sums of large tensors (through BLAS) agree with float64", () => {
+  const rng = new Random(18);
+  const [rows, cols] = [2048, 2049]; // above the size where reductions go to BLAS
+  const values = randomArray(rng, rows * cols);
+  const columnSums = new Float64Array(cols);
+  const rowSums = new Float64Array(rows);
+  values.forEach((value, i) => {
+    columnSums[i % cols] += value;
+    rowSums[Math.floor(i / cols)] += value;
+  });
+  const [byColumn, byRow] = tf.tidy(() => {
+    const x = tf.tensor2d(values, [rows, cols]);
+    return [tf.sum(x, 0), tf.mean(x, 1)];
+  });
+  agree(byColumn.dataSync(), columnSums, "column sums");
+  agree(byRow.dataSync(), rowSums.map((sum) => sum / cols), "row means");
+  tf.dispose([byColumn, byRow]);
+});
+
+/** float64 sum of a row-major tensor over `axes`. */
+function hostSum(values: Float32Array, shape: number[], axes: number[]): Float64Array {
+  const kept = shape.map((size, d) => axes.includes(d) ? 1 : size);
+  const out = new Float64Array(kept.reduce((a, b) => a * b));
+  values.forEach((value, flat) => {
+    let index = 0;
+    let rest = flat;
+    const coords = [...shape].reverse().map((size) => {
+      const coord = rest % size;
+      rest = Math.floor(rest / size);
+      return coord;
+    }).reverse();
+    coords.forEach((coord, d) => index = index * kept[d] + (axes.includes(d) ? 0 : coord));
+    out[index] += value;
+  });
+  return out;
+}
+
+Deno.test("sums and means over leading or trailing axes agree with float64 and wasm", () => {
+  const rng = new Random(16);
+  const shape = [4, 5, 6, 7];
+  const values = randomArray(rng, 4 * 5 * 6 * 7);
+  for (const axes of [[0], [0, 1, 2], [3], [2, 3], [1, 2, 3], [0, 1, 2, 3]]) {
+    for (const keepDims of [false, true]) {
+      const run = (op: "sum" | "mean") => () =>
+        tf.tidy(() => tf[op](tf.tensor(values, shape), axes, keepDims).dataSync() as Float32Array);
+      const native = run("sum")();
+      agree(native, hostSum(values, shape, axes), `sum over ${axes}`);
+      agree(native, on("wasm", run("sum")), `sum over ${axes} vs wasm`);
+      agree(run("mean")(), on("wasm", run("mean")), `mean over ${axes} vs wasm`);
+      equal(
+        tf.tidy(() => tf.sum(tf.tensor(values, shape), axes, keepDims).shape.join()),
+        on(
+          "wasm",
+          () => tf.tidy(() => tf.sum(tf.tensor(values, shape), axes, keepDims).shape.join()),
+        ),
+      );
+    }
+  }
 });
 
 interface ConvCase {
@@ -259,7 +336,8 @@ Deno.test("conv2d and both gradients: strides, dilations and paddings agree with
         ).dataSync() as Float32Array
       );
     agree(forward(), host.y, `forward ${what}`);
-    agree(forward(), on("wasm", forward), `forward vs wasm ${what}`);
+    // (tfjs-wasm's convolution corrupts its heap when the output is empty: no comparison then.)
+    if (host.y.length > 0) agree(forward(), on("wasm", forward), `forward vs wasm ${what}`);
     if (c.dilation > 1) continue; // tfjs' conv2d gradient supports dilation 1 only
     const [dx, dw] = tf.tidy(() => {
       const grads = tf.grads((input: tf.Tensor, filter: tf.Tensor) =>
@@ -318,7 +396,7 @@ Deno.test("in-place SGD never changes a tensor that shares a parameter's storage
   sgd.dispose();
 });
 
-async function shortTraining(model: "MLP" | "resnet18") {
+async function shortTraining() {
   const data = await loadRunData({
     dataset: "fashionmnist",
     data_dir: await Deno.makeTempDir({ prefix: "memdil_openblas_data_" }), // the Debian copy
@@ -335,7 +413,7 @@ async function shortTraining(model: "MLP" | "resnet18") {
     count,
   });
   const built = buildModel({
-    model,
+    model: "MLP",
     classes: 2,
     bias: true,
     seed: 6,
@@ -347,11 +425,11 @@ async function shortTraining(model: "MLP" | "resnet18") {
     const history = await trainModel({
       model: built,
       loss: crossEntropy,
-      train: take(data.train, model === "MLP" ? 2048 : 128),
+      train: take(data.train, 2048),
       validation: take(data.validation, 0),
-      test: take(data.test, model === "MLP" ? 1000 : 64),
+      test: take(data.test, 1000),
       config: {
-        epochs: model === "MLP" ? 2 : 1,
+        epochs: 2,
         batch_size: 64,
         lr: 0.01,
         weight_decay: 5e-4,
@@ -379,10 +457,10 @@ async function onAsync<T>(backend: "wasm" | "openblas", f: () => Promise<T>): Pr
 }
 
 Deno.test("a short real MLP training ends close to the wasm run, and repeats exactly", async () => {
-  const native = await shortTraining("MLP");
-  const again = await shortTraining("MLP");
+  const native = await shortTraining();
+  const again = await shortTraining();
   native.weights.forEach((w, i) => deepEqual(w, again.weights[i], `weight ${i} differs`));
-  const wasm = await onAsync("wasm", () => shortTraining("MLP"));
+  const wasm = await onAsync("wasm", () => shortTraining());
   ok(native.last.test_acc > 0.9, `test accuracy ${native.last.test_acc}`);
   ok(
     Math.abs(native.last.test_acc - wasm.last.test_acc) <= 0.01,
@@ -394,32 +472,95 @@ Deno.test("a short real MLP training ends close to the wasm run, and repeats exa
   );
 });
 
-Deno.test("ResNet-18 training steps on openblas follow the wasm ones", async () => {
-  const native = await shortTraining("resnet18");
-  const wasm = await onAsync("wasm", () => shortTraining("resnet18"));
-  ok(
-    Math.abs(native.last.train_loss - wasm.last.train_loss) <= 1e-3,
-    `train loss ${native.last.train_loss} vs wasm ${wasm.last.train_loss}`,
-  );
-  native.weights.forEach((w, i) => agree(w, wasm.weights[i], `weight ${i}`, 1e-3));
+Deno.test("ResNet-18 gradients on openblas agree with wasm's", () => {
+  const rng = new Random(17);
+  const inputs = randomArray(rng, 16 * 3 * 32 * 32);
+  const model = buildModel({ model: "resnet18", classes: 2, bias: true, seed: 6 });
+  // The stem (conv1, bn1) lies before the max pool, whose gradient tfjs-wasm 4.22 gets partly
+  // wrong (see the max-pool test above): compare every parameter after it.
+  const compared = model.trainable().filter(({ name }) => !/^(conv1|bn1)\./.test(name));
+  const variables = model.trainable().map(({ variable }) => variable);
+  // Read the values outside tidy: tidy would walk every element of returned typed arrays.
+  const gradients = () => {
+    const { value, grads } = tf.variableGrads(() => {
+      const { logits } = model.forward(tf.tensor2d(inputs, [16, 3 * 32 * 32]), true);
+      const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 2), "int32");
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 2), logits);
+    }, variables);
+    const result = {
+      loss: value.dataSync()[0],
+      grads: compared.map(({ variable }) => grads[variable.name].dataSync() as Float32Array),
+    };
+    tf.dispose([value, ...Object.values(grads)]);
+    return result;
+  };
+  try {
+    const native = gradients();
+    const wasm = on("wasm", gradients);
+    ok(compared.length > 50, `${compared.length} parameters compared`);
+    ok(Math.abs(native.loss - wasm.loss) <= 1e-5, `loss ${native.loss} vs ${wasm.loss}`);
+    native.grads.forEach((g, i) => agree(g, wasm.grads[i], compared[i].name, 1e-3));
+  } finally {
+    model.dispose();
+  }
 });
 
-async function backendReport(env: Record<string, string>, backend: string) {
-  const script = `import { initBackend } from "${new URL(
-    "../lib/backend/mod.ts",
-    import.meta.url,
-  )}";
-    try { const c = await initBackend("${backend}"); console.log(JSON.stringify(c)); }
+/** A probe script that initialises `backend` and prints the choice (or the error) as JSON. */
+function probeScript(backend: string): string {
+  const module = new URL("../lib/backend/mod.ts", import.meta.url);
+  return `import { initBackend } from "${module}";
+    try { console.log(JSON.stringify(await initBackend("${backend}"))); }
     catch (e) { console.log(JSON.stringify({ error: e.message })); }`;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", script],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "";
-  return JSON.parse(text);
 }
+
+async function lastJsonLine(command: Deno.Command) {
+  const output = await command.output();
+  return JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "");
+}
+
+async function backendReport(env: Record<string, string>, backend: string) {
+  return await lastJsonLine(
+    new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", probeScript(backend)],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }),
+  );
+}
+
+Deno.test("sweep workers share the cores: concurrency x BLAS threads <= cores", () => {
+  const cores = navigator.hardwareConcurrency;
+  const saved = Deno.env.get("MEMDIL_BLAS_THREADS");
+  Deno.env.delete("MEMDIL_BLAS_THREADS");
+  try {
+    for (const concurrency of [1, 2, 3, cores, cores + 1]) {
+      const threads = workerBlasThreads(concurrency);
+      ok(threads >= 1 && (threads * concurrency <= cores || threads === 1), `${concurrency}`);
+    }
+    equal(workerBlasThreads(1), cores);
+    Deno.env.set("MEMDIL_BLAS_THREADS", "3");
+    equal(workerBlasThreads(2), 3);
+  } finally {
+    if (saved === undefined) Deno.env.delete("MEMDIL_BLAS_THREADS");
+    else Deno.env.set("MEMDIL_BLAS_THREADS", saved);
+  }
+});
+
+Deno.test("a sweep worker's permissions are enough to load OpenBLAS", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil_openblas_worker_" });
+  try {
+    await Deno.writeTextFile(`${dir}/probe.ts`, probeScript("auto"));
+    const args = workerArgs({ basePath: dir, dataDirs: [] });
+    args[args.length - 1] = `${dir}/probe.ts`; // instead of the worker entry
+    const choice = await lastJsonLine(
+      new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" }),
+    );
+    equal(choice.name, "openblas", JSON.stringify(choice));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test("auto falls back to wasm and says why when OpenBLAS cannot be loaded", async () => {
   const missing = "/nonexistent/libopenblas.so.0";

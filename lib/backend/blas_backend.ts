@@ -1,7 +1,7 @@
 /**
  * The native CPU backend: tfjs-wasm's tensor storage and kernels, with the kernels that dominate
  * training and evaluation (matrix products, plain, transposed, batched and fused with bias and
- * ReLU; 2-D convolutions and both their gradients; matrix transposes; row gathers) replaced by calls into a {@link BlasProvider} that reads and writes the tensors where
+ * ReLU; 2-D convolutions and both their gradients; sums and means; transposes) replaced by calls into a {@link BlasProvider} that reads and writes the tensors where
  * they live, in the WebAssembly heap, without copies.
  *
  * Sharing the wasm backend's instance keeps one heap for both names, so tensors move between
@@ -19,6 +19,7 @@ import {
   conv2dKernel,
 } from "./blas_conv.ts";
 import { heapView } from "./wasm_heap.ts";
+import { gatherKernel, maxPoolGradKernel, tileKernel } from "./heap_kernels.ts";
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -203,35 +204,86 @@ function transposeKernel(blas: BlasProvider, fallback: tf.KernelFunc): tf.Kernel
   };
 }
 
+/** Ones for reductions as matrix-vector products, grown on demand. */
+let ones = new Float32Array(0);
+function onesOf(size: number): Float32Array {
+  if (ones.length < size) ones = new Float32Array(size).fill(1);
+  return ones;
+}
+
 /**
- * Gather along axis 0 (rows of the training set into a batch) as row copies; tfjs-wasm's
- * general gather takes milliseconds for a 128 x 784 batch.
+ * Below this many values a reduction runs on the host: waking BLAS threads costs more than the
+ * sum (and on a busy machine a sleeping thread can take milliseconds to wake).
  */
-function gatherKernel(_blas: BlasProvider, fallback: tf.KernelFunc): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
-    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
-    const rows = x.shape[0];
-    if (
-      tf.util.parseAxisParam(axis, x.shape)[0] !== 0 || batchDims !== 0 ||
-      indices.dtype !== "int32" || x.dtype === "string" || x.dtype === "complex64" ||
-      tf.util.sizeFromShape(x.shape) === 0
-    ) {
+const BLAS_REDUCTION_SIZE = 1 << 22;
+
+/** Sums (times alpha) of a rows x cols matrix over its rows (columns = true) or its columns. */
+function hostReduce(
+  values: Float32Array,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+  columns: boolean,
+  alpha: number,
+): void {
+  if (columns) {
+    const sums = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0, at = r * cols; c < cols; c++) sums[c] += values[at + c];
+    }
+    for (let c = 0; c < cols; c++) out[c] = sums[c] * alpha;
+  } else {
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let c = 0, at = r * cols; c < cols; c++) sum += values[at + c];
+      out[r] = sum * alpha;
+    }
+  }
+}
+
+/**
+ * Sum or mean of float32 values over leading axes (column sums: batch-norm statistics and their
+ * gradients) or trailing axes (row sums): on the host, or as a matrix-vector product with ones
+ * for large tensors. tfjs-wasm
+ * transposes the whole tensor first when the axes are not the innermost ones.
+ */
+function reductionKernel(kind: "sum" | "mean") {
+  return (blas: BlasProvider, fallback: tf.KernelFunc): tf.KernelFunc => (args: KernelArgs) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const rank = x.shape.length;
+    const leading = axes.every((a, i) => a === i);
+    const trailing = axes.every((a, i) => a === rank - axes.length + i);
+    const size = tf.util.sizeFromShape(x.shape);
+    if (x.dtype !== "float32" || size === 0 || axes.length === 0 || !(leading || trailing)) {
       return fallback(args);
     }
+    const reduced = tf.util.sizeFromShape(axes.map((a) => x.shape[a]));
+    const kept = size / reduced;
     const backend = args.backend as unknown as BackendWasm;
-    const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
-    const rowSize = tf.util.sizeFromShape(x.shape.slice(1));
-    const source = backend.typedArrayFromHeap(x);
-    const target = backend.typedArrayFromHeap(out);
-    const index = backend.typedArrayFromHeap(indices);
-    for (let i = 0; i < index.length; i++) {
-      const row = index[i];
-      if (!(row >= 0 && row < rows)) {
-        backend.disposeData(out.dataId);
-        throw new Error(`GatherV2: the index value ${row} is not in [0, ${rows - 1}]`);
-      }
-      target.set(source.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize);
+    const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const out = backend.makeOutput(
+      keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape,
+      "float32",
+    );
+    const alpha = kind === "mean" ? 1 / reduced : 1;
+    const values = heapView(backend, x);
+    const result = heapView(backend, out);
+    if (size < BLAS_REDUCTION_SIZE) {
+      hostReduce(
+        values,
+        result,
+        leading ? reduced : kept,
+        leading ? kept : reduced,
+        leading,
+        alpha,
+      );
+    } else if (leading) {
+      // x is reduced x kept: out = alpha x^T 1.
+      blas.sgemv(true, reduced, kept, alpha, values, kept, onesOf(reduced), 0, result);
+    } else {
+      blas.sgemv(false, kept, reduced, alpha, values, reduced, onesOf(reduced), 0, result);
     }
     return out;
   };
@@ -245,9 +297,14 @@ const NATIVE_KERNELS: Record<
   [tf.BatchMatMul]: batchMatMulKernel,
   [tf._FusedMatMul]: fusedMatMulKernel,
   [tf.Transpose]: transposeKernel,
-  [tf.GatherV2]: gatherKernel,
   [tf.Conv2D]: conv2dKernel,
   [tf.Conv2DBackpropInput]: conv2dInputGradientKernel,
+  [tf.Sum]: reductionKernel("sum"),
+  [tf.Mean]: reductionKernel("mean"),
+  // Heap copies rather than BLAS, but as slow on tfjs-wasm as the products were.
+  [tf.GatherV2]: (_blas, fallback) => gatherKernel(fallback),
+  [tf.Tile]: (_blas, fallback) => tileKernel(fallback),
+  [tf.MaxPoolGrad]: (_blas, fallback) => maxPoolGradKernel(fallback),
 };
 
 /**

@@ -1,17 +1,16 @@
 /**
  * 2-D convolutions (NHWC, any stride, dilation and padding) and both of their gradients as BLAS
- * matrix products, for the native CPU backend.
+ * matrix products (im2col), for the native CPU backend.
  *
- * The input is zero-padded and split into stride x stride phase images Q[a][b][n, i, j] =
- * x[n, i sh + a - top, j sw + b - left]. In phase coordinates every filter tap (kh, kw) reads one
- * phase at a fixed shift (u, v), so over a grid of N x Hq x Wq positions the tap's operand is Q
- * itself, read from offset (u Wq + v) rows on: one matrix product per tap with no im2col copy.
- * Grid positions outside the Ho x Wo outputs are computed and dropped (forward) or carry zero
- * gradient (backward); their share is the padding's, (Hq Wq - Ho Wo) / (Hq Wq).
+ * The columns matrix has one row per output position and, per filter tap that reads the input
+ * for at least one output, the C input values under it (zero where the tap falls in the
+ * padding), copied as runs of consecutive values. Taps that only ever read padding are left out, which matters for the small feature
+ * maps of deep layers (a 3 x 3 convolution of a 1 x 1 map with padding 1 uses only its centre).
+ * Images are processed in chunks so the columns stay within {@link COLUMN_LIMIT} floats.
  *
- * - forward: G = sum over taps of Q_tap W_tap, then the valid outputs are taken out of G;
- * - input gradient: dQ_tap += dY W_tap^T for every tap, then dx is read back out of dQ;
- * - filter gradient: dW_tap = Q_tap^T dY.
+ * - forward: Y = cols W;
+ * - input gradient: dcols = dY W^T, scattered back (added) onto dx;
+ * - filter gradient: dW = cols^T dY, summed over the chunks.
  *
  * @module
  */
@@ -24,244 +23,217 @@ type TensorInfo = tf.TensorInfo;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
-/** The phase-grid geometry of one convolution. */
-interface Grid {
+/** Most floats of one chunk's columns matrix (64 MiB). */
+const COLUMN_LIMIT = 1 << 24;
+
+/** A convolution's used taps, how to fill the columns matrix, and its chunking. */
+interface Plan {
   info: Conv2DInfo;
-  /** Grid rows and columns per image (phase coordinates). */
-  hq: number;
-  wq: number;
-  /** Grid positions of all images. */
-  positions: number;
-  /** Whether the grid is the input itself (stride 1, no padding, no extra rows). */
-  inputIsGrid: boolean;
-  /** Whether the grid is the output itself (no extra rows or columns). */
-  outputIsGrid: boolean;
+  /** Taps [kh, kw] that read the input for some output, by kh then kw. */
+  taps: [number, number][];
+  /** Columns per row: taps x input channels. */
+  k: number;
+  /** Output positions per image. */
+  perImage: number;
+  /** Images per chunk. */
+  chunk: number;
+  /**
+   * The columns of one image's rows as runs, 4 numbers each: the first column (from the start
+   * of the image's block), the input offset (within the image) of the first copied value, the
+   * zeros before it, the values copied; the run's remaining columns are zeros. A run is one kh
+   * with all its taps when they read consecutive input columns (dilation 1), else one tap.
+   */
+  runs: Int32Array;
 }
 
-function grid(info: Conv2DInfo): Grid {
+/** The tap indices t in [0, size) whose input o * stride + t * dilation - pad is in range. */
+function reachingTaps(
+  size: number,
+  outSize: number,
+  inSize: number,
+  stride: number,
+  dilation: number,
+  pad: number,
+): number[] {
+  const taps: number[] = [];
+  for (let t = 0; t < size; t++) {
+    const offset = t * dilation - pad;
+    // The first output whose input index is >= 0, then whether it is still inside.
+    const first = Math.max(0, Math.ceil(-offset / stride));
+    if (first < outSize && first * stride + offset < inSize) taps.push(t);
+  }
+  return taps;
+}
+
+function plan(info: Conv2DInfo): Plan {
+  const { inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
-  const maxU = Math.floor((info.filterHeight - 1) * dh / sh);
-  const maxV = Math.floor((info.filterWidth - 1) * dw / sw);
-  const hq = Math.max(Math.ceil((top + info.inHeight) / sh), info.outHeight + maxU);
-  const wq = Math.max(Math.ceil((left + info.inWidth) / sw), info.outWidth + maxV);
-  return {
-    info,
-    hq,
-    wq,
-    positions: info.batchSize * hq * wq,
-    inputIsGrid: sh === 1 && sw === 1 && top === 0 && left === 0 && hq === info.inHeight &&
-      wq === info.inWidth,
-    outputIsGrid: hq === info.outHeight && wq === info.outWidth,
-  };
-}
-
-/** Which phase image a tap reads and its shift (in grid rows) within it. */
-function tapOffset(g: Grid, kh: number, kw: number): { phase: number; shift: number } {
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = g.info;
-  const a = (kh * dh) % sh;
-  const b = (kw * dw) % sw;
-  const u = Math.floor(kh * dh / sh);
-  const v = Math.floor(kw * dw / sw);
-  return { phase: a * sw + b, shift: u * g.wq + v };
-}
-
-/** Reusable host scratch buffers (one per role), grown on demand. */
-const scratch = new Map<string, Float32Array>();
-function buffer(role: string, size: number, zero: boolean): Float32Array {
-  let array = scratch.get(role);
-  if (!array || array.length < size) {
-    array = new Float32Array(size);
-    scratch.set(role, array);
-    return array.subarray(0, size);
-  }
-  const view = array.subarray(0, size);
-  if (zero) view.fill(0);
-  return view;
-}
-
-/** The phase images of the padded input x (or x itself when it already is the grid). */
-function phaseImages(g: Grid, x: Float32Array): Float32Array {
-  if (g.inputIsGrid) return x;
-  const { batchSize, inHeight, inWidth, inChannels: c, strideHeight: sh, strideWidth: sw } = g.info;
-  const { top, left } = g.info.padInfo;
-  const q = buffer("phases", sh * sw * g.positions * c, true);
-  for (let a = 0; a < sh; a++) {
-    for (let b = 0; b < sw; b++) {
-      const phaseStart = (a * sw + b) * g.positions * c;
-      // Grid columns j whose input column j sw + b - left lies in [0, inWidth).
-      const j0 = Math.max(0, Math.ceil((left - b) / sw));
-      const j1 = Math.min(g.wq, Math.ceil((inWidth + left - b) / sw));
-      if (j1 <= j0) continue;
-      for (let n = 0; n < batchSize; n++) {
-        for (let i = 0; i < g.hq; i++) {
-          const xi = i * sh + a - top;
-          if (xi < 0 || xi >= inHeight) continue;
-          const rowStart = ((n * inHeight + xi) * inWidth) * c;
-          const target = phaseStart + ((n * g.hq + i) * g.wq) * c;
-          if (sw === 1) {
-            const xj = j0 + b - left;
-            q.set(x.subarray(rowStart + xj * c, rowStart + (xj + j1 - j0) * c), target + j0 * c);
-          } else {
-            for (let j = j0; j < j1; j++) {
-              const xj = j * sw + b - left;
-              q.set(x.subarray(rowStart + xj * c, rowStart + (xj + 1) * c), target + j * c);
-            }
-          }
+  const rows = reachingTaps(info.filterHeight, outHeight, inHeight, sh, dh, top);
+  const cols = reachingTaps(info.filterWidth, outWidth, inWidth, sw, dw, left);
+  const taps = rows.flatMap((kh) => cols.map((kw): [number, number] => [kh, kw]));
+  const k = taps.length * c;
+  const perImage = outHeight * outWidth;
+  // Consecutive taps (they are an interval) read consecutive input columns with dilation 1.
+  const groups = dw === 1 && cols.length > 0 ? [cols] : cols.map((kw) => [kw]);
+  const runs = new Int32Array(perImage * rows.length * groups.length * 4);
+  let at = 0;
+  for (let oh = 0; oh < outHeight; oh++) {
+    for (let ow = 0; ow < outWidth; ow++) {
+      let column = (oh * outWidth + ow) * k;
+      for (const kh of rows) {
+        const xi = oh * sh + kh * dh - top;
+        for (const group of groups) {
+          // Input columns of the group's first and last taps, clipped to the image.
+          const first = ow * sw + group[0] * dw - left;
+          const last = first + group.length - 1;
+          const from = Math.max(first, 0);
+          const to = Math.min(last, inWidth - 1);
+          const inside = xi >= 0 && xi < inHeight && from <= to;
+          runs[at++] = column;
+          runs[at++] = inside ? (xi * inWidth + from) * c : 0;
+          runs[at++] = inside ? (from - first) * c : 0;
+          runs[at++] = inside ? (to - from + 1) * c : 0;
+          column += group.length * c;
         }
       }
     }
   }
-  return q;
+  const chunk = Math.max(1, Math.min(info.batchSize, Math.floor(COLUMN_LIMIT / (perImage * k))));
+  return { info, taps, k, perImage, chunk, runs };
 }
 
-/** dy placed on the grid (zero elsewhere), or dy itself when the output is the grid. */
-function gridGradient(g: Grid, dy: Float32Array): Float32Array {
-  if (g.outputIsGrid) return dy;
-  const { batchSize, outHeight, outWidth, outChannels: o } = g.info;
-  const out = buffer("gradient", g.positions * o, true);
-  for (let n = 0; n < batchSize; n++) {
-    for (let i = 0; i < outHeight; i++) {
-      const from = ((n * outHeight + i) * outWidth) * o;
-      out.set(dy.subarray(from, from + outWidth * o), ((n * g.hq + i) * g.wq) * o);
+/** Reusable host scratch buffers (one per role), grown on demand. */
+const scratch = new Map<string, Float32Array>();
+function buffer(role: string, size: number): Float32Array {
+  let array = scratch.get(role);
+  if (!array || array.length < size) {
+    array = new Float32Array(size);
+    scratch.set(role, array);
+  }
+  return array.subarray(0, size);
+}
+
+/** Length in columns of each run (all runs of a plan have the same length). */
+function runLength(p: Plan): number {
+  const { runs } = p;
+  return runs.length > 4 ? runs[4] - runs[0] : p.k;
+}
+
+/** Runs at least this long are copied with `set` (a memcpy); shorter ones element by element. */
+const SET_LENGTH = 32;
+
+/** The columns matrix of images [first, first + count). */
+function im2col(p: Plan, x: Float32Array, first: number, count: number): Float32Array {
+  const { runs } = p;
+  const imageSize = p.info.inHeight * p.info.inWidth * p.info.inChannels;
+  const block = p.perImage * p.k;
+  const length = runLength(p);
+  const cols = buffer("columns", count * block);
+  for (let n = 0; n < count; n++) {
+    const image = (first + n) * imageSize;
+    for (let r = 0; r < runs.length; r += 4) {
+      const column = n * block + runs[r];
+      const lead = runs[r + 2];
+      const copied = runs[r + 3];
+      const source = image + runs[r + 1];
+      if (lead > 0) cols.fill(0, column, column + lead);
+      if (copied >= SET_LENGTH) {
+        cols.set(x.subarray(source, source + copied), column + lead);
+      } else {
+        for (let j = 0; j < copied; j++) cols[column + lead + j] = x[source + j];
+      }
+      if (lead + copied < length) cols.fill(0, column + lead + copied, column + length);
     }
   }
-  return out;
+  return cols;
 }
 
-/** Taps in order, (0, 0) first: it covers every grid position, so it can start the sums. */
-function taps(info: Conv2DInfo): [number, number][] {
-  const list: [number, number][] = [];
-  for (let kh = 0; kh < info.filterHeight; kh++) {
-    for (let kw = 0; kw < info.filterWidth; kw++) list.push([kh, kw]);
-  }
-  return list;
-}
-
-/** Whether the convolution has no output positions (then every gradient is zero). */
-function empty(info: Conv2DInfo): boolean {
-  return info.batchSize * info.outHeight * info.outWidth === 0;
-}
-
-function forward(blas: BlasProvider, g: Grid, x: Float32Array, w: Float32Array, y: Float32Array) {
-  if (empty(g.info)) return;
-  const { inChannels: c, outChannels: o, batchSize, outHeight, outWidth, filterWidth } = g.info;
-  const q = phaseImages(g, x);
-  const sums = g.outputIsGrid ? y : buffer("sums", g.positions * o, false);
-  for (const [kh, kw] of taps(g.info)) {
-    const { phase, shift } = tapOffset(g, kh, kw);
-    const start = (phase * g.positions + shift) * c;
-    blas.sgemm(
-      false,
-      false,
-      g.positions - shift,
-      o,
-      c,
-      1,
-      q.subarray(start),
-      c,
-      w.subarray((kh * filterWidth + kw) * c * o),
-      o,
-      kh === 0 && kw === 0 ? 0 : 1,
-      sums,
-      o,
-    );
-  }
-  if (sums === y) return;
-  for (let n = 0; n < batchSize; n++) {
-    for (let i = 0; i < outHeight; i++) {
-      const from = ((n * g.hq + i) * g.wq) * o;
-      y.set(sums.subarray(from, from + outWidth * o), ((n * outHeight + i) * outWidth) * o);
+/** Adds the columns matrix of images [first, first + count) back onto their inputs. */
+function col2imAdd(p: Plan, cols: Float32Array, dx: Float32Array, first: number, count: number) {
+  const { runs } = p;
+  const imageSize = p.info.inHeight * p.info.inWidth * p.info.inChannels;
+  const block = p.perImage * p.k;
+  for (let n = 0; n < count; n++) {
+    const image = (first + n) * imageSize;
+    for (let r = 0; r < runs.length; r += 4) {
+      const column = n * block + runs[r] + runs[r + 2];
+      const copied = runs[r + 3];
+      const target = image + runs[r + 1];
+      for (let j = 0; j < copied; j++) dx[target + j] += cols[column + j];
     }
+  }
+}
+
+/** The filter rows of the used taps ([k, out]), or the filter itself when every tap is used. */
+function usedFilterRows(p: Plan, w: Float32Array): Float32Array {
+  const { filterWidth, inChannels: c, outChannels: o } = p.info;
+  if (p.taps.length === p.info.filterHeight * filterWidth) return w;
+  const rows = buffer("filter", p.k * o);
+  p.taps.forEach(([kh, kw], t) => {
+    const from = (kh * filterWidth + kw) * c * o;
+    rows.set(w.subarray(from, from + c * o), t * c * o);
+  });
+  return rows;
+}
+
+function forward(blas: BlasProvider, p: Plan, x: Float32Array, w: Float32Array, y: Float32Array) {
+  const o = p.info.outChannels;
+  if (p.k === 0) return void y.fill(0);
+  const filter = usedFilterRows(p, w);
+  for (let first = 0; first < p.info.batchSize; first += p.chunk) {
+    const count = Math.min(p.chunk, p.info.batchSize - first);
+    const rows = count * p.perImage;
+    const cols = im2col(p, x, first, count);
+    const out = y.subarray(first * p.perImage * o);
+    blas.sgemm(false, false, rows, o, p.k, 1, cols, p.k, filter, o, 0, out, o);
   }
 }
 
 function inputGradient(
   blas: BlasProvider,
-  g: Grid,
+  p: Plan,
   dy: Float32Array,
   w: Float32Array,
   dx: Float32Array,
 ) {
-  if (empty(g.info)) return void dx.fill(0);
-  const { inChannels: c, outChannels: o, batchSize, inHeight, inWidth, filterWidth } = g.info;
-  const { strideHeight: sh, strideWidth: sw } = g.info;
-  const { top, left } = g.info.padInfo;
-  const dyGrid = gridGradient(g, dy);
-  const dq = g.inputIsGrid ? dx : buffer("phases", sh * sw * g.positions * c, true);
-  for (const [kh, kw] of taps(g.info)) {
-    const { phase, shift } = tapOffset(g, kh, kw);
-    const start = (phase * g.positions + shift) * c;
-    blas.sgemm(
-      false,
-      true,
-      g.positions - shift,
-      c,
-      o,
-      1,
-      dyGrid,
-      o,
-      w.subarray((kh * filterWidth + kw) * c * o),
-      o,
-      // dq is only all written by tap (0, 0) when it is one phase.
-      kh === 0 && kw === 0 && dq === dx ? 0 : 1,
-      dq.subarray(start),
-      c,
-    );
-  }
-  if (dq === dx) return;
-  for (let n = 0; n < batchSize; n++) {
-    for (let xi = 0; xi < inHeight; xi++) {
-      const a = (xi + top) % sh;
-      const i = Math.floor((xi + top) / sh);
-      for (let xj = 0; xj < inWidth; xj++) {
-        const b = (xj + left) % sw;
-        const j = Math.floor((xj + left) / sw);
-        const from = ((a * sw + b) * g.positions + (n * g.hq + i) * g.wq + j) * c;
-        if (sw === 1) {
-          // One row at once: consecutive columns are consecutive grid positions.
-          dx.set(
-            dq.subarray(from, from + inWidth * c),
-            ((n * inHeight + xi) * inWidth) * c,
-          );
-          break;
-        }
-        dx.set(dq.subarray(from, from + c), ((n * inHeight + xi) * inWidth + xj) * c);
-      }
-    }
+  const o = p.info.outChannels;
+  dx.fill(0);
+  if (p.k === 0) return;
+  const filter = usedFilterRows(p, w);
+  for (let first = 0; first < p.info.batchSize; first += p.chunk) {
+    const count = Math.min(p.chunk, p.info.batchSize - first);
+    const rows = count * p.perImage;
+    const dcols = buffer("columns", rows * p.k);
+    const grad = dy.subarray(first * p.perImage * o);
+    blas.sgemm(false, true, rows, p.k, o, 1, grad, o, filter, o, 0, dcols, p.k);
+    col2imAdd(p, dcols, dx, first, count);
   }
 }
 
 function filterGradient(
   blas: BlasProvider,
-  g: Grid,
+  p: Plan,
   x: Float32Array,
   dy: Float32Array,
   dw: Float32Array,
 ) {
-  if (empty(g.info)) return void dw.fill(0);
-  const { inChannels: c, outChannels: o, filterWidth } = g.info;
-  const q = phaseImages(g, x);
-  const dyGrid = gridGradient(g, dy);
-  for (const [kh, kw] of taps(g.info)) {
-    const { phase, shift } = tapOffset(g, kh, kw);
-    const start = (phase * g.positions + shift) * c;
-    blas.sgemm(
-      true,
-      false,
-      c,
-      o,
-      g.positions - shift,
-      1,
-      q.subarray(start),
-      c,
-      dyGrid,
-      o,
-      0,
-      dw.subarray((kh * filterWidth + kw) * c * o),
-      o,
-    );
+  const { inChannels: c, outChannels: o, filterWidth } = p.info;
+  const allTaps = p.taps.length === p.info.filterHeight * filterWidth;
+  if (!allTaps) dw.fill(0);
+  if (p.k === 0) return;
+  const sums = allTaps ? dw : buffer("filter", p.k * o);
+  for (let first = 0; first < p.info.batchSize; first += p.chunk) {
+    const count = Math.min(p.chunk, p.info.batchSize - first);
+    const rows = count * p.perImage;
+    const cols = im2col(p, x, first, count);
+    const grad = dy.subarray(first * p.perImage * o);
+    blas.sgemm(true, false, p.k, o, rows, 1, cols, p.k, grad, o, first === 0 ? 0 : 1, sums, o);
   }
+  if (allTaps) return;
+  p.taps.forEach(([kh, kw], t) => {
+    dw.set(sums.subarray(t * c * o, (t + 1) * c * o), (kh * filterWidth + kw) * c * o);
+  });
 }
 
 interface ConvAttrs {
@@ -294,71 +266,92 @@ function supported(attrs: ConvAttrs, ...tensors: TensorInfo[]): boolean {
     tensors.every((t) => tf.util.sizeFromShape(t.shape) > 0);
 }
 
-/** Conv2D through BLAS; other cases go to `fallback`. */
-export function conv2dKernel(blas: BlasProvider, fallback?: tf.KernelFunc): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+type ConvPass = (
+  blas: BlasProvider,
+  p: Plan,
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+) => void;
+
+/**
+ * A kernel running one convolution pass on its two inputs (named `names`): `shapes` gives the
+ * input and filter shapes of the convolution and the output shape (null: the convolution's).
+ * Unsupported cases (not float32, NCHW, empty inputs) go to `fallback`.
+ */
+function convolutionKernel(
+  names: [string, string],
+  shapes: (
+    a: TensorInfo,
+    b: TensorInfo,
+    attrs: Record<string, unknown>,
+  ) => { input: number[]; filter: number[]; out: number[] | null },
+  pass: ConvPass,
+) {
+  return (blas: BlasProvider, fallback?: tf.KernelFunc): tf.KernelFunc => (args: KernelArgs) => {
+    const a = args.inputs[names[0]] as TensorInfo;
+    const b = args.inputs[names[1]] as TensorInfo;
     const attrs = args.attrs as unknown as ConvAttrs;
-    if (!supported(attrs, x, filter) && fallback) return fallback(args);
-    const backend = args.backend as unknown as BackendWasm;
-    const info = convInfo(x.shape, filter.shape, attrs);
-    const out = backend.makeOutput(info.outShape, "float32");
-    forward(
-      blas,
-      grid(info),
-      heapView(backend, x),
-      heapView(backend, filter),
-      heapView(backend, out),
-    );
-    return out;
-  };
-}
-
-/** Conv2DBackpropInput (the input gradient) through BLAS. */
-export function conv2dInputGradientKernel(
-  blas: BlasProvider,
-  fallback?: tf.KernelFunc,
-): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-    const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
-    if (!supported(attrs, dy, filter) && fallback) return fallback(args);
-    const backend = args.backend as unknown as BackendWasm;
-    const info = convInfo(attrs.inputShape, filter.shape, attrs);
-    const out = backend.makeOutput(attrs.inputShape, "float32");
-    inputGradient(
-      blas,
-      grid(info),
-      heapView(backend, dy),
-      heapView(backend, filter),
-      heapView(backend, out),
-    );
-    return out;
-  };
-}
-
-/** Conv2DBackpropFilter (the filter gradient) through BLAS. */
-export function conv2dFilterGradientKernel(
-  blas: BlasProvider,
-  fallback?: tf.KernelFunc,
-): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-    const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
-    if (!supported(attrs, x, dy)) {
+    if (!supported(attrs, a, b)) {
       if (fallback) return fallback(args);
-      throw new Error("Conv2DBackpropFilter: only float32 NHWC tensors are supported");
+      throw new Error("convolutions support only float32 NHWC tensors here");
     }
     const backend = args.backend as unknown as BackendWasm;
-    const info = convInfo(x.shape, attrs.filterShape, attrs);
-    const out = backend.makeOutput(attrs.filterShape, "float32");
-    filterGradient(
-      blas,
-      grid(info),
-      heapView(backend, x),
-      heapView(backend, dy),
-      heapView(backend, out),
-    );
-    return out;
+    const { input, filter, out } = shapes(a, b, args.attrs as Record<string, unknown>);
+    const info = convInfo(input, filter, attrs);
+    const output = backend.makeOutput(out ?? info.outShape, "float32");
+    pass(blas, plan(info), heapView(backend, a), heapView(backend, b), heapView(backend, output));
+    return output;
   };
 }
+
+/**
+ * Conv2D (inputs x, filter) through BLAS.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: tf.Conv2D, backendName: "openblas",
+ *   kernelFunc: conv2dKernel(blas, wasmConv2D) });
+ * ```
+ */
+export const conv2dKernel = convolutionKernel(
+  ["x", "filter"],
+  (x, filter) => ({ input: x.shape, filter: filter.shape, out: null }),
+  forward,
+);
+
+/**
+ * Conv2DBackpropInput (inputs dy, filter; the input gradient) through BLAS.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: tf.Conv2DBackpropInput, backendName: "openblas",
+ *   kernelFunc: conv2dInputGradientKernel(blas, wasmConv2DBackpropInput) });
+ * ```
+ */
+export const conv2dInputGradientKernel = convolutionKernel(
+  ["dy", "filter"],
+  (_dy, filter, attrs) => {
+    const input = attrs.inputShape as number[];
+    return { input, filter: filter.shape, out: input };
+  },
+  inputGradient,
+);
+
+/**
+ * Conv2DBackpropFilter (inputs x, dy; the filter gradient) through BLAS.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: tf.Conv2DBackpropFilter, backendName: "openblas",
+ *   kernelFunc: conv2dFilterGradientKernel(blas) });
+ * ```
+ */
+export const conv2dFilterGradientKernel = convolutionKernel(
+  ["x", "dy"],
+  (x, _dy, attrs) => {
+    const filter = attrs.filterShape as number[];
+    return { input: x.shape, filter, out: filter };
+  },
+  filterGradient,
+);

@@ -132,7 +132,11 @@ async function tryNative(): Promise<string | undefined> {
 function ensureRuntimeDir(): void {
   if (Deno.build.os !== "linux" || Deno.env.get("XDG_RUNTIME_DIR")) return;
   const dir = `/tmp/memdil-runtime-${Deno.uid() ?? "user"}`;
-  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    return; // e.g. a sweep worker may not write there: the driver's complaint is harmless
+  }
   Deno.env.set("XDG_RUNTIME_DIR", dir);
 }
 

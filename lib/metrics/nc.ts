@@ -5,7 +5,14 @@
  */
 
 import type { ClassStatistics } from "./accumulate.ts";
-import { type PinvOptions, pinvSymmetric, trace, traceOfProduct } from "./linalg.ts";
+import {
+  pinvCutoff,
+  type PinvOptions,
+  pinvSymmetric,
+  symmetricEigen,
+  trace,
+  traceOfProduct,
+} from "./linalg.ts";
 
 /** The result of {@linkcode neuralCollapse1}. Matrices are d×d row-major `Float64Array`s. */
 export interface NeuralCollapse1Result {
@@ -99,9 +106,12 @@ export function neuralCollapse1(
   // Σ_c N_c (μ_c - μ_G) = 0, so Σ_B has rank <= K' - 1 exactly; capping the inverted rank keeps
   // rounding noise in its null space from being inverted (the reference uses svds(Σ_B, K - 1)).
   const maxRank = numClassesPresent - 1;
+  const present = classMeans.filter((mean): mean is Float64Array => mean !== null);
   const nc1 = numClassesPresent < 2
     ? NaN
-    : traceOfProduct(sigmaW, pinvSymmetric(sigmaB, d, { maxRank, ...options }), d) /
+    : (numClassesPresent < d
+      ? traceWithPinvOfMeans(sigmaW, present, globalMean, d, { maxRank, ...options })
+      : traceOfProduct(sigmaW, pinvSymmetric(sigmaB, d, { maxRank, ...options }), d)) /
       numClassesPresent;
 
   return {
@@ -117,4 +127,56 @@ export function neuralCollapse1(
     numClassesPresent,
     dim: d,
   };
+}
+
+/**
+ * trace(Σ_W pinv(Σ_B)) for Σ_B = C Cᵀ / K' with C the d×K' matrix of centred class means,
+ * without decomposing the d×d Σ_B: its nonzero eigenpairs are those of the K'×K' matrix
+ * G = Cᵀ C / K' (G u = λ u gives Σ_B (C u) = λ (C u), and ‖C u‖² = K' λ for a unit u). So
+ * pinv(Σ_B) = Σ_k w_k w_kᵀ / λ_k with w_k = C u_k / √(K' λ_k), and the trace is
+ * Σ_k w_kᵀ Σ_W w_k / λ_k. The eigenvalues kept are those {@linkcode pinvSymmetric} keeps for the
+ * d×d matrix (the same cutoff relative to d, at most `maxRank`): O(K' d²) instead of O(d³).
+ */
+function traceWithPinvOfMeans(
+  sigmaW: Float64Array,
+  means: Float64Array[],
+  globalMean: Float64Array,
+  d: number,
+  options: PinvOptions,
+): number {
+  const k = means.length;
+  const centred = means.map((mean) => mean.map((value, i) => value - globalMean[i]));
+  const gram = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      let dot = 0;
+      for (let i = 0; i < d; i++) dot += centred[a][i] * centred[b][i];
+      gram[a * k + b] = dot / k;
+    }
+  }
+  const { values, vectors } = symmetricEigen(gram, k);
+  const cutoff = pinvCutoff(values, d, options.rtol);
+  const byMagnitude = Array.from({ length: k }, (_, j) => j)
+    .sort((x, y) => Math.abs(values[y]) - Math.abs(values[x]))
+    .slice(0, Math.max(0, Math.min(k, options.maxRank ?? k)));
+  let total = 0;
+  const w = new Float64Array(d);
+  for (const j of byMagnitude) {
+    const lambda = values[j];
+    if (!(lambda > cutoff)) continue; // Σ_B is positive semi-definite
+    const scale = 1 / Math.sqrt(k * lambda);
+    w.fill(0);
+    for (let a = 0; a < k; a++) {
+      const weight = vectors[a * k + j] * scale;
+      for (let i = 0; i < d; i++) w[i] += weight * centred[a][i];
+    }
+    let quadratic = 0;
+    for (let i = 0; i < d; i++) {
+      let row = 0;
+      for (let m = 0; m < d; m++) row += sigmaW[i * d + m] * w[m];
+      quadratic += w[i] * row;
+    }
+    total += quadratic / lambda;
+  }
+  return total;
 }

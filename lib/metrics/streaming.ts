@@ -810,15 +810,11 @@ export class StreamingDistances {
     const G = 4 * K;
     const [distances, membership, agreements] = tf.tidy(() => {
       const labelsTensor = tf.tensor1d(labels, "int32");
-      const toClassMean = tf.norm(
-        tf.sub(features, tf.gather(this.#classMeans, labelsTensor)),
-        2,
-        1,
-      );
-      const toCentroid = tf.norm(
+      // Row norms as sqrt(sum(square)): tf.norm's pow kernel is slow on tfjs-wasm.
+      const rowNorms = (x: tf.Tensor) => tf.sqrt(tf.sum(tf.square(x), 1));
+      const toClassMean = rowNorms(tf.sub(features, tf.gather(this.#classMeans, labelsTensor)));
+      const toCentroid = rowNorms(
         tf.sub(features, tf.gather(this.#cleanCentroids, tf.tensor1d(memorizationTarget, "int32"))),
-        2,
-        1,
       );
       // Sample i contributes ‖h - m_c‖ to group c, and ‖h - u_·‖ to its clean / memorization groups;
       // as one value per (sample, group) row: four stacked copies of the batch.

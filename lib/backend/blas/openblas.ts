@@ -55,6 +55,23 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  cblas_sgemv: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+  },
   cblas_saxpy: { parameters: ["i32", "f32", "buffer", "i32", "buffer", "i32"], result: "void" },
   cblas_saxpby: {
     parameters: ["i32", "f32", "buffer", "i32", "f32", "buffer", "i32"],
@@ -76,6 +93,22 @@ const NO_TRANS = 111;
 const TRANS = 112;
 
 /**
+ * "OpenBLAS 0.3.21 (Cooperlake kernels) from PATH". Reading the library's strings needs FFI
+ * permission for everything (pointer reads), which sweep workers do not have: they report the
+ * path only.
+ */
+function describe(lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"], path: string): string {
+  try {
+    const text = (pointer: Deno.PointerValue) =>
+      pointer ? Deno.UnsafePointerView.getCString(pointer) : "unknown";
+    const version = text(lib.openblas_get_config()).split(" ").slice(0, 2).join(" ");
+    return `${version} (${text(lib.openblas_get_corename())} kernels) from ${path}`;
+  } catch {
+    return `OpenBLAS from ${path}`;
+  }
+}
+
+/**
  * Load OpenBLAS from `path` and use `threads` threads. Throws an error naming the path and the
  * reason (missing file, no FFI permission, missing symbols) when it cannot.
  *
@@ -93,10 +126,7 @@ export function openOpenBlas(path: string, threads: number): BlasProvider {
   }
   const library = Deno.dlopen(path, SYMBOLS);
   const lib = library.symbols;
-  const text = (pointer: Deno.PointerValue) =>
-    pointer ? Deno.UnsafePointerView.getCString(pointer) : "unknown";
-  const version = text(lib.openblas_get_config()).split(" ").slice(0, 2).join(" ");
-  const description = `${version} (${text(lib.openblas_get_corename())} kernels) from ${path}`;
+  const description = describe(lib, path);
   lib.openblas_set_num_threads(threads);
   return {
     name: "openblas",
@@ -126,6 +156,21 @@ export function openOpenBlas(path: string, threads: number): BlasProvider {
         ldc,
       );
     },
+    sgemv: (transposeA, m, n, alpha, a, lda, x, beta, y) =>
+      lib.cblas_sgemv(
+        ROW_MAJOR,
+        transposeA ? TRANS : NO_TRANS,
+        m,
+        n,
+        alpha,
+        a,
+        lda,
+        x,
+        1,
+        beta,
+        y,
+        1,
+      ),
     saxpy: (n, alpha, x, y) => lib.cblas_saxpy(n, alpha, x, 1, y, 1),
     saxpby: (n, alpha, x, beta, y) => lib.cblas_saxpby(n, alpha, x, 1, beta, y, 1),
     transpose: (rows, cols, a, b) =>

@@ -38,6 +38,21 @@ export interface BlasProvider {
     c: Float32Array,
     ldc: number,
   ): void;
+  /**
+   * y = alpha op(A) x + beta y for a row-major m x n matrix A with leading dimension lda (x and
+   * y have n and m elements, or m and n with the transpose).
+   */
+  sgemv(
+    transposeA: boolean,
+    m: number,
+    n: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    x: Float32Array,
+    beta: number,
+    y: Float32Array,
+  ): void;
   /** y = alpha x + y over the first n elements. */
   saxpy(n: number, alpha: number, x: Float32Array, y: Float32Array): void;
   /** y = alpha x + beta y over the first n elements. */
