@@ -1,5 +1,5 @@
 /**
- * `deno task sweep FILE [--concurrency N] [--quiet]`: run a sweep file (format in
+ * `deno task sweep FILE [--concurrency N] [--executor local|slurm] [--quiet]`: run a sweep file (format in
  * lib/sweep/file.ts and the README). Finished runs are reused; unfinished ones are trained in
  * worker subprocesses, at most config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS at once. Prints the
  * summary over seeds and any failed runs.
@@ -13,6 +13,8 @@ import { Command, Option } from "commander";
 import { parseCommandLine, UsageError } from "../lib/config/flags.ts";
 import { rowsToFrame } from "../lib/results/mod.ts";
 import {
+  type ExecutorName,
+  EXECUTORS,
   failureReport,
   lineProgress,
   readSweepFile,
@@ -40,9 +42,15 @@ if (import.meta.main) {
           positiveInteger,
         ),
       )
+      .addOption(
+        new Option("--executor <name>", "where runs execute (default: the file's, else local)")
+          .choices([...EXECUTORS]),
+      )
       .addOption(new Option("--quiet", "no progress display").default(false));
     parseCommandLine(program, args);
-    const options = program.opts<{ concurrency?: number; quiet: boolean }>();
+    const options = program.opts<
+      { concurrency?: number; executor?: ExecutorName; quiet: boolean }
+    >();
     let sweep;
     try {
       sweep = await readSweepFile(program.args[0]);
@@ -51,6 +59,7 @@ if (import.meta.main) {
       throw error;
     }
     if (options.concurrency) sweep.concurrency = options.concurrency;
+    if (options.executor) sweep.executor = options.executor;
 
     const controller = new AbortController();
     const stop = () => {

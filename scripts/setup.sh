@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Install what memdil needs on a Debian machine: Deno (from npm, pinned), Debian's packages
 # (Fashion-MNIST, Jupyter and its notebook server, Mesa's software Vulkan driver, fonts, OpenBLAS
-# for the native CPU backend), the locked npm dependencies and the Deno Jupyter kernel. Safe to
-# run again: it installs only what is missing.
+# for the native CPU backend, Slurm and munge for the slurm executor's test), the locked npm
+# dependencies and the Deno Jupyter kernel. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DENO_VERSION=2.9.6
 DEBIAN_PACKAGES=(dataset-fashion-mnist jupyter-nbconvert python3-nbclient python3-ipykernel
   jupyter-notebook mesa-vulkan-drivers fonts-dejavu-core python3-pil python3-numpy chromium
-  libopenblas0-pthread)
+  libopenblas0-pthread slurm-wlm munge)
 # PyTorch, the reference `deno task bench` measures memdil against (bench/reference/).
 DEBIAN_PACKAGES+=(python3-torch)
 
@@ -42,7 +42,8 @@ fi
 # The npm dependencies exactly as deno.lock pins them.
 deno install --frozen --quiet --entrypoint lib/backend/mod.ts lib/experiment/mod.ts \
   lib/notebooks/mod.ts cli/train.ts cli/evaluate.ts cli/reproduce.ts cli/notebooks.ts bench/bench.ts \
-  lib/sweep/mod.ts lib/sweep/worker.ts lib/gallery/mod.ts cli/sweep.ts cli/gallery.ts
+  lib/sweep/mod.ts lib/sweep/worker.ts lib/gallery/mod.ts cli/sweep.ts cli/gallery.ts \
+  lib/search/mod.ts cli/search.ts
 
 # The Deno kernel for Jupyter (the notebook runner also installs it when missing). Jupyter's own
 # kernelspec lookup (jupyter_client, which Debian's python3-jupyter-client provides without the

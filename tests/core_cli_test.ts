@@ -109,11 +109,9 @@ Deno.test("parseTrainArgs: unknown flags and bad values are usage errors", () =>
   usageError(["stray"], /stray|argument/);
 });
 
-Deno.test("parseTrainArgs: reference features not implemented yet say so", () => {
-  // Losses, optimizers, schedules and models arrived with issue 4 (tests/large_scale_test.ts
-  // covers their flags); the hyperparameter-optimization flags are still missing.
-  usageError(["--ho", "random_search"], /--ho/, /not implemented yet/);
-  usageError(["--num_ho_runs", "3"], /--num_ho_runs/, /not implemented yet/);
+Deno.test("parseTrainArgs: the hyperparameter-optimization flags point to deno task search", () => {
+  usageError(["--ho", "random_search"], /--ho/, /deno task search/);
+  usageError(["--num_ho_runs", "3"], /--num_ho_runs/, /deno task search/);
   usageError(["--model", "resnet18"], /train-large/);
 });
 
@@ -193,10 +191,10 @@ Deno.test("cli/train.ts: usage errors exit 2 naming the problem; --help exits 0"
     const loss = await deno("cli/train.ts", ["--loss", "Foo"], env);
     equal(loss.code, 2, loss.stderr);
     ok(loss.stderr.includes("Foo") && loss.stderr.includes("CrossEntropy"), loss.stderr);
-    // (--loss LR is implemented since issue 4; hyperparameter optimization is not yet.)
+    // Hyperparameter optimization is `deno task search`'s.
     const ho = await deno("cli/train.ts", ["--ho", "random_search"], env);
     equal(ho.code, 2, ho.stderr);
-    ok(/not implement(ed)? yet/.test(ho.stderr), ho.stderr);
+    ok(/deno task search/.test(ho.stderr), ho.stderr);
     const help = await deno("cli/train.ts", ["--help"], env);
     equal(help.code, 0, help.stderr);
     ok(help.stdout.includes("--label_noise"), help.stdout);

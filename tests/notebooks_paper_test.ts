@@ -1,6 +1,7 @@
 /**
- * The paper's notebooks (conventional_noise, latent_noise_class, large_scale) execute headlessly
- * on a tiny profile: a few seconds of training each, then every figure is written and shown.
+ * The paper's notebooks (conventional_noise, latent_noise_class, large_scale) and the
+ * hyperparameter_search notebook execute headlessly on a tiny profile: a few seconds of training
+ * each, then every figure is written and shown.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -140,5 +141,32 @@ Deno.test("large_scale notebook runs on a tiny profile", async () => {
     assert.equal(spec.data.values.length, 8);
     assert.equal(new Set(spec.data.values.map((row: { run: string }) => row.run)).size, 4);
     assert.ok(figureCount(outputs) >= 3, `${figureCount(outputs)} figures shown`);
+  });
+});
+
+Deno.test("hyperparameter_search notebook runs a tiny search and shows its figures", async () => {
+  await withTempDir(async (dir) => {
+    const resultsDir = join(dir, "results");
+    const outputs = await execute("hyperparameter_search", dir, {
+      algorithm: "random_search",
+      trials: 3,
+      epochs: 2,
+      width: 8,
+      depth: 2,
+      batchSize: 64,
+      sampleSize: 40,
+      concurrency: 2,
+      backend: "wasm",
+      resultsDir,
+    });
+    const trials = pl.readParquet(join(resultsDir, "trials.parquet"));
+    assert.equal(trials.height, 3);
+    assertFigures(join(resultsDir, "figures"), [
+      "best_so_far",
+      "params_vs_objective",
+      "validation_curves",
+    ]);
+    assert.ok(figureCount(outputs) >= 3, `${figureCount(outputs)} figures shown`);
+    assert.match(outputs, /test accuracy after retraining|nothing to retrain/);
   });
 });

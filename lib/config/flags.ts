@@ -131,13 +131,13 @@ export const DEFAULT_CONFIG: TrainConfig = {
 };
 
 /**
- * Reference flags this build parses but does not implement yet, and the issue that brings them.
- * Passing one is an error, never silently ignored.
+ * Reference flags that belong to another command here, and where they went. Passing one is an
+ * error naming that command, never silently ignored.
  */
 const NOT_YET: Record<string, string> = {
-  "--num_ho_runs": "hyperparameter optimization",
-  "--ho": "hyperparameter optimization",
-  "--continue_ho": "hyperparameter optimization",
+  "--num_ho_runs": "hyperparameter optimization: `deno task search`",
+  "--ho": "hyperparameter optimization: `deno task search`",
+  "--continue_ho": "hyperparameter optimization: `deno task search`",
 };
 
 /** Values of choice flags that the reference has but this build does not implement yet. */
@@ -337,9 +337,9 @@ function addTrainOptions(program: Command, defaults: TrainConfig): Command {
     );
   for (const [flag, what] of Object.entries(NOT_YET)) {
     program.addOption(
-      new Option(`${flag} [value]`, `not implemented yet: ${what}`).hideHelp(false)
+      new Option(`${flag} [value]`, `not here: ${what}`).hideHelp(false)
         .argParser((): never => {
-          throw new InvalidArgumentError(`${flag} (${what}) is not implemented yet`);
+          throw new InvalidArgumentError(`${flag} is not a flag of this command (${what})`);
         }),
     );
   }
@@ -393,7 +393,7 @@ export function parseCommandLine(program: Command, argv: string[]): Record<strin
 function rejectUnimplemented(options: Record<string, unknown>) {
   for (const flag of Object.keys(NOT_YET)) {
     if (options[flag.slice(2)] !== undefined) {
-      throw new UsageError(`${flag} (${NOT_YET[flag]}) is not implemented yet`);
+      throw new UsageError(`${flag} is not a flag of this command (${NOT_YET[flag]})`);
     }
   }
 }

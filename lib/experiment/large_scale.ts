@@ -52,6 +52,8 @@ export interface LargeScaleOptions {
   log?: (line: string) => void;
   /** Skip the final evaluation (tests of the training loop only). */
   skipEvaluation?: boolean;
+  /** Called after each epoch's checkpoint is written (searches read its validation accuracy). */
+  onEpoch?: (record: EpochRecord) => void;
 }
 
 /** What a finished large-scale run returns. */
@@ -190,6 +192,7 @@ export async function runLargeScale(
           })),
           optimizer.exportState(model.trainable()),
         );
+        options.onEpoch?.(record);
       },
     });
   } catch (error) {

@@ -64,3 +64,9 @@ export {
 } from "./display.ts";
 export { DISPLAY_POINTS, thinPoints } from "./thin.ts";
 export { type SampleGridInput, sampleGridSpec, type SampleImage, samplesOf } from "./samples.ts";
+export {
+  bestSoFarSpec,
+  paramsVsObjectiveSpec,
+  type SearchTrialRow,
+  validationCurvesSpec,
+} from "./search.ts";

@@ -15,7 +15,8 @@
  *
  * Keys: `name` (required), `resultsDir` (required; relative paths are relative to the
  * repository root, like config.ini's), `runner` (`simple` by default), `concurrency` (default
- * config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS), `basePath` (run directories; default
+ * config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS), `executor` (`local` worker processes, the
+ * default, or `slurm`: a job array, settings in config.ini [SLURM]), `basePath` (run directories; default
  * `<resultsDir>/runs`), `base` (flags shared by every run), `grid` (flag -> list of values: every
  * combination, first flag varying slowest) and `runs` (further runs, each merged over `base`).
  * Flags are `deno task train`'s, without `--`: a switch is `true`/`false` (`"bias": false` is
@@ -26,6 +27,7 @@
  */
 import { isAbsolute, join } from "node:path";
 import { REPO_ROOT } from "../config/ini.ts";
+import { type ExecutorName, EXECUTORS } from "./executor.ts";
 import { type Flags, type FlagValue, grid } from "./grid.ts";
 import type { Sweep } from "./sweep.ts";
 
@@ -35,13 +37,24 @@ export interface SweepFile {
   resultsDir: string;
   runner?: string;
   concurrency?: number;
+  executor?: ExecutorName;
   basePath?: string;
   base?: Flags;
   grid?: Record<string, FlagValue[]>;
   runs?: Flags[];
 }
 
-const KEYS = ["name", "resultsDir", "runner", "concurrency", "basePath", "base", "grid", "runs"];
+const KEYS = [
+  "name",
+  "resultsDir",
+  "runner",
+  "concurrency",
+  "executor",
+  "basePath",
+  "base",
+  "grid",
+  "runs",
+];
 
 /** A sweep file that cannot be used; the message names the problem and the fix. */
 export class SweepFileError extends Error {
@@ -109,6 +122,9 @@ export function sweepFromDocument(document: unknown, path: string): Sweep {
   ) {
     throw new SweepFileError(`${path}: "concurrency" must be an integer >= 1`);
   }
+  if (file.executor !== undefined && !EXECUTORS.includes(file.executor)) {
+    throw new SweepFileError(`${path}: "executor" is one of ${EXECUTORS.join(", ")}`);
+  }
   const base = checkFlags(`${path}: base`, file.base ?? {});
   const runs: Flags[] = [];
   if (file.grid !== undefined) {
@@ -136,6 +152,7 @@ export function sweepFromDocument(document: unknown, path: string): Sweep {
     name: file.name,
     runner: file.runner,
     concurrency: file.concurrency,
+    executor: file.executor,
     resultsDir: resolvePath(file.resultsDir),
     basePath: file.basePath ? resolvePath(file.basePath) : undefined,
     runs,

@@ -28,6 +28,8 @@ export * from "./progress.ts";
 export * from "./summary.ts";
 export * from "./sweep.ts";
 export * from "./file.ts";
+export * from "./executor.ts";
+export * from "./executor_slurm.ts";
 export {
   decodeMessage,
   encodeMessage,

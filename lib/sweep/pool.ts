@@ -184,10 +184,19 @@ export async function runPool(jobs: PoolJob[], options: PoolOptions): Promise<Po
   return outcomes;
 }
 
-async function runWorker(
+/**
+ * Run one job in a worker subprocess (what {@link runPool} does for each job); `signal` kills it.
+ * `blasThreads`: the worker's BLAS threads (default: the cores of one worker alone).
+ *
+ * @example
+ * ```ts
+ * const outcome = await runWorker(job, { onMessage: (key, message) => console.log(message) });
+ * ```
+ */
+export async function runWorker(
   job: PoolJob,
-  options: PoolOptions,
-  blasThreads: number,
+  options: Pick<PoolOptions, "onMessage" | "signal">,
+  blasThreads: number = workerBlasThreads(1),
 ): Promise<PoolOutcome> {
   const started = performance.now();
   await Deno.mkdir(dirname(job.logPath), { recursive: true });
@@ -263,8 +272,13 @@ async function runWorker(
 /**
  * The Deno executable to start workers with: this process's own binary when it may run it, else
  * `deno` from PATH (`--allow-run=deno` grants the PATH entry, which may be a symlink).
+ *
+ * @example
+ * ```ts
+ * denoExecutable(); // e.g. "/usr/local/bin/deno"
+ * ```
  */
-function denoExecutable(): string {
+export function denoExecutable(): string {
   const own = Deno.execPath();
   return Deno.permissions.querySync({ name: "run", command: own }).state === "granted"
     ? own

@@ -16,7 +16,9 @@ import {
   writeParquetAtomic,
 } from "../results/mod.ts";
 import type { Flags } from "./grid.ts";
-import { type PoolJob, runPool } from "./pool.ts";
+import { executorFor, type ExecutorName } from "./executor.ts";
+import type { SlurmSettings } from "./executor_slurm.ts";
+import type { PoolJob } from "./pool.ts";
 import { autoProgress, type RunStatus, type SweepProgress } from "./progress.ts";
 import { loadRunner, type RunConfig, type SweepRunner } from "./runner.ts";
 import { summarizeOverSeeds, type SummaryRow } from "./summary.ts";
@@ -51,6 +53,8 @@ export interface Sweep {
   basePath?: string;
   /** Most runs at once (default config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
   concurrency?: number;
+  /** Where runs execute: `local` worker processes (default) or a `slurm` job array. */
+  executor?: ExecutorName;
 }
 
 /** One run of a finished sweep. */
@@ -96,6 +100,8 @@ export interface RunSweepOptions {
   signal?: AbortSignal;
   /** Extra readable paths for workers (e.g. a custom runner's files). */
   extraRead?: string[];
+  /** Settings of the slurm executor (default config.ini [SLURM]). */
+  slurm?: SlurmSettings;
 }
 
 /** Flags that do not change what a run computes: ignored when checking a reused run. */
@@ -247,7 +253,12 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
   const indexOf = new Map(plan.runs.map((run, i) => [run.uid, i]));
 
   progress.update(statuses);
-  await runPool(jobs, {
+  const runJobs = executorFor(sweep.executor ?? "local", {
+    name: sweep.name,
+    resultsDir,
+    slurm: options.slurm,
+  });
+  await runJobs(jobs, {
     concurrency,
     signal: options.signal,
     onStart(key) {
@@ -314,6 +325,7 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
   await writeJsonAtomic(tables.runs, {
     name: sweep.name,
     runner: sweep.runner ?? "simple",
+    executor: sweep.executor ?? "local",
     basePath: local(plan.basePath),
     runs: runs.map((run) => ({
       uid: run.uid,

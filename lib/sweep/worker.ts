@@ -64,7 +64,19 @@ function send(message: WorkerMessage): void {
   Deno.stdout.writeSync(encoder.encode(encodeMessage(message)));
 }
 
+/** Exit when the parent is gone (its pid changes): see {@link main}. */
+function exitWithParent(): void {
+  const parent = Deno.ppid;
+  const watch = setInterval(() => {
+    if (Deno.ppid !== parent) Deno.exit(1);
+  }, 1000);
+  Deno.unrefTimer(watch);
+}
+
 async function main(): Promise<number> {
+  // A worker whose driver died (even by kill -9) stops within a second: its run restarts when the
+  // driver runs again, and must not race with that second attempt in the same directory.
+  exitWithParent();
   const job = JSON.parse(await new Response(Deno.stdin.readable).text()) as WorkerJob;
   send({ type: "start", pid: Deno.pid });
   const started = performance.now();

@@ -78,6 +78,12 @@ const large: SweepRunner<TrainConfig & { seed: number }> = {
         basePath: context.basePath,
         progress: false,
         log: context.log,
+        onEpoch: (record) =>
+          context.onEpoch({
+            epoch: record.epoch,
+            epochs: config.epochs,
+            values: { train_loss: record.train_loss, val_acc: record.val_acc },
+          }),
       });
       result.model.dispose();
     }

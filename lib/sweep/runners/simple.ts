@@ -56,7 +56,11 @@ const simple: SweepRunner<TrainConfig & { seed: number }> = {
         context.onEpoch({
           epoch: record.epoch,
           epochs: config.epochs,
-          values: { train_loss: record.train_loss, test_acc: record.test_acc },
+          values: {
+            train_loss: record.train_loss,
+            val_acc: record.val_acc,
+            test_acc: record.test_acc,
+          },
         }),
     });
   },
