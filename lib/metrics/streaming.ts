@@ -23,6 +23,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { activeBlas } from "../backend/blas_backend.ts";
 import {
   type Centroids,
   type ClassStatistics,
@@ -143,6 +144,15 @@ class LazyShift {
   dispose(): void {
     tf.dispose([this.shift, this.#isSet]);
   }
+}
+
+/**
+ * xᵀx. On the native backend one transposed product, which it computes as a symmetric rank-k
+ * update (half the work); elsewhere with an explicit transpose, since tfjs-wasm's transposed
+ * matMul is several times slower.
+ */
+function gramMatrix(x: tf.Tensor2D): tf.Tensor2D {
+  return activeBlas() ? tf.matMul(x, x, true, false) : tf.matMul(tf.transpose(x), x);
 }
 
 /** Labels as an int32 tensor: uploads host arrays; tensors are used as they are. */
@@ -300,10 +310,9 @@ export class StreamingClassMoments {
     const [sums, secondMoment, squaredNorms] = tf.tidy(() => {
       const oneHotT = tf.transpose(tf.oneHot(labelsTensor, K).toFloat()) as tf.Tensor2D;
       const shifted = tf.sub(rows, tf.gather(this.#shift.shift, labelsTensor)) as tf.Tensor2D;
-      // Explicit transposes: tfjs-wasm's transposed matMul is several times slower.
       return [
         tf.matMul(oneHotT, shifted),
-        tf.matMul(tf.transpose(shifted), shifted),
+        gramMatrix(shifted),
         tf.squeeze(tf.matMul(oneHotT, tf.expandDims(tf.sum(tf.square(shifted), 1), 1)), [1]),
       ];
     });
