@@ -517,6 +517,8 @@ export class StreamingCentroids {
   #shift: LazyShift;
   #counts: CompensatedSum;
   #sums: CompensatedSum;
+  /** Groups seen in an earlier batch (their shift is set): known on the host from the labels. */
+  #seen: Uint8Array;
 
   /** An empty first pass. */
   constructor(numClasses: number, dim: number, options: { isNoisy?: NoisyPredicate } = {}) {
@@ -528,6 +530,7 @@ export class StreamingCentroids {
     this.#shift = new LazyShift(this.numGroups, dim);
     this.#counts = new CompensatedSum([this.numGroups]);
     this.#sums = new CompensatedSum([this.numGroups, dim]);
+    this.#seen = new Uint8Array(this.numGroups);
   }
 
   /**
@@ -550,17 +553,21 @@ export class StreamingCentroids {
     const oneHotT = tf.tidy(() =>
       tf.transpose(tf.oneHot(groupTensor, this.numGroups).toFloat()) as tf.Tensor2D
     );
-    const [counts, rawSums] = tf.tidy(() => [
-      tf.sum(oneHotT, 1) as tf.Tensor1D,
-      tf.matMul(oneHotT, features),
-    ]);
-    this.#shift.update(counts, rawSums);
+    const counts = tf.tidy(() => tf.sum(oneHotT, 1) as tf.Tensor1D);
+    // Only a batch with a group not seen before sets shifts (and needs the raw sums for them);
+    // any other batch leaves every shift as it is, so one product over it suffices.
+    if (groups.some((g) => this.#seen[g] === 0)) {
+      const rawSums = tf.matMul(oneHotT, features) as tf.Tensor2D;
+      this.#shift.update(counts, rawSums);
+      rawSums.dispose();
+      for (const g of groups) this.#seen[g] = 1;
+    }
     const sums = tf.tidy(() =>
       tf.matMul(oneHotT, tf.sub(features, tf.gather(this.#shift.shift, groupTensor)))
     );
     this.#counts.add(counts);
     this.#sums.add(sums);
-    tf.dispose([groupTensor, oneHotT, counts, rawSums, sums]);
+    tf.dispose([groupTensor, oneHotT, counts, sums]);
     return this;
   }
 
@@ -629,6 +636,7 @@ export class StreamingCentroids {
     this.#shift.reset();
     this.#counts.reset();
     this.#sums.reset();
+    this.#seen.fill(0);
     return this;
   }
 
