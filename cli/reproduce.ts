@@ -55,12 +55,23 @@ if (import.meta.main) {
         "loss",
         "label_noise",
         "seed",
+        "train_acc",
         "test_acc",
         "nc1_train",
         "dilation_train",
         "memorization_train",
       ).toString(),
     );
+    if (sweep.comparison) {
+      console.log(`\n${sweep.comparison.memorizationReport}`);
+      console.log(
+        "\nVerdict: LS minus CE per noise level, mean over seeds [paired 95% t-interval] " +
+          "n=seeds matched.\nThe paper predicts less dilation at matched memorization (< 0) and " +
+          "better test accuracy (> 0).\n",
+      );
+      console.log(sweep.comparison.verdictText);
+      console.log(`\nComparison tables: ${params.resultsDir}/comparison.parquet, verdict.parquet`);
+    }
     const minutes = ((performance.now() - started) / 60000).toFixed(1);
     console.log(
       `\nfinished in ${minutes} min. Summary table: ${params.resultsDir}/summary.parquet`,

@@ -318,6 +318,21 @@ Deno.test("runSimpleModel with label noise 0.2: the saved training set is corrup
     equal(row.noisy_count_test, 0);
     equal(row.ls_alpha, 0.1);
     ok(Number.isFinite(Number(row.memorization_train)), "memorization measured");
+    ok(Number(row.clean_centroid_distance_train) > 0, "clean centroid distance measured");
+    // --train_metrics_on all: the same model measured on every saved training sample (the
+    // validation part too, as the reference does); test metrics unchanged.
+    const all = await runSimpleModel({ ...config, force: true, train_metrics_on: "all" }, {
+      basePath: base,
+      log: quiet,
+      progress: false,
+    });
+    equal(all.reused, true);
+    const allRow = all.metrics.toRecords()[0];
+    equal(allRow.noisy_count_train, flipped.length);
+    equal(Number(allRow.noisy_count_train) + Number(allRow.clean_count_train), 12000);
+    equal(Number(row.noisy_count_train) + Number(row.clean_count_train), 9600);
+    equal(allRow.test_acc, row.test_acc);
+    notEqual(allRow.dilation_train, row.dilation_train);
   } finally {
     for (const dir of [dataDir, base]) await Deno.remove(dir, { recursive: true });
   }

@@ -519,6 +519,8 @@ Deno.test("memorization-dilation: every quantity on a hand-worked 2-class exampl
     close(r.memorizationPerSample, 4);
     close(r.memorizationPerClass, 4.25);
     close(r.memorizationSum, 12);
+    // Scale: the distance between the clean centroids (1, 1) and (6, 3).
+    close(r.cleanCentroidDistance, Math.hypot(5, 2));
   }
 });
 

@@ -195,6 +195,9 @@ Deno.test("planRuns: explicit params win over the profile; unknown keys fail ear
   assert.deepEqual(runs.map((r) => [r.name, r.overrides]), [
     ["params_ok", { factor: 4, label: "profiled" }],
   ]);
+  // Without names, a profile runs the notebooks it configures.
+  const profiled = await planRuns({ profile: "double", notebooksDir: FIXTURES });
+  assert.deepEqual(profiled.map((r) => r.name), ["params_ok"]);
   await assert.rejects(
     () => planRuns({ params: { factor: 4 }, notebooksDir: FIXTURES }),
     /params_fail: unknown parameter `factor`; available parameters: when/,

@@ -79,6 +79,12 @@ export interface TrainConfig {
   eval_every: number;
   /** Recompute each batch in eval mode after the step for the training accuracy (docs/reference.md#losses-and-optimization). */
   eval_forward_pass: boolean;
+  /**
+   * Samples the `_train` metrics are measured on: `trained` (the samples the model was trained
+   * on, memdil's default) or `all` (every saved training sample, validation part included, as
+   * the reference does).
+   */
+  train_metrics_on: "trained" | "all";
 }
 
 /**
@@ -128,6 +134,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   lr_alpha: 0.1,
   eval_every: 0,
   eval_forward_pass: false,
+  train_metrics_on: "trained",
 };
 
 /**
@@ -334,6 +341,13 @@ function addTrainOptions(program: Command, defaults: TrainConfig): Command {
     .addOption(
       opt("--eval_every <n>", "also evaluate NC and M-D metrics every n epochs (0: at the end)")
         .default(d.eval_every).argParser(integer(0)),
+    )
+    .addOption(
+      opt(
+        "--train_metrics_on <samples>",
+        "training metrics on the trained samples, or on all saved training samples with the " +
+          "validation part (the reference's choice)",
+      ).choices(["trained", "all"]).default(d.train_metrics_on),
     );
   for (const [flag, what] of Object.entries(NOT_YET)) {
     program.addOption(

@@ -162,6 +162,37 @@ export function gatherInputs(split: Split, index: ArrayLike<number>): Float32Arr
   return normalizePixels(rows, index.length, split.channels, IMAGE_SIZE, split.normalization);
 }
 
+/**
+ * Two splits as one (`first`'s samples, then `second`'s), e.g. the trained samples and the
+ * validation part: every saved training sample, as the reference measures its training metrics.
+ *
+ * @example
+ * ```ts
+ * const all = concatSplits(data.train, data.validation);
+ * all.count === data.train.count + data.validation.count; // true
+ * ```
+ */
+export function concatSplits(first: Split, second: Split): Split {
+  const join = <T extends Int32Array | Float32Array>(a: T, b: T, make: (n: number) => T): T => {
+    const out = make(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
+  };
+  const int = (n: number) => new Int32Array(n);
+  let inputs: Float32Array | undefined;
+  return {
+    get inputs() {
+      inputs ??= join(first.inputs, second.inputs, (n) => new Float32Array(n));
+      return inputs;
+    },
+    labels: join(first.labels, second.labels, int),
+    originalLabels: join(first.originalLabels, second.originalLabels, int),
+    sourceIndex: join(first.sourceIndex, second.sourceIndex, int),
+    count: first.count + second.count,
+  };
+}
+
 /** A sample is noisy when its label differs from the dataset's. */
 const labelDiffers = (label: number, originalLabel: number) => label !== originalLabel;
 /** Four-class problem: a sample is noisy when it carries a latent class (label > 1). */

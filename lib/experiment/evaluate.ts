@@ -43,7 +43,7 @@ export interface SplitEvaluation {
   accuracy: number;
   /** NC measures of the features (NC1 and everything else). */
   nc1: NeuralCollapseResult;
-  /** NC1 of the classifier outputs ("NC1 post"). */
+  /** NC1 of the logits, the classifier's outputs before softmax ("NC1 post", as the reference). */
   nc1Post: NeuralCollapse1Result;
   memorizationDilation: MemorizationDilationResult;
   /** All metrics of the split. */
@@ -242,6 +242,7 @@ export function scalarMetrics(source: Evaluation | Measurement): Record<string, 
     row[`memorization_${s}`] = md.memorizationPerSample;
     row[`memorization_per_class_${s}`] = md.memorizationPerClass;
     row[`memorization_sum_${s}`] = md.memorizationSum;
+    row[`clean_centroid_distance_${s}`] = md.cleanCentroidDistance;
     row[`corruption_bias_${s}`] = md.corruptionBias;
     row[`noisy_count_${s}`] = md.numNoisy;
     row[`clean_count_${s}`] = md.numClean;

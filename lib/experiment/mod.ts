@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from "./comparison.ts";
 export * from "./evaluate.ts";
 export * from "./run.ts";
 export * from "./sweep.ts";

@@ -7,7 +7,13 @@
 import { activeBackend, initBackend } from "../backend/mod.ts";
 import { DEFAULT_CONFIG, type TrainConfig, UsageError } from "../config/flags.ts";
 import { readIniConfig } from "../config/ini.ts";
-import { INPUT_SIZE, loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
+import {
+  concatSplits,
+  INPUT_SIZE,
+  loadRunData,
+  type RunData,
+  type TrainingSetRecord,
+} from "../data/mod.ts";
 import {
   featureScatterSpec,
   saveFigure,
@@ -360,6 +366,21 @@ function classifierOf(model: Mlp): { weights: number[][]; bias: number[] } {
   return { weights, bias };
 }
 
+/**
+ * The data the metrics are measured on: the run's splits, with `train` extended by the
+ * validation part when `--train_metrics_on all` (the reference's choice).
+ *
+ * @example
+ * ```ts
+ * const measured = metricsData(data, { train_metrics_on: "all" }); // train + validation
+ * ```
+ */
+export function metricsData(data: RunData, config: Pick<TrainConfig, "train_metrics_on">): RunData {
+  return config.train_metrics_on === "all"
+    ? { ...data, train: concatSplits(data.train, data.validation) }
+    : data;
+}
+
 /** Evaluate, then write every table, the figures and finally the completion marker. */
 async function evaluateAndSave(
   dir: string,
@@ -373,7 +394,7 @@ async function evaluateAndSave(
   /** Per-epoch metrics recorded during training; without it, the run's saved ones are kept. */
   epochLog?: EpochMetricsLog,
 ): Promise<RunResult> {
-  const evaluation = await evaluateModel(model, data, noiseRule(config));
+  const evaluation = await evaluateModel(model, metricsData(data, config), noiseRule(config));
   const classifier = classifierOf(model);
   const last = history[history.length - 1];
   const metricsRow = {
@@ -498,7 +519,7 @@ export async function runSimpleModel(
               if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
               const row = epochLog!.add(
                 record.epoch,
-                await measureModel(model, data, noiseRule(config)),
+                await measureModel(model, metricsData(data, config), noiseRule(config)),
               );
               Object.assign(record, {
                 nc1_train: row.nc1_train,

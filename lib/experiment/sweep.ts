@@ -15,6 +15,7 @@ import {
   saveFigure,
 } from "../figures/mod.ts";
 import { type DataFrame, readParquet, rowsToFrame } from "../results/mod.ts";
+import { compareLosses, type LossComparison } from "./comparison.ts";
 import { RUN_FILES } from "../runs/mod.ts";
 import type { Flags } from "../sweep/grid.ts";
 import type { SweepProgress } from "../sweep/progress.ts";
@@ -42,6 +43,12 @@ export interface NoiseSweepParams {
   sampleSize?: number | null;
   /** Most runs at once (default: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
   concurrency?: number;
+  /** Learning-rate schedule, `--decay_type` (default: step, every `patience` epochs). */
+  decayType?: string;
+  /** Step size of the step decay, `--patience` (default 40). */
+  patience?: number;
+  /** Training accuracy every run must reach to count as memorized (default 0.99). */
+  memorizedTrainAccuracy?: number;
 }
 
 /** A finished run of a sweep, read back from its run directory. */
@@ -67,6 +74,8 @@ export interface NoiseSweepResult {
   failures: SweepRun[];
   /** Paths (without extension) of the summary figures. */
   figures: Record<string, string>;
+  /** CE against LS, when the sweep has both and some finished runs. */
+  comparison?: LossComparison;
 }
 
 /**
@@ -98,6 +107,8 @@ export function sweepFlags(
     seed,
     backend: params.backend,
     sample_size: params.sampleSize ?? null,
+    ...(params.decayType === undefined ? {} : { decay_type: params.decayType }),
+    ...(params.patience === undefined ? {} : { patience: params.patience }),
   };
 }
 
@@ -240,10 +251,15 @@ export async function runNoiseSweep(
   const figures = result.summary.length > 0
     ? await saveNoiseSummaryFigures(result.summary, join(params.resultsDir, "figures"))
     : {};
+  const comparison = params.losses.includes("CrossEntropy") && params.losses.includes("LS") &&
+      result.summary.length > 0
+    ? await compareLosses(result.summary, params.resultsDir, params.memorizedTrainAccuracy)
+    : undefined;
   return {
     summary: rowsToFrame(result.summary),
     runs: finished,
     failures: result.failures,
-    figures,
+    figures: comparison ? { ...figures, ...comparison.figures } : figures,
+    comparison,
   };
 }

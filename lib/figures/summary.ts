@@ -72,6 +72,17 @@ export interface Nc1Row extends SummaryKey {
   nc1: number;
 }
 
+/** Tooltip of a (loss, noise level) point averaged over seeds: means, stds and seed count. */
+export const MEAN_MEMORIZATION_DILATION_TOOLTIP = [
+  { field: "loss", type: "nominal" as const },
+  { field: "label_noise", type: "quantitative" as const, title: "label noise" },
+  { field: "memorization", type: "quantitative" as const, format: ".4~g" },
+  { field: "memorization_std", type: "quantitative" as const, format: ".2~g" },
+  { field: "dilation", type: "quantitative" as const, format: ".4~g" },
+  { field: "dilation_std", type: "quantitative" as const, format: ".2~g" },
+  { field: "seeds", type: "quantitative" as const },
+];
+
 /** A child of a layered Vega-Lite spec. */
 type LayerChild = Extract<TopLevelSpec, { layer: unknown }>["layer"][number];
 
@@ -171,15 +182,7 @@ export function dilationVsMemorizationSpec(
             y,
             color,
             opacity: { condition: { param: LEGEND_SELECTION, value: 1 }, value: 0.15 },
-            tooltip: [
-              { field: "loss", type: "nominal" },
-              { field: "label_noise", type: "quantitative", title: "label noise" },
-              { field: "memorization", type: "quantitative", format: ".4~g" },
-              { field: "memorization_std", type: "quantitative", format: ".2~g" },
-              { field: "dilation", type: "quantitative", format: ".4~g" },
-              { field: "dilation_std", type: "quantitative", format: ".2~g" },
-              { field: "seeds", type: "quantitative" },
-            ],
+            tooltip: MEAN_MEMORIZATION_DILATION_TOOLTIP,
           },
         },
         {

@@ -117,9 +117,9 @@ export interface SplitMetrics {
   numSamples: number;
   /** NC1-NC4 and the modern measures on the features (with the classifier). */
   collapse: NeuralCollapseResult;
-  /** NC1 and covariances on the logits ("NC1 post", docs/metrics.md#neural-collapse). */
+  /** NC1 and covariances on the logits: the reference's "NC1 post" (docs/metrics.md#neural-collapse). */
   collapseLogits: NeuralCollapse1Result;
-  /** NC1 and covariances on the softmax outputs (what the reference's validation code hooks). */
+  /** NC1 and covariances on the softmax outputs: memdil's addition, not the reference's NC1 post. */
   collapseSoftmax: NeuralCollapse1Result;
   /** Top-1 / top-k accuracy and calibration. */
   predictions: PredictionMeasures;

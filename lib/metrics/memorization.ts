@@ -114,6 +114,11 @@ export interface MemorizationDilationResult {
   memorizationPerClass: number;
   /** Sum of the distances over all measured noisy samples (0 if none). */
   memorizationSum: number;
+  /**
+   * Mean over pairs of classes c < c' of ‖u_c - u_c'‖ (clean centroids; NaN with fewer than two):
+   * the feature scale that makes dilation and memorization comparable across losses.
+   */
+  cleanCentroidDistance: number;
 }
 
 function memorizationStats(moments: ScalarMoments): MemorizationStats {
@@ -141,6 +146,18 @@ function projectedOffset(a: Float64Array, b: Float64Array, c: Float64Array): num
     norm2 += direction * direction;
   }
   return norm2 > 0 ? dot / Math.sqrt(norm2) : NaN;
+}
+
+/** Mean distance between the defined clean centroids over pairs of classes; NaN without a pair. */
+function meanCentroidDistance(centroids: (Float64Array | null)[]): number {
+  const defined = centroids.filter((u): u is Float64Array => u !== null);
+  const distances: number[] = [];
+  for (let a = 0; a < defined.length; a++) {
+    for (let b = a + 1; b < defined.length; b++) {
+      distances.push(Math.hypot(...defined[a].map((value, k) => value - defined[b][k])));
+    }
+  }
+  return meanOfDefined(distances);
 }
 
 /**
@@ -229,5 +246,6 @@ export function memorizationDilationMeasures(
     memorizationPerSample: memorizationCount === 0 ? NaN : memorizationSum / memorizationCount,
     memorizationPerClass: meanOfDefined(classes.map((s) => s.memorization.mean)),
     memorizationSum,
+    cleanCentroidDistance: meanCentroidDistance(classes.map((s) => s.cleanCentroid)),
   };
 }

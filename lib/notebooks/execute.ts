@@ -467,7 +467,11 @@ export interface PlannedRun {
 
 /** Options of {@link planRuns}. */
 export interface PlanOptions {
-  /** Notebook names; empty = all notebooks in `notebooksDir`. */
+  /**
+   * Notebook names; empty = the notebooks the profile configures, or without a profile all
+   * notebooks in `notebooksDir` (a profile for one notebook never runs the others on their
+   * defaults).
+   */
   names?: string[];
   /** Explicit overrides applied to every selected notebook (they win over the profile). */
   params?: Record<string, JsonValue>;
@@ -489,8 +493,9 @@ export interface PlanOptions {
  */
 export async function planRuns(options: PlanOptions = {}): Promise<PlannedRun[]> {
   const dir = options.notebooksDir ?? DEFAULT_NOTEBOOKS_DIR;
-  const paths = await resolveNotebooks(options.names ?? [], dir);
   const profile = options.profile ? await readProfile(options.profile, dir) : {};
+  const names = options.names?.length ? options.names : Object.keys(profile);
+  const paths = await resolveNotebooks(names, dir);
   const runs: PlannedRun[] = [];
   for (const path of paths) {
     const name = notebookName(path);
