@@ -68,8 +68,8 @@ run() {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
   deno --version | head -1
   # The bench pairs a hardware webgpu adapter with PyTorch CUDA (when torch sees CUDA here).
-  deno run --cached-only --allow-read --allow-write --allow-env --allow-ffi --allow-sys \
-    --allow-net --allow-run bench/bench.ts --backends "${BENCH_BACKENDS:-webgpu,wasm}" \
+  deno run --cached-only --allow-read --allow-write --allow-env --allow-sys --allow-run \
+    bench/bench.ts --backends "${BENCH_BACKENDS:-webgpu,wasm}" \
     --workloads "${BENCH_WORKLOADS:-a,b,c,d}" --out "${OUT:-results/bench}" "$@"
 }
 

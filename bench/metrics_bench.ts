@@ -1,5 +1,5 @@
 /**
- * `deno task bench-metrics [wasm|cpu|webgpu]`: evaluation throughput of the streamed NC + M-D
+ * `deno run -A bench/metrics_bench.ts [backend]`: evaluation throughput of the streamed NC + M-D
  * metrics (`evaluateSource`: both passes, every metric) over 60,000 samples of 512-d features,
  * 10 classes, 20% label noise, in batches of 1,000. Features and logits are random, generated on
  * the backend per batch (so the time is the evaluation's, not a model's forward pass). Reports

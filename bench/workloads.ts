@@ -1,7 +1,8 @@
 /**
  * The benchmark workloads of `deno task bench`, run on the one tfjs backend of this process:
  * (a) the paper MLP, (b) a small MLP, (c) ResNet-18 training steps, (d) NC + M-D evaluation.
- * Each is timed as the median of several repetitions after a warm-up.
+ * One call is one measurement: a warm-up, then one timed run; `bench.ts` repeats it in fresh
+ * processes, interleaved with PyTorch's.
  *
  * @module
  */
@@ -22,27 +23,21 @@ export type WorkloadKey = typeof WORKLOAD_KEYS[number];
 /** Samples of one epoch of the default two-class training set (after the 20% validation split). */
 export const EPOCH_SAMPLES = 9600;
 
-/** How long to measure: steps (or samples for d) per repetition, and repetitions. */
+/** Samples of workload d's evaluation (the sizes the bench reports its seconds for). */
+export const EVALUATION_SAMPLES = 60_000;
+
+/** One measurement's length: timed training steps (a-c) or evaluated samples (d). */
 export interface WorkloadSize {
   steps: number;
-  repetitions: number;
 }
 
-/** One measured workload. */
-export interface WorkloadResult {
+/** One measurement of one workload, after a warm-up, in this process. */
+export interface Measurement {
   workload: WorkloadKey;
-  name: string;
-  /** Training steps per repetition (a-c) or samples evaluated per repetition (d). */
+  /** Timed training steps (a-c) or evaluated samples (d). */
   steps: number;
-  repetitions: number;
-  /** Every repetition's seconds per step (a-c) or seconds per pass over the samples (d). */
-  seconds: number[];
-  /** Median seconds per step (a-c). */
-  seconds_per_step?: number;
-  /** The paper MLP's epoch (a): median seconds per step times the steps of 9,600 samples. */
-  epoch_seconds_extrapolated?: number;
-  /** Evaluation throughput (d). */
-  samples_per_second?: number;
+  /** Seconds per training step (a-c) or for the whole evaluation of `steps` samples (d). */
+  seconds: number;
   /** Where the training inputs came from. */
   inputs: string;
 }
@@ -56,43 +51,19 @@ export const WORKLOAD_NAMES: Record<WorkloadKey, string> = {
 };
 
 /**
- * Default sizes per backend; `quick` is for tests (a single short repetition). The cpu backend
- * is 10-50 times slower than wasm, so its runs are short (and so are a software WebGPU
- * adapter's, which `bench.ts` passes as `cpu`).
+ * Default length of one measurement. `slow` backends (the plain-JS cpu backend, a software
+ * WebGPU adapter) are 10-50 times slower than wasm, so they time fewer steps and samples.
  *
  * @example
  * ```ts
- * const size = workloadSize("b", "wasm", false); // { steps: 50, repetitions: 3 }
+ * const size = defaultSize("b", false); // { steps: 50 }
  * ```
  */
-export function workloadSize(key: WorkloadKey, backend: string, quick: boolean): WorkloadSize {
-  if (quick) {
-    return {
-      a: { steps: 2, repetitions: 1 },
-      b: { steps: 3, repetitions: 1 },
-      c: { steps: 1, repetitions: 1 },
-      d: { steps: 4000, repetitions: 1 },
-    }[key];
-  }
-  if (backend === "cpu") {
-    return {
-      a: { steps: 2, repetitions: 3 },
-      b: { steps: 5, repetitions: 3 },
-      c: { steps: 1, repetitions: 1 },
-      d: { steps: 10_000, repetitions: 3 },
-    }[key];
-  }
-  return {
-    a: { steps: 20, repetitions: 3 },
-    b: { steps: 50, repetitions: 3 },
-    c: { steps: 3, repetitions: 3 },
-    d: { steps: 60_000, repetitions: 3 },
-  }[key];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)];
+export function defaultSize(key: WorkloadKey, slow: boolean): WorkloadSize {
+  const steps = slow
+    ? { a: 2, b: 5, c: 1, d: 10_000 }[key]
+    : { a: 20, b: 50, c: 3, d: EVALUATION_SAMPLES }[key];
+  return { steps };
 }
 
 function subset(split: Split, count: number): Split {
@@ -141,7 +112,8 @@ async function mlpInputs(count: number): Promise<{ split: Split; inputs: string 
   return { split: randomSplit(count), inputs: "random (Fashion-MNIST not found)" };
 }
 
-async function mlpWorkload(key: "a" | "b", size: WorkloadSize): Promise<WorkloadResult> {
+/** Train `size.steps` steps of the paper MLP (a) or the small MLP (b), after one warm-up step. */
+async function mlpWorkload(key: "a" | "b", size: WorkloadSize): Promise<Measurement> {
   const shape = key === "a"
     ? { width: 2048, depth: 9, batch: 16, bn: true }
     : { width: 256, depth: 4, batch: 128, bn: false };
@@ -157,49 +129,36 @@ async function mlpWorkload(key: "a" | "b", size: WorkloadSize): Promise<Workload
     useBn: shape.bn,
     bias: true,
   }, 6);
-  const seconds: number[] = [];
+  const train = async (steps: number) => {
+    const history = await trainModel({
+      model,
+      loss: crossEntropy,
+      train: subset(split, steps * shape.batch),
+      validation: empty,
+      test: empty,
+      config: {
+        epochs: 1,
+        batch_size: shape.batch,
+        lr: 0.01,
+        weight_decay: 5e-4,
+        patience: 40,
+        gamma: 0.1,
+        seed: 6,
+      },
+      progress: false,
+    });
+    return history[0].seconds / steps;
+  };
   try {
-    for (let repetition = 0; repetition <= size.repetitions; repetition++) {
-      const steps = repetition === 0 ? 1 : size.steps; // repetition 0 warms up
-      const history = await trainModel({
-        model,
-        loss: crossEntropy,
-        train: subset(split, steps * shape.batch),
-        validation: empty,
-        test: empty,
-        config: {
-          epochs: 1,
-          batch_size: shape.batch,
-          lr: 0.01,
-          weight_decay: 5e-4,
-          patience: 40,
-          gamma: 0.1,
-          seed: 6,
-        },
-        progress: false,
-      });
-      if (repetition > 0) seconds.push(history[0].seconds / steps);
-    }
+    await train(1);
+    return { workload: key, steps: size.steps, seconds: await train(size.steps), inputs };
   } finally {
     model.dispose();
   }
-  const perStep = median(seconds);
-  return {
-    workload: key,
-    name: WORKLOAD_NAMES[key],
-    steps: size.steps,
-    repetitions: size.repetitions,
-    seconds,
-    seconds_per_step: perStep,
-    epoch_seconds_extrapolated: key === "a"
-      ? perStep * Math.ceil(EPOCH_SAMPLES / shape.batch)
-      : undefined,
-    inputs,
-  };
 }
 
 /** ResNet-18 training steps on one random CIFAR-sized batch (SGD, momentum, weight decay). */
-async function resnetWorkload(size: WorkloadSize): Promise<WorkloadResult> {
+async function resnetWorkload(size: WorkloadSize): Promise<Measurement> {
   const batch = 128;
   const rng = new Random(1);
   const model = buildModel({
@@ -231,28 +190,18 @@ async function resnetWorkload(size: WorkloadSize): Promise<WorkloadResult> {
     loss!.dispose();
     return (performance.now() - started) / 1000 / steps;
   };
-  const seconds: number[] = [];
   try {
     await run(1);
-    for (let r = 0; r < size.repetitions; r++) seconds.push(await run(size.steps));
+    return { workload: "c", steps: size.steps, seconds: await run(size.steps), inputs: "random" };
   } finally {
     tf.dispose([x, y]);
     sgd.dispose();
     model.dispose();
   }
-  return {
-    workload: "c",
-    name: WORKLOAD_NAMES.c,
-    steps: size.steps,
-    repetitions: size.repetitions,
-    seconds,
-    seconds_per_step: median(seconds),
-    inputs: "random",
-  };
 }
 
 /** The streamed NC + M-D evaluation (both passes, every metric) of `size.steps` samples. */
-async function metricsWorkload(size: WorkloadSize): Promise<WorkloadResult> {
+async function metricsWorkload(size: WorkloadSize): Promise<Measurement> {
   const classifier = {
     numClasses: 10,
     dim: 512,
@@ -260,32 +209,26 @@ async function metricsWorkload(size: WorkloadSize): Promise<WorkloadResult> {
     bias: new Float64Array(10),
   };
   await evaluateSource(randomSource(2000, 1), classifier); // warm-up
-  const seconds: number[] = [];
-  for (let r = 0; r < size.repetitions; r++) {
-    const started = performance.now();
-    await evaluateSource(randomSource(size.steps, 7 + r), classifier);
-    seconds.push((performance.now() - started) / 1000);
-  }
+  const started = performance.now();
+  await evaluateSource(randomSource(size.steps, 7), classifier);
   return {
     workload: "d",
-    name: WORKLOAD_NAMES.d,
     steps: size.steps,
-    repetitions: size.repetitions,
-    seconds,
-    samples_per_second: size.steps / median(seconds),
+    seconds: (performance.now() - started) / 1000,
     inputs: "random features (generated on the backend, included in the time)",
   };
 }
 
 /**
- * Run one workload on the active backend.
+ * Measure one workload on the active backend: a warm-up, then one timed run of `size.steps`.
  *
  * @example
  * ```ts
- * const result = await runWorkload("b", { steps: 3, repetitions: 1 });
+ * const measurement = await runWorkload("b", { steps: 3 });
+ * console.log(measurement.seconds); // seconds per step
  * ```
  */
-export function runWorkload(key: WorkloadKey, size: WorkloadSize): Promise<WorkloadResult> {
+export function runWorkload(key: WorkloadKey, size: WorkloadSize): Promise<Measurement> {
   if (key === "a" || key === "b") return mlpWorkload(key, size);
   if (key === "c") return resnetWorkload(size);
   return metricsWorkload(size);

@@ -5,11 +5,12 @@
  */
 import { CommanderError } from "commander";
 import { UsageError } from "../lib/config/flags.ts";
-import { RunExistsError } from "../lib/runs/mod.ts";
+import { RunExistsError, RunLockedError } from "../lib/runs/mod.ts";
 
 /**
  * Run a command's main function with `Deno.args`, mapping errors to exit codes: 0 success,
- * 2 usage errors (bad flags, existing run directory without --force), 1 anything else.
+ * 2 usage errors (bad flags, a run directory in the way, a run in use by another process),
+ * 1 anything else.
  *
  * @example
  * ```ts
@@ -22,9 +23,17 @@ export async function runCli(main: (args: string[]) => Promise<void>): Promise<n
     Deno.exit(0);
   } catch (error) {
     if (error instanceof CommanderError) Deno.exit(error.exitCode); // --help, --version
-    const usage = error instanceof UsageError || error instanceof RunExistsError;
+    const usage = error instanceof UsageError || error instanceof RunExistsError ||
+      error instanceof RunLockedError;
     const message = error instanceof Error ? error.message : String(error);
     console.error(`error: ${message}`);
+    if (error instanceof Deno.errors.NotCapable) {
+      console.error(
+        "hint: each deno task may write only where it writes by default (results/, data/, " +
+          "~/data) and reach only the dataset mirrors (deno.json); to use other places, add " +
+          "them to the task's --allow-write, or run the script with deno run and your own flags",
+      );
+    }
     if (!usage && Deno.env.get("MEMDIL_DEBUG") && error instanceof Error) {
       console.error(error.stack);
     }

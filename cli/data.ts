@@ -7,6 +7,9 @@
 import { Command } from "commander";
 import { DATASET_NAMES, parseCommandLine, UsageError } from "../lib/config/flags.ts";
 import { readIniConfig } from "../lib/config/ini.ts";
+import { SETTINGS } from "../lib/config/schema.ts";
+import { checkCacheFile, defaultCacheDir } from "../lib/data/cache.ts";
+import { exists } from "../lib/runs/files.ts";
 import {
   type DatasetInfo,
   DATASETS,
@@ -65,6 +68,15 @@ async function fetchDataset(info: DatasetInfo, options: LoadOptions): Promise<vo
 
 async function verify(options: LoadOptions): Promise<boolean> {
   let ok = true;
+  const cacheDir = defaultCacheDir();
+  const cacheFiles = exists(cacheDir)
+    ? [...Deno.readDirSync(cacheDir)].filter((e) => e.isFile && e.name.endsWith(".bin"))
+    : [];
+  for (const entry of cacheFiles) {
+    const problem = await checkCacheFile(`${cacheDir}/${entry.name}`);
+    if (problem) ok = false;
+    console.log(`cache ${entry.name}: ${problem ? `FAILED: ${problem}` : "ok"}`);
+  }
   for (const info of Object.values(DATASETS)) {
     const found = info.locate(options);
     if (!found) {
@@ -72,7 +84,7 @@ async function verify(options: LoadOptions): Promise<boolean> {
       continue;
     }
     try {
-      const raw = await info.decode(found, { verify: true });
+      const raw = await info.decode(found, { verify: true, skipChecksums: options.skipChecksums });
       console.log(
         `${info.name}: ok (${found.dir}: ${raw.train.count} train, ${raw.test.count} test)`,
       );
@@ -90,11 +102,12 @@ if (import.meta.main) {
       .description("Datasets: list where each was found, fetch one, verify every copy found.")
       .argument("<command>", "list | fetch | verify")
       .argument("[name]", `dataset for fetch: ${DATASET_NAMES.join(" | ")}`)
-      .option("--data_dir <dir>", "dataset root (default: config.ini [DATA] DATA_DIR)");
+      .option("--data_dir <dir>", "dataset root (default: config.ini [DATA] DATA_DIR)")
+      .option("--skip_checksums", SETTINGS.skip_checksums.help);
     parseCommandLine(program, args);
     const [command, name] = program.args;
     const dataDir = expandHome(program.opts().data_dir ?? readIniConfig().dataDir);
-    const options: LoadOptions = { dataDir };
+    const options: LoadOptions = { dataDir, skipChecksums: program.opts().skip_checksums === true };
     if (command === "list") return await list(options);
     if (command === "verify") {
       if (!(await verify(options))) throw new Error("some datasets failed verification");

@@ -7,8 +7,9 @@
  */
 import { Command, Option } from "commander";
 import { join } from "node:path";
-import { type NoiseSweepParams, runNoiseSweep } from "../lib/experiment/mod.ts";
+import { type NoiseSweepParams, runNoiseSweep } from "../lib/paper/mod.ts";
 import {
+  checkParameterValue,
   DEFAULT_NOTEBOOKS_DIR,
   type JsonValue,
   notebookParameters,
@@ -43,6 +44,7 @@ if (import.meta.main) {
           `unknown parameter '${key}'; the notebook has ${Object.keys(defaults).join(", ")}`,
         );
       }
+      checkParameterValue(key, defaults[key], value, NOTEBOOK);
       overrides[key] = value;
     }
     const params = { ...defaults, ...profile, ...overrides } as unknown as NoiseSweepParams;

@@ -10,6 +10,8 @@ DENO_VERSION=2.9.6
 DEBIAN_PACKAGES=(dataset-fashion-mnist jupyter-nbconvert python3-nbclient python3-ipykernel
   jupyter-notebook mesa-vulkan-drivers fonts-dejavu-core python3-pil python3-numpy chromium
   libopenblas0-pthread slurm-wlm munge)
+# PyTorch, the reference `deno task bench` measures memdil against (bench/reference/).
+DEBIAN_PACKAGES+=(python3-torch)
 
 if ! command -v deno >/dev/null || [ "$(deno --version | head -1 | cut -d' ' -f2)" != "$DENO_VERSION" ]; then
   if ! command -v npm >/dev/null; then
@@ -38,7 +40,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The npm dependencies exactly as deno.lock pins them.
-deno install --frozen --quiet --entrypoint lib/backend/mod.ts lib/experiment/mod.ts \
+deno install --frozen --quiet --entrypoint lib/backend/mod.ts lib/paper/mod.ts \
   lib/notebooks/mod.ts cli/train.ts cli/evaluate.ts cli/reproduce.ts cli/notebooks.ts bench/bench.ts \
   lib/sweep/mod.ts lib/sweep/worker.ts lib/gallery/mod.ts cli/sweep.ts cli/gallery.ts \
   lib/search/mod.ts cli/search.ts

@@ -114,6 +114,24 @@ Deno.test("matMul: random shapes, transposes and batches agree with float64 and 
   }
 });
 
+Deno.test("matMul(x, x, true, false): the symmetric Gram matrix agrees with float64 and wasm", () => {
+  const rng = new Random(13);
+  for (const [k, n] of [[1, 1], [7, 3], [40, 33], [300, 517]]) {
+    const values = randomArray(rng, k * n);
+    const gram = () =>
+      tf.tidy(() => {
+        const x = tf.tensor2d(values, [k, n]);
+        return tf.matMul(x, x, true, false).dataSync() as Float32Array;
+      });
+    const native = gram();
+    agree(native, hostMatMul(values, values, [1, 1], n, n, k, true, false), `k=${k} n=${n}`);
+    agree(native, on("wasm", gram), `k=${k} n=${n} vs wasm`);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) equal(native[i * n + j], native[j * n + i], "not symmetric");
+    }
+  }
+});
+
 Deno.test("fused matMul with bias and relu agrees with float64", () => {
   // Not against wasm: tfjs-wasm 4.22's fused matMul with transposeB gives wrong results.
   const rng = new Random(12);

@@ -4,9 +4,17 @@
  * (MEMDIL_CONFIG) whose BASE_PATH is a temporary directory.
  */
 import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
-import { DEFAULT_CONFIG, parseTrainArgs, UsageError } from "../lib/config/flags.ts";
+import {
+  DEFAULT_CONFIG,
+  parseRunArgs,
+  parseTrainArgs,
+  UsageError,
+  validateConfig,
+} from "../lib/config/flags.ts";
+import type { CommandName } from "../lib/config/schema.ts";
+import { BACKEND_NAMES } from "../lib/backend/mod.ts";
 import { REPO_ROOT } from "../lib/config/ini.ts";
-import { simpleModelUid } from "../lib/runs/mod.ts";
+import { runUid, simpleModelUid } from "../lib/runs/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // parseTrainArgs
@@ -107,6 +115,49 @@ Deno.test("parseTrainArgs: unknown flags and bad values are usage errors", () =>
   usageError(["--backend", "quantum"], /quantum/);
   usageError(["--decay_type", "cosine"], /cosine/);
   usageError(["stray"], /stray|argument/);
+  // --classes is bounded by the dataset's classes.
+  usageError(["--classes", "11"], /fashionmnist has 10 classes/);
+  usageError(["--dataset", "cifar100", "--classes", "101"], /cifar100 has 100 classes/);
+  equal(parseTrainArgs(["--classes", "10"]).classes, 10);
+  // Each command takes exactly its own settings.
+  usageError(["--fixdim", "3"], /--fixdim|unknown option/);
+  usageError(["--delete_model"], /--delete_model|unknown option/);
+});
+
+Deno.test("validateConfig: sweeps' typed values get the command line's checks; --help lists a command's own flags", () => {
+  const config = validateConfig({ label_noise: [0.1, 0.3], bias: false, epochs: 2 }, "train");
+  deepEqual(config.label_noise, [0.1, 0.3]);
+  equal(config.bias, false);
+  throws(() => validateConfig({ epochs: "many" }, "train"), /--epochs: expected an integer/);
+  throws(() => validateConfig({ classes: 11 }, "train"), /10 classes/);
+  throws(
+    () => validateConfig({ fixdim: 3 }, "train"),
+    /not a setting of train \(it is for train-large/,
+  );
+  throws(() => validateConfig({ widht: 3 }, "train"), /unknown setting 'widht'/);
+  // A whole configuration passed back (a search's trial) carries every setting at its default.
+  equal(validateConfig({ ...DEFAULT_CONFIG, epochs: 2 }, "train").epochs, 2);
+  equal(validateConfig({ dataset: "cifar10" }, "train-large").classes, 10);
+  const help = (command: CommandName) => {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (text: string) => lines.push(text);
+    try {
+      parseRunArgs(["--help"], command);
+    } catch {
+      // commander's help exit
+    } finally {
+      console.log = log;
+    }
+    return lines.join("\n");
+  };
+  const train = help("train");
+  ok(train.startsWith("Usage: train"), train);
+  ok(!train.includes("--fixdim") && !train.includes("--delete_model"), train);
+  const evaluateLarge = help("evaluate-large");
+  ok(evaluateLarge.startsWith("Usage: evaluate-large"), evaluateLarge);
+  ok(!evaluateLarge.includes("--force_retrain") && !evaluateLarge.includes("--eval_every"));
+  ok(help("train-large").includes("--fixdim"));
 });
 
 Deno.test("parseTrainArgs: the hyperparameter-optimization flags point to deno task search", () => {
@@ -218,7 +269,7 @@ Deno.test("cli/train.ts: an invalid MEMDIL_BACKEND is refused with the valid nam
     );
     notEqual(result.code, 0);
     ok(result.stderr.includes("MEMDIL_BACKEND"), result.stderr);
-    ok(result.stderr.includes("auto, tensorflow, webgpu, openblas, wasm, cpu"), result.stderr);
+    ok(result.stderr.includes(BACKEND_NAMES.join(", ")), result.stderr);
     ok(!exists(`${dir}/runs`));
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -244,9 +295,12 @@ Deno.test("cli/train.ts end to end: train, refuse the existing run, reuse it wit
       "wasm",
     ];
     // uid from the flags and defaults: c2, ln0.0, CrossEntropy, relu, d2, w8, wd0.0005-0.0001,
-    // wo_bn, seed 6.
-    const runDir =
-      `${dir}/runs/MLP_fashionmnist_c2_ln0.0_CrossEntropy_relu_d2_w8_wd0.0005-0.0001_wo_bn_s6`;
+    // wo_bn, seed 6, and the digest of the others (epochs, batch size, lr).
+    const uid = runUid(parseTrainArgs(flags, DEFAULT_CONFIG), "simple");
+    ok(
+      uid.startsWith("MLP_fashionmnist_c2_ln0.0_CrossEntropy_relu_d2_w8_wd0.0005-0.0001_wo_bn_s6_"),
+    );
+    const runDir = `${dir}/runs/${uid}`;
 
     const first = await deno("cli/train.ts", flags, env);
     equal(first.code, 0, first.stderr);
@@ -267,15 +321,62 @@ Deno.test("cli/train.ts end to end: train, refuse the existing run, reuse it wit
     ok(forced.stdout.includes("reusing"), forced.stdout);
     equal(await sha256(`${runDir}/model.bin`), modelHash, "the model was reused, not retrained");
 
-    const evaluated = await deno("cli/evaluate.ts", flags, env);
+    // Reusing the model under other result-affecting settings is refused, naming them.
+    const otherBias = await deno(
+      "cli/train.ts",
+      [...flags, "--uid", uid, "--no-bias", "--force"],
+      env,
+    );
+    equal(otherBias.code, 2, otherBias.stderr);
+    ok(otherBias.stderr.includes("--bias false (the run used true)"), otherBias.stderr);
+    equal(await sha256(`${runDir}/model.bin`), modelHash);
+
+    // `--backend=cpu` (the = form) is honoured by evaluate.
+    const evaluated = await deno("cli/evaluate.ts", [...flags, "--backend=cpu"], env);
     equal(evaluated.code, 0, evaluated.stderr);
     ok(evaluated.stdout.includes(`evaluated ${runDir}`), evaluated.stdout);
-    equal(JSON.parse(await Deno.readTextFile(`${runDir}/metrics.json`)).test_acc, metrics.test_acc);
+    const again = JSON.parse(await Deno.readTextFile(`${runDir}/metrics.json`));
+    equal(again.backend, "cpu");
+    ok(Math.abs(again.test_acc - metrics.test_acc) < 1e-3, `${again.test_acc} ${metrics.test_acc}`);
+
+    // --uid that is not one path segment: refused before anything is touched.
+    for (const bad of ["", "..", ".", "a/b"]) {
+      const refused = await deno("cli/train.ts", ["--uid", bad, "--force", "--force_retrain"], env);
+      equal(refused.code, 2, refused.stderr);
+      ok(refused.stderr.includes("--uid"), refused.stderr);
+    }
+    ok(exists(`${runDir}/run.json`), "the run directory survived");
+    ok(exists(`${dir}/config.ini`), "the base path's parent survived");
+
+    // A diverged run exits non-zero naming the epoch and saves no model.
+    const diverged = await deno("cli/train.ts", [...flags, "--lr", "1e30"], env);
+    equal(diverged.code, 1, diverged.stderr);
+    ok(/diverged at epoch 1\b/.test(diverged.stderr), diverged.stderr);
+    deepEqual(
+      [...Deno.readDirSync(`${dir}/runs`)].map((e) => e.name).filter((n) => !n.startsWith(".")),
+      [uid],
+    );
 
     const missing = await deno("cli/evaluate.ts", ["--uid", "no_such_run"], env);
     equal(missing.code, 1, missing.stderr);
     ok(missing.stderr.includes("no_such_run") && missing.stderr.includes("not a run directory"));
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno.json: no task but the test suite has unscoped network, writes, subprocesses or FFI", () => {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/deno.json`)).tasks as Record<
+    string,
+    string
+  >;
+  for (const [name, command] of Object.entries(tasks)) {
+    const flags = command.split(" ").filter((arg) => arg.startsWith("-"));
+    ok(!flags.includes("-A") && !flags.includes("--allow-all"), `${name}: ${command}`);
+    ok(!flags.includes("--allow-net"), `${name} reaches every host`);
+    if (name === "test") continue; // the suite spawns deno, Python, Jupyter and Chromium in temp dirs
+    for (const scoped of ["--allow-write", "--allow-run", "--allow-ffi"]) {
+      ok(!flags.includes(scoped), `${name}: ${scoped} without a list`);
+    }
   }
 });

@@ -3,11 +3,17 @@
  * rules (refuse / reuse / retrain), model files, atomic writes, result tables and config.ini.
  * Everything is written under temporary directories.
  */
-import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { DEFAULT_CONFIG, type TrainConfig } from "../lib/config/flags.ts";
+import { deepEqual, equal, notEqual, ok, rejects, throws } from "node:assert/strict";
+import {
+  DEFAULT_CONFIG,
+  parseTrainArgs,
+  type TrainConfig,
+  UsageError,
+} from "../lib/config/flags.ts";
 import { readIniConfig, REPO_ROOT, resolvePath } from "../lib/config/ini.ts";
 import {
   pl,
+  readJson,
   readParquet,
   rowsToFrame,
   writeJsonAtomic,
@@ -15,15 +21,20 @@ import {
 } from "../lib/results/mod.ts";
 import {
   COMPLETE_MARKER,
-  isFinished,
   loadTensors,
-  planRunDirectory,
+  lockRun,
+  NonFiniteError,
+  openRun,
   pythonFloat,
   RunExistsError,
+  RunLockedError,
+  runState,
+  runUid,
   saveTensors,
   simpleModelUid,
   writeFileAtomic,
 } from "../lib/runs/mod.ts";
+import { SettingError, validateUid } from "../lib/config/schema.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "memdil_core_runs_" });
@@ -126,40 +137,190 @@ Deno.test("simpleModelUid: CE, no BN, small weight decay, no noise", () => {
 // ---------------------------------------------------------------------------------------------
 // Run directories
 
-Deno.test("planRunDirectory: new, refused without --force, reused when finished, retrained", async () => {
-  await withTempDir(async (base) => {
-    const plain = { force: false, forceRetrain: false };
-    const fresh = await planRunDirectory(base, "run_a", plain);
-    deepEqual(fresh, { dir: `${base}/run_a`, reuseModel: false });
-    ok(Deno.statSync(fresh.dir).isDirectory);
+/** A run directory as a run of `config` leaves it: args, and the files of `state`. */
+async function fakeRun(
+  dir: string,
+  config: TrainConfig,
+  state: "finished" | "trained" | "unfinished",
+) {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/args.json`, JSON.stringify(config));
+  if (state !== "unfinished") {
+    await saveTensors(dir, [{ name: "w", shape: [1], values: new Float32Array([1]) }]);
+  }
+  if (state === "finished") await Deno.writeTextFile(`${dir}/${COMPLETE_MARKER}`, "{}");
+}
 
-    // Existing directory without --force: an error naming the directory and --force.
-    await rejects(planRunDirectory(base, "run_a", plain), (error: Error) => {
+Deno.test("openRun: nothing created before training starts; states and what each refusal says", async () => {
+  await withTempDir(async (base) => {
+    const config = { ...DEFAULT_CONFIG, uid: "run_a" };
+    const fresh = await openRun(base, config, "simple");
+    equal(fresh.state, "absent");
+    equal(fresh.dir, `${base}/run_a`);
+    equal(runState(fresh.dir), "absent", "not created before create()");
+    // A run that fails before its training started leaves nothing that blocks the rerun.
+    await fresh.close(false);
+    deepEqual(await listNames(base), []);
+
+    await fakeRun(`${base}/run_a`, config, "finished");
+    // A write killed midway left its temporary file: the next opening removes it.
+    await Deno.writeTextFile(`${base}/run_a/metrics.json.tmp-123-abcd1234`, "{");
+    await rejects(openRun(base, config, "simple"), (error: Error) => {
       ok(error instanceof RunExistsError);
-      ok(error.message.includes(`${base}/run_a`), error.message);
-      ok(error.message.includes("--force"), error.message);
+      for (const part of [`${base}/run_a`, "--force", "--force_retrain", "deno task evaluate"]) {
+        ok(error.message.includes(part), error.message);
+      }
       return true;
     });
+    ok(!(await listNames(`${base}/run_a`)).some((name) => name.includes(".tmp-")));
+    await Deno.remove(`${base}/run_a/${COMPLETE_MARKER}`);
+    equal(runState(`${base}/run_a`), "trained");
+    await rejects(
+      openRun(base, config, "simple"),
+      /evaluation did not finish.*deno task evaluate --uid run_a/,
+    );
+    // --force reuses a trained model (killed during its evaluation): nothing is deleted.
+    const reuse = await openRun(base, { ...config, force: true }, "simple");
+    equal(reuse.reuse, true);
+    await reuse.close(true);
+    deepEqual(await listNames(`${base}/run_a`), ["args.json", "model.bin", "model.json"]);
+  });
+});
 
-    // --force on an unfinished run: its contents are removed and it trains again.
-    await Deno.writeTextFile(`${fresh.dir}/partial.txt`, "x");
-    const again = await planRunDirectory(base, "run_a", { force: true, forceRetrain: false });
-    equal(again.reuseModel, false);
-    deepEqual(await listNames(again.dir), []);
+Deno.test("openRun --force: reuse only when every result-affecting setting matches", async () => {
+  await withTempDir(async (base) => {
+    const config = { ...DEFAULT_CONFIG, uid: "run_b" };
+    await fakeRun(`${base}/run_b`, config, "finished");
+    // Run-control settings may differ.
+    const same = await openRun(base, { ...config, force: true, backend: "cpu" }, "simple");
+    equal(same.reuse, true);
+    await same.close(true);
+    await rejects(
+      openRun(base, { ...config, force: true, bias: false, epochs: 3 }, "simple"),
+      (error: Error) =>
+        error instanceof RunExistsError &&
+        error.message.includes("--bias false (the run used true)") &&
+        error.message.includes("--epochs 3 (the run used 200)"),
+    );
+    deepEqual(await listNames(`${base}/run_b`), [
+      "args.json",
+      "model.bin",
+      "model.json",
+      COMPLETE_MARKER,
+    ]);
+  });
+});
 
-    // --force on a finished run: reused, contents kept.
-    await Deno.writeTextFile(`${fresh.dir}/${COMPLETE_MARKER}`, "{}");
-    await Deno.writeTextFile(`${fresh.dir}/model.bin`, "weights");
-    ok(isFinished(fresh.dir));
-    const reuse = await planRunDirectory(base, "run_a", { force: true, forceRetrain: false });
-    equal(reuse.reuseModel, true);
-    deepEqual(await listNames(reuse.dir), ["model.bin", COMPLETE_MARKER]);
+Deno.test("openRun --force_retrain: trains aside, the old run is replaced only on success", async () => {
+  await withTempDir(async (base) => {
+    const config = { ...DEFAULT_CONFIG, uid: "run_c" };
+    await fakeRun(`${base}/run_c`, config, "finished");
+    const failed = await openRun(base, { ...config, force: true, force_retrain: true }, "simple");
+    notEqual(failed.dir, failed.target);
+    await failed.create();
+    await Deno.writeTextFile(`${failed.dir}/partial.txt`, "x");
+    await failed.close(false);
+    deepEqual(await listNames(base), ["run_c"], "the old run stays, the staging is gone");
+    equal(runState(`${base}/run_c`), "finished");
 
-    // --force --force_retrain: wiped and trained again.
-    const retrain = await planRunDirectory(base, "run_a", { force: true, forceRetrain: true });
-    equal(retrain.reuseModel, false);
-    deepEqual(await listNames(retrain.dir), []);
-    ok(!isFinished(retrain.dir));
+    const retrain = await openRun(base, { ...config, force_retrain: true, epochs: 3 }, "simple");
+    await retrain.create();
+    await Deno.writeTextFile(`${retrain.dir}/new.txt`, "new");
+    equal(runState(`${base}/run_c`), "finished", "the old run is kept while the new one trains");
+    await retrain.commit();
+    await retrain.close(true);
+    deepEqual(await listNames(base), ["run_c"]);
+    deepEqual(await listNames(`${base}/run_c`), ["new.txt"]);
+  });
+});
+
+Deno.test("--uid: only one path segment; '', '.', '..', 'a/b' are refused and nothing is deleted", async () => {
+  await withTempDir(async (base) => {
+    await Deno.writeTextFile(`${base}/keep.txt`, "precious");
+    for (const uid of ["", ".", "..", "a/b", "../x", ".hidden", "a\\b"]) {
+      throws(() => validateUid(uid), SettingError, JSON.stringify(uid));
+      throws(() => parseTrainArgs(["--uid", uid, "--force", "--force_retrain"]), UsageError);
+      await rejects(
+        openRun(base, { ...DEFAULT_CONFIG, uid, force: true, force_retrain: true }, "simple"),
+        SettingError,
+      );
+    }
+    deepEqual(await listNames(base), ["keep.txt"]);
+    equal(validateUid("run_1.5"), "run_1.5");
+  });
+});
+
+Deno.test("run identity: the readable uid plus a digest of every other result-affecting setting", () => {
+  const uid = runUid(DEFAULT_CONFIG, "simple");
+  ok(uid.startsWith(simpleModelUid(DEFAULT_CONFIG) + "_"), uid);
+  ok(/_[0-9a-f]{8}$/.test(uid), uid);
+  const others: Partial<TrainConfig>[] = [
+    { epochs: 3 },
+    { lr: 0.05 },
+    { batch_size: 64 },
+    { optimizer: "Adam" },
+    { bias: false },
+    { use_layer_norm: true },
+    { ETF_fc: true },
+    { val_split_prop: 0.1 },
+    { eval_forward_pass: true },
+    { skip_checksums: true },
+  ];
+  const uids = others.map((change) => runUid({ ...DEFAULT_CONFIG, ...change }, "simple"));
+  equal(new Set([uid, ...uids]).size, others.length + 1, uids.join("\n"));
+  // Run-control settings and settings that do not apply leave the identity alone.
+  for (const change of [{ backend: "cpu" as const }, { force: true }, { ls_alpha: 0.3 }]) {
+    equal(runUid({ ...DEFAULT_CONFIG, ...change }, "simple"), uid);
+  }
+  // Large-scale runs: the same rule over their own readable uid.
+  const large = { ...DEFAULT_CONFIG, model: "resnet18" as const, dataset: "cifar10" as const };
+  ok(runUid(large, "large").startsWith("cifar10_s6_CrossEntropy_resnet18_wd0.0005_lr0.1_"));
+  notEqual(runUid({ ...large, epochs: 3 }, "large"), runUid(large, "large"));
+  equal(runUid({ ...DEFAULT_CONFIG, uid: "mine" }, "simple"), "mine");
+});
+
+Deno.test("run lock: a second process is refused at once; the lock of a killed process is taken over", async () => {
+  await withTempDir(async (base) => {
+    const holder = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { lockRun } from "${new URL("../lib/runs/lock.ts", import.meta.url).href}";
+         lockRun(${JSON.stringify(base)}, "run_d"); console.log("locked");
+         await new Promise(() => setInterval(() => {}, 1000));`,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = holder.stdout.getReader();
+    equal(new TextDecoder().decode((await reader.read()).value).trim(), "locked");
+    const started = performance.now();
+    throws(
+      () => lockRun(base, "run_d"),
+      (error: Error) =>
+        error instanceof RunLockedError && error.message.includes(`process ${holder.pid}`),
+    );
+    ok(performance.now() - started < 1000, "refused at once");
+    await rejects(openRun(base, { ...DEFAULT_CONFIG, uid: "run_d" }, "simple"), RunLockedError);
+    holder.kill("SIGKILL");
+    await holder.status;
+    reader.releaseLock();
+    await holder.stdout.cancel();
+    const lock = lockRun(base, "run_d");
+    equal(lock.takenOverFrom, holder.pid);
+    lock.release();
+    deepEqual(await listNames(base), []);
+  });
+});
+
+Deno.test("saveTensors refuses NaN and infinite values: a diverged model is never saved", async () => {
+  await withTempDir(async (dir) => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      await rejects(
+        saveTensors(dir, [{ name: "fc1.weight", shape: [2], values: new Float32Array([1, bad]) }]),
+        (error: Error) => error instanceof NonFiniteError && error.message.includes("fc1.weight"),
+      );
+    }
+    deepEqual(await listNames(dir), []);
   });
 });
 
@@ -224,12 +385,7 @@ Deno.test("results: rows to Parquet and back; JSON with NaN as null", async () =
     throws(() => readParquet(`${dir}/missing.parquet`), /missing\.parquet not found/);
 
     await writeJsonAtomic(`${dir}/summary.json`, { a: NaN, b: Infinity, c: 1.5, d: [-Infinity] });
-    deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/summary.json`)), {
-      a: null,
-      b: null,
-      c: 1.5,
-      d: [null],
-    });
+    deepEqual(readJson(`${dir}/summary.json`), { a: null, b: null, c: 1.5, d: [null] });
   });
 });
 

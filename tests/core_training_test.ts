@@ -11,7 +11,7 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "../lib/config/flags.ts";
 import { evaluateRun, runSimpleModel } from "../lib/experiment/run.ts";
 import { readParquet } from "../lib/results/mod.ts";
-import { RunExistsError, simpleModelUid } from "../lib/runs/mod.ts";
+import { RunExistsError, runUid, simpleModelUid } from "../lib/runs/mod.ts";
 
 await initBackend("wasm");
 
@@ -60,7 +60,12 @@ Deno.test("runSimpleModel: a short real training, its files, reproducibility and
     const result = await runSimpleModel(config, { basePath: baseA, log: quiet, progress: false });
     // uid from the flags: MLP, fashionmnist, c2, ln0.0, CrossEntropy, relu, d3, w32,
     // wd0.0005-0.0001 (defaults), wo_bn, s6.
-    const uid = "MLP_fashionmnist_c2_ln0.0_CrossEntropy_relu_d3_w32_wd0.0005-0.0001_wo_bn_s6";
+    const uid = runUid(config, "simple");
+    ok(
+      uid.startsWith(
+        "MLP_fashionmnist_c2_ln0.0_CrossEntropy_relu_d3_w32_wd0.0005-0.0001_wo_bn_s6_",
+      ),
+    );
     equal(result.uid, uid);
     equal(result.dir, `${baseA}/${uid}`);
     equal(result.reused, false);
@@ -286,7 +291,8 @@ Deno.test("runSimpleModel with label noise 0.2: the saved training set is corrup
       batch_size: 256,
     });
     const result = await runSimpleModel(config, { basePath: base, log: quiet, progress: false });
-    equal(result.uid, simpleModelUid(config));
+    equal(result.uid, runUid(config, "simple"));
+    ok(result.uid.startsWith(simpleModelUid(config) + "_"), result.uid);
     ok(result.uid.includes("_ln0.2_LS0.1_"), result.uid);
     const set = readParquet(`${result.dir}/training_set.parquet`);
     deepEqual(set.columns, ["split", "index", "label", "original_label"]);
@@ -358,7 +364,7 @@ Deno.test("runSimpleModel: history.parquet grows every epoch; the run ends with 
       progress: false,
       onEpoch: (record) => {
         // Written before the epoch is reported: every epoch so far, nothing else.
-        const saved = readParquet(`${base}/${simpleModelUid(config)}/history.parquet`);
+        const saved = readParquet(`${base}/${runUid(config, "simple")}/history.parquet`);
         deepEqual(saved.getColumn("epoch").toArray().map(Number), seen.concat(record.epoch));
         seen.push(record.epoch);
       },

@@ -20,6 +20,7 @@ import {
   MNIST_FILES,
   readMat,
 } from "../lib/data/mod.ts";
+import { checkCacheFile } from "../lib/data/cache.ts";
 import {
   cifarPixel,
   cifarRecords,
@@ -79,8 +80,46 @@ Deno.test("mnist: a gzip file that is not the published one fails its checksum, 
         error.message.includes(MNIST_FILES[0].md5) ||
           MNIST_FILES.some((f) => error.message.includes(f.md5)),
       );
+      ok(error.message.includes("--skip_checksums"), error.message);
       return true;
     });
+  });
+});
+
+Deno.test("--skip_checksums: a well-formed copy with other checksums loads, each file named in a warning", async () => {
+  await withTempDir(async (dir) => {
+    await writeMnist(dir);
+    const warnings: string[] = [];
+    const error = console.error;
+    console.error = (line: string) => warnings.push(line);
+    let data;
+    try {
+      data = await loadPrepared("mnist", {
+        dataDir: dir,
+        ...offline,
+        skipChecksums: true,
+        cacheDir: null,
+      });
+    } finally {
+      console.error = error;
+    }
+    equal(data.train.count, 3);
+    deepEqual(Array.from(data.test.labels), [1, 9]);
+    equal(warnings.length, 4, warnings.join("\n"));
+    for (const file of MNIST_FILES) {
+      ok(
+        warnings.some((w) =>
+          w.includes(`${dir}/MNIST/raw/${file.name}`) && w.includes("--skip_checksums")
+        ),
+      );
+    }
+    // The format checks still apply: a truncated file is refused.
+    const images = `${dir}/MNIST/raw/${MNIST_FILES[0].name}`;
+    await Deno.writeFile(images, await gzipBytes(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 3, 0])));
+    await rejects(
+      loadPrepared("mnist", { dataDir: dir, ...offline, skipChecksums: true, cacheDir: null }),
+      /train-images/,
+    );
   });
 });
 
@@ -377,9 +416,46 @@ Deno.test("cache: the second load reads the cache; a changed source file or a tr
     equal(changed.fromCache, false);
     ok(changed.cacheFile !== first.cacheFile);
     deepEqual(Array.from(changed.test.labels), [2, 2]);
-    // No temporary files are left behind.
+    // No temporary files are left behind (beside each cache file: its build lock).
     const names = Array.from(Deno.readDirSync(`${dir}/cache`), (e) => e.name);
-    ok(names.every((n) => n.endsWith(".bin") && !n.includes(".tmp-")), names.join(", "));
+    ok(names.every((n) => /\.bin(\.lock)?$/.test(n)), names.join(", "));
+  });
+});
+
+Deno.test("cache: a content checksum catches swapped bytes (load rebuilds, data verify reports); killed writes are cleaned", async () => {
+  await withTempDir(async (dir) => {
+    await writeMnist(dir);
+    const options = { dataDir: dir, ...offline, verify: false, cacheDir: `${dir}/cache` };
+    const first = await loadPrepared("mnist", options);
+    const file = first.cacheFile!;
+    equal(await checkCacheFile(file), undefined);
+    // Swap two label bytes (same length, same header): only the checksum can tell.
+    const bytes = await Deno.readFile(file);
+    const last = bytes.length - 1;
+    [bytes[last], bytes[last - 1]] = [bytes[last - 1], bytes[last]];
+    await Deno.writeFile(file, bytes);
+    ok(/checksum/.test((await checkCacheFile(file)) ?? ""), "data verify sees the damage");
+    const notes: string[] = [];
+    const error = console.error;
+    console.error = (line: string) => notes.push(line);
+    let rebuilt;
+    try {
+      rebuilt = await loadPrepared("mnist", options);
+    } finally {
+      console.error = error;
+    }
+    equal(rebuilt.fromCache, false);
+    ok(notes.some((n) => n.includes(file) && n.includes("checksum")), notes.join("\n"));
+    deepEqual(Array.from(rebuilt.test.labels), [1, 9]);
+    equal(await checkCacheFile(file), undefined);
+    // The temporary file of a killed write is removed by the next build.
+    const stale = `${file}.tmp-999999-deadbeef`;
+    await Deno.writeFile(stale, new Uint8Array(10));
+    await Deno.remove(file);
+    await loadPrepared("mnist", options);
+    ok(
+      !Array.from(Deno.readDirSync(`${dir}/cache`), (e) => e.name).some((n) => n.includes(".tmp-")),
+    );
   });
 });
 

@@ -20,8 +20,9 @@ import {
   Random,
   runDataFrom,
 } from "../lib/data/mod.ts";
-import { checkDataFlags, evaluateRun, runSimpleModel } from "../lib/experiment/run.ts";
-import { simpleModelUid } from "../lib/runs/mod.ts";
+import { evaluateRun, runSimpleModel } from "../lib/experiment/run.ts";
+import { readParquet } from "../lib/results/mod.ts";
+import { RunExistsError, settingDifferences, simpleModelUid } from "../lib/runs/mod.ts";
 import { gzipBytes, idxBytes, withTempDir } from "./fixtures/data/formats.ts";
 import { MNIST_FILES } from "../lib/data/mnist.ts";
 
@@ -219,22 +220,33 @@ Deno.test("uid: per-class noise ln0.1-0.3, four-class _4c{degree} and _4c2d, sam
   equal(simpleModelUid({ ...config, sample_size: 100 }).endsWith("_s6_n100"), true);
 });
 
-Deno.test("checkDataFlags: only the flags given are compared, each difference is named", () => {
+Deno.test("settingDifferences: every result-affecting difference is named, run-control ones not", () => {
   const saved = { ...DEFAULT_CONFIG, label_noise: 0.2, val_split_prop: 0.1 };
-  checkDataFlags("run", saved, {});
-  checkDataFlags("run", saved, { label_noise: 0.2, dataset: "fashionmnist" });
-  throws(
-    () => checkDataFlags("run", saved, { val_split_prop: 0.2, label_noise: [0.2, 0.2] }),
-    (e: Error) =>
-      e instanceof UsageError && /--val_split_prop 0.2 \(the run used 0.1\)/.test(e.message) &&
-      /--label_noise \[0.2,0.2\] \(the run used 0.2\)/.test(e.message),
+  deepEqual(settingDifferences(saved, { ...saved }, "simple"), []);
+  deepEqual(
+    settingDifferences(
+      saved,
+      { ...saved, backend: "cpu", data_dir: "/elsewhere", force: true },
+      "simple",
+    ),
+    [],
   );
-  // Runs saved before a flag existed compare against its default.
+  const differences = settingDifferences(
+    saved,
+    { ...saved, val_split_prop: 0.2, label_noise: [0.2, 0.2], bias: false, epochs: 3 },
+    "simple",
+  ).join("; ");
+  ok(/--val_split_prop 0.2 \(the run used 0.1\)/.test(differences), differences);
+  ok(/--label_noise \[0.2,0.2\] \(the run used 0.2\)/.test(differences), differences);
+  ok(/--bias false \(the run used true\)/.test(differences), differences);
+  ok(/--epochs 3 \(the run used 200\)/.test(differences), differences);
+  // Runs saved before a setting existed compare against its default.
   const { sample_size: _dropped, ...old } = saved;
-  throws(
-    () => checkDataFlags("run", old, { sample_size: 10 }),
-    /--sample_size 10 \(the run used null\)/,
-  );
+  deepEqual(settingDifferences(old, { ...saved, sample_size: 10 }, "simple"), [
+    "--sample_size 10 (the run used null)",
+  ]);
+  // A setting that does not apply is not compared (ls_alpha with CrossEntropy).
+  deepEqual(settingDifferences(saved, { ...saved, ls_alpha: 0.3 }, "simple"), []);
 });
 
 /** A small MNIST copy (real IDX layout) whose images are class-dependent, for runs. */
@@ -307,7 +319,7 @@ Deno.test("runs: a four-class run (2 features) on Fashion-MNIST trains, reloads,
     };
     const runs = `${dir}/runs`;
     const result = await runSimpleModel(config, { basePath: runs, log: () => {} });
-    ok(result.dir.endsWith("_s6_4c0.5_4c2d_n20"), result.dir);
+    ok(/_s6_4c0\.5_4c2d_n20_[0-9a-f]{8}$/.test(result.dir), result.dir);
     const info = JSON.parse(await Deno.readTextFile(`${result.dir}/training_set.json`));
     deepEqual(info.selected_labels, [0, 1]);
     equal(info.classes, 4);
@@ -321,24 +333,33 @@ Deno.test("runs: a four-class run (2 features) on Fashion-MNIST trains, reloads,
     // Noisy = latent class: the memorization measure counts the samples labelled 2 or 3.
     const latent = Array.from(evaluation.train.data.labels).filter((y) => y > 1).length;
     equal(evaluation.train.memorizationDilation.numNoisy, latent);
-    // Evaluation or a rerun with other data flags is refused.
+    // features.parquet flags the same samples as noisy (the data carries the rule).
+    const features = readParquet(`${result.dir}/features.parquet`).toRecords() as {
+      split: string;
+      noisy: boolean;
+      label: number;
+    }[];
+    const flagged = features.filter((r) => r.split === "train" && r.noisy);
+    equal(flagged.length, latent);
+    ok(flagged.every((r) => r.label > 1));
+    // Evaluation or a rerun with other data settings is refused.
     await rejects(
-      evaluateRun(result.dir, { dataFlags: { fc_noise_degree: 0.4 }, log: () => {} }),
+      evaluateRun(result.dir, { given: { fc_noise_degree: 0.4 }, log: () => {} }),
       (e: Error) =>
-        e instanceof UsageError && /--fc_noise_degree 0.4 \(the run used 0.5\)/.test(e.message),
+        e instanceof RunExistsError && /--fc_noise_degree 0.4 \(the run used 0.5\)/.test(e.message),
     );
-    // A rerun reusing the finished model with another validation split: refused.
+    // Another validation split is another run; reusing this run's model under its uid: refused.
     await rejects(
-      runSimpleModel({ ...config, force: true, val_split_prop: 0.5 }, {
+      runSimpleModel({ ...config, force: true, val_split_prop: 0.5, uid: result.uid }, {
         basePath: runs,
         log: () => {},
       }),
       (e: Error) =>
-        e instanceof UsageError && /--val_split_prop 0.5 \(the run used 0.25\)/.test(e.message),
+        e instanceof RunExistsError && /--val_split_prop 0.5 \(the run used 0.25\)/.test(e.message),
     );
-    // Evaluation with the run's own flags works and sees the very same samples.
+    // Evaluation with the run's own settings works and sees the very same samples.
     const again = await evaluateRun(result.dir, {
-      dataFlags: { fc_noise_degree: 0.5, sample_size: 20 },
+      given: { fc_noise_degree: 0.5, sample_size: 20 },
       log: () => {},
     });
     deepEqual(again.evaluation.train.data.sourceIndex, evaluation.train.data.sourceIndex);

@@ -13,7 +13,7 @@ import {
   parseTrainLargeArgs,
   UsageError,
 } from "../lib/config/flags.ts";
-import { largeScaleUid } from "../lib/runs/mod.ts";
+import { largeScaleUid, runUid } from "../lib/runs/mod.ts";
 
 const FIXTURE = new URL("./fixtures/train_large_run.ts", import.meta.url).pathname;
 
@@ -60,7 +60,10 @@ function smallRun(dataDir: string, extra: string[] = []): string[] {
   ];
 }
 
-const UID = "fashionmnist_s3_CrossEntropy_MLP_wd0.0005_lr0.05_ln0.2";
+/** The run directory name train-large gives these flags. */
+function uidOf(flags: string[]): string {
+  return runUid(parseTrainLargeArgs(flags, DEFAULT_CONFIG), "large");
+}
 
 Deno.test("kill -9 and resume ends with the same weights as an uninterrupted run", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "memdil_large_" });
@@ -80,7 +83,8 @@ Deno.test("kill -9 and resume ends with the same weights as an uninterrupted run
     // Killed while finishing epoch 3: epochs 1 and 2 are checkpointed, nothing else.
     const killed = await trainLarge(`${tmp}/killed`, 3, flags);
     equal(killed.signal, "SIGKILL", killed.err);
-    const uid = "fashionmnist_s3_CrossEntropy_MLP_wd0.0005_lr0.01_ln0.2";
+    const uid = uidOf(flags);
+    ok(uid.startsWith("fashionmnist_s3_CrossEntropy_MLP_wd0.0005_lr0.01_ln0.2_"), uid);
     const killedDir = `${tmp}/killed/${uid}`;
     deepEqual(listCheckpoints(killedDir), [1, 2]);
     ok(!(await Deno.stat(`${killedDir}/run.json`).then(() => true, () => false)));
@@ -126,16 +130,17 @@ Deno.test("a non-finite loss stops the run cleanly, keeping the last good checkp
   try {
     // MSE with lr 10 blows up: finite losses in epochs 1 and 2, infinite in epoch 3 (wasm is
     // deterministic, so this is the same on every machine).
-    const run = await trainLarge(`${tmp}/runs`, 0, [
+    const flags = [
       ...["--model", "MLP", "--width", "16", "--depth", "2", "--dataset", "fashionmnist"],
       ...["--classes", "2", "--sample_size", "60", "--val_split_prop", "0", "--batch_size", "16"],
       ...["--seed", "3", "--backend", "wasm", "--data_dir", `${tmp}/data`, "--epochs", "6"],
       ...["--loss", "MSE", "--lr", "10"],
-    ]);
+    ];
+    const run = await trainLarge(`${tmp}/runs`, 0, flags);
     equal(run.code, 1, run.out);
     ok(run.err.includes("training diverged at epoch 3"), run.err);
     ok(!run.err.includes("    at "), "no stack trace");
-    const dir = `${tmp}/runs/fashionmnist_s3_MSE_MLP_wd0.0005_lr10.0`;
+    const dir = `${tmp}/runs/${uidOf(flags)}`;
     deepEqual(listCheckpoints(dir), [1, 2]);
     ok(run.out.includes("the last good checkpoint is epoch 2"), run.out);
     const last = await loadCheckpoint<{ train_loss: number }>(dir, 2);
@@ -152,16 +157,52 @@ Deno.test("--delete_model removes the checkpoints after evaluation; a finished r
     const flags = smallRun(`${tmp}/data`, ["--epochs", "2", "--delete_model", "--sep_decay"]);
     const run = await trainLarge(`${tmp}/runs`, 0, flags);
     equal(run.code, 0, run.err);
-    const dir = `${tmp}/runs/${UID}`;
+    const dir = `${tmp}/runs/${uidOf(flags)}`;
     deepEqual(listCheckpoints(dir), []);
     const metrics = JSON.parse(await Deno.readTextFile(`${dir}/metrics.json`));
     ok(
       Number.isFinite(metrics.test_acc) && Number.isFinite(metrics.nc1_train),
       JSON.stringify(metrics),
     );
+    // The configuration columns come from the schema, as for simple runs.
+    equal(metrics.model, "MLP");
+    equal(metrics.label_noise, 0.2);
+    equal(metrics.delete_model, undefined, "run-control settings are no columns");
     const again = await trainLarge(`${tmp}/runs`, 0, flags);
     equal(again.code, 2);
     ok(again.err.includes("finished run"), again.err);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("two train-large processes on the same run: the second is refused at once", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "memdil_large_" });
+  try {
+    const flags = smallRun(`${tmp}/data`, ["--epochs", "40"]);
+    const first = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", FIXTURE, `${tmp}/runs`, "0", ...flags],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    // Wait until the first one trains (it holds the lock from before loading the data).
+    const reader = first.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!/^epoch 1\//m.test(seen)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    const second = await trainLarge(`${tmp}/runs`, 0, flags);
+    first.kill("SIGKILL");
+    await first.status;
+    reader.releaseLock();
+    equal(second.code, 2, second.err);
+    ok(second.err.includes(`in use by process ${first.pid}`), second.err);
+    // The killed first run resumes from its checkpoints once its lock is gone.
+    const resumed = await trainLarge(`${tmp}/runs`, 0, smallRun(`${tmp}/data`, ["--epochs", "40"]));
+    equal(resumed.code, 0, resumed.err);
+    ok(resumed.out.includes("took over the lock"), resumed.out);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -1,7 +1,7 @@
 // Per-epoch metric tables: `--eval_every` on a simple-model run, `deno task evaluate-large` over
 // a tiny large-scale run's checkpoints, and `deno task summarize` over both (wasm, temp dirs).
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { evaluateCheckpoints } from "../cli/evaluate_large.ts";
+import { evaluateCheckpoints } from "../lib/experiment/evaluate_checkpoints.ts";
 import { summarizeRuns } from "../cli/summarize.ts";
 import { DEFAULT_CONFIG } from "../lib/config/flags.ts";
 import { EPOCH_FILES } from "../lib/experiment/evaluate.ts";

@@ -1,5 +1,6 @@
 // The backend's streamed metrics against a direct float64 computation over the whole matrix, for
-// several batch sizes; and bounded backend memory over 200,000 samples of 512-d features (wasm).
+// several batch sizes, on the wasm and the native (openblas) backend, which share one heap; and
+// bounded backend memory over 200,000 samples of 512-d features (wasm).
 import { ok, strictEqual } from "node:assert/strict";
 import { initBackend, tf } from "../lib/backend/mod.ts";
 import {
@@ -14,7 +15,8 @@ import {
   traceOfProduct,
 } from "../lib/metrics/mod.ts";
 
-await initBackend("wasm");
+await initBackend("openblas");
+tf.setBackend("wasm");
 
 /** Deterministic uniform [0, 1) generator (mulberry32). */
 function rng(seed: number): () => number {
@@ -180,7 +182,12 @@ function direct(
   };
 }
 
-Deno.test("streamed metrics equal a direct float64 computation to 1e-6 relative, for several batch sizes", async () => {
+const BACKEND_BATCH_SIZES = [
+  ...[1, 37, 256, 1500].map((size) => ["wasm", size] as const),
+  ...[37, 1500].map((size) => ["openblas", size] as const),
+];
+
+Deno.test("streamed metrics equal a direct float64 computation to 1e-6 relative, for several batch sizes, on wasm and openblas", async () => {
   const random = rng(2024);
   const n = 1500;
   const d = 12;
@@ -202,13 +209,14 @@ Deno.test("streamed metrics equal a direct float64 computation to 1e-6 relative,
     bias: Float64Array.from({ length: K }, () => random()),
   };
   const expected = direct(features, logits, labels, originals, classifier);
-  for (const batchSize of [1, 37, 256, 1500]) {
+  for (const [backend, batchSize] of BACKEND_BATCH_SIZES) {
+    tf.setBackend(backend);
     const m = await evaluateSource(
       hostFeatureSource({ features, logits, labels, originalLabels: originals }, batchSize),
       classifier,
-    );
+    ).finally(() => tf.setBackend("wasm"));
     const check = (what: string, actual: number, reference: number) =>
-      closeRelative(actual, reference, 1e-6, `${what} (batch ${batchSize})`);
+      closeRelative(actual, reference, 1e-6, `${what} (${backend}, batch ${batchSize})`);
     check("NC1", m.collapse.nc1, expected.nc1);
     check("NC2", m.collapse.nc2, expected.nc2);
     check("NC3", m.collapse.nc3, expected.nc3);

@@ -6,6 +6,7 @@ import {
   executeNotebook,
   findJupyter,
   INSTALL_HINT,
+  type JsonValue,
   JupyterSetupError,
   listNotebooks,
   type Notebook,
@@ -23,7 +24,10 @@ import {
 
 const FIXTURES = join(REPO_ROOT, "tests", "fixtures", "notebooks");
 const CLI = join(REPO_ROOT, "cli", "notebooks.ts");
-const CLI_PERMS = ["--allow-read=.", "--allow-run", "--allow-env=MEMDIL_PYTHON"]; // as in the deno task
+/** The permissions of `deno task notebooks`, read from deno.json so the test runs what users run. */
+const CLI_PERMS =
+  (JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/deno.json`)).tasks.notebooks as string)
+    .split(" ").filter((arg) => arg.startsWith("--allow-"));
 
 function notebook(paramsSource: string | string[], extra: string[] = []): Notebook {
   return {
@@ -138,6 +142,25 @@ Deno.test("applyParameters rejects unknown keys, naming the notebook and the par
   );
   const none: Notebook = { ...nb, cells: [nb.cells[0]] };
   assert.throws(() => applyParameters(none, { lr: 1 }, "plain"), /plain: .*no code cell tagged/);
+});
+
+Deno.test("applyParameters checks each override's type, and run settings by the schema", () => {
+  const nb = notebook(
+    "const noiseLevels = [0.0, 0.2];\nconst epochs = 3;\nconst sampleSize = null;\nconst lr = 0.1;",
+  );
+  const refused = (overrides: Record<string, JsonValue>, pattern: RegExp) =>
+    assert.throws(() => applyParameters(nb, overrides, "md"), (err: unknown) => {
+      assert.ok(err instanceof ParameterError, String(err));
+      assert.match((err as Error).message, pattern);
+      return true;
+    });
+  refused({ noiseLevels: 1.5 }, /^md: parameter `noiseLevels` takes a list, got 1\.5/);
+  refused({ noiseLevels: ["a"] }, /`noiseLevels` takes a list of numbers/);
+  refused({ epochs: "ten" }, /`epochs` takes a number/);
+  refused({ epochs: 2.5 }, /`epochs` expected an integer >= 1/);
+  refused({ lr: -1 }, /`lr` expected a number in \(0, Infinity\]/);
+  applyParameters(nb, { noiseLevels: [0.1], epochs: 2, sampleSize: 50, lr: 0.01 }, "md");
+  applyParameters(nb, { sampleSize: null }, "md");
 });
 
 Deno.test("parameters cells breaking the convention are errors", () => {

@@ -5,20 +5,20 @@
  * figures, and the best configuration retrained without a validation split and tested.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { REPO_ROOT } from "../lib/config/ini.ts";
 import { readParquet } from "../lib/results/mod.ts";
 import { isSettled, readTrialTable, runSearch, type TrialRecord } from "../lib/search/mod.ts";
+import { taskArgs } from "./fixtures/task_args.ts";
 
 const TRIALS = 6;
 const EPOCHS = 4;
 
 function searchCommand(resultsDir: string, extra: string[] = []): Deno.Command {
   // `deno task search`'s own command line, run directly so the driver is this child.
-  const task = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json"))).tasks.search;
   return new Deno.Command(Deno.execPath(), {
     args: [
-      ...task.split(" ").slice(1),
+      ...taskArgs("search", [dirname(resultsDir)]),
       "--ho",
       "random_search",
       "--num_ho_runs",

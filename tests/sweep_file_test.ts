@@ -1,7 +1,6 @@
 /** Sweep building blocks: grids, flags, the file format, uids, the summary and the displays. */
 import assert from "node:assert/strict";
 import {
-  flagsToArgs,
   formatDuration,
   grid,
   jupyterProgress,
@@ -25,20 +24,6 @@ Deno.test("grid: every combination, first axis slowest, over the base", () => {
     { epochs: 2, loss: "LS", label_noise: 0.2 },
   ]);
   assert.throws(() => grid({}, { seed: [] }), /'seed' needs a non-empty list/);
-});
-
-Deno.test("flagsToArgs: switches, --no-bias, lists, nulls", () => {
-  assert.deepEqual(
-    flagsToArgs({
-      loss: "LS",
-      use_bn: true,
-      fourclass_problem: false,
-      bias: false,
-      label_noise: [0.1, 0.3],
-      sample_size: null,
-    }),
-    ["--loss", "LS", "--use_bn", "--no-bias", "--label_noise", "0.1,0.3"],
-  );
 });
 
 Deno.test("sweep file: grid plus extra runs over the base; errors name the problem", () => {
@@ -77,15 +62,21 @@ Deno.test("planSweep: flags validated like the command line; colliding uids told
     planSweep({ name: "v", resultsDir: "/tmp/v", runs: [{ loss: "Hinge" }] }),
     /sweep 'v', run 1 .*Hinge/,
   );
-  // lr is not part of the reference's uid: the two runs get it appended.
+  // lr is not part of the reference's readable uid: the digest of the other settings tells the
+  // two runs apart.
   const planned = await planSweep({
     name: "lr",
     resultsDir: "/tmp/lr",
     runs: grid({ epochs: 1 }, { lr: [0.1, 0.01] }),
   });
   const uids = planned.runs.map((run) => run.uid);
-  assert.match(uids[0], /_s6_lr0\.1$/);
-  assert.match(uids[1], /_s6_lr0\.01$/);
+  assert.match(uids[0], /_s6_[0-9a-f]{8}$/);
+  assert.match(uids[1], /_s6_[0-9a-f]{8}$/);
+  assert.notEqual(uids[0], uids[1]);
+  await assert.rejects(
+    planSweep({ name: "fixed", resultsDir: "/tmp/f", runs: [{ uid: "a" }, { uid: "a", lr: 0.5 }] }),
+    /share the directory a/,
+  );
   await assert.rejects(
     planSweep({ name: "dup", resultsDir: "/tmp/d", runs: [{ seed: 1 }, { seed: 1 }] }),
     /lists the same run 2 times/,

@@ -4,7 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { grid, type RunStatus, runSweep, type SweepProgress } from "../lib/sweep/mod.ts";
+import { defaultCacheDir } from "../lib/data/cache.ts";
+import {
+  grid,
+  type RunStatus,
+  runSweep,
+  type SweepProgress,
+  workerArgs,
+} from "../lib/sweep/mod.ts";
 
 const FIXTURE = new URL("./fixtures/sweep_runner.ts", import.meta.url).href;
 
@@ -146,4 +153,12 @@ Deno.test("sweep: a run that does not validate stops the sweep before anything r
     );
     assert.deepEqual(executions(join(dir, "runs")), []);
   });
+});
+
+Deno.test("workerArgs: workers may write the shared dataset cache, and nothing outside their places", () => {
+  const args = workerArgs({ basePath: "/tmp/memdil_runs", dataDirs: ["/tmp/memdil_data"] });
+  const write = args.find((arg) => arg.startsWith("--allow-write="))!.slice("--allow-write=".length)
+    .split(",");
+  assert.deepEqual(write, ["/tmp/memdil_runs", "/tmp/memdil_data", defaultCacheDir()]);
+  assert.ok(!args.includes("--allow-net") && !args.includes("--allow-run"));
 });

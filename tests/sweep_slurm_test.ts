@@ -12,6 +12,7 @@ import { REPO_ROOT } from "../lib/config/ini.ts";
 import { readParquet } from "../lib/results/mod.ts";
 import { runSearch, type Search } from "../lib/search/mod.ts";
 import { grid, launcherFor, runSweep, type SlurmSettings, type Sweep } from "../lib/sweep/mod.ts";
+import { taskArgs } from "./fixtures/task_args.ts";
 import {
   missingSlurmBinaries,
   type SlurmCluster,
@@ -169,10 +170,9 @@ Deno.test({
           `\n[SLURM]\nPARTITION = ${cluster.partition}\nPOLL_SECONDS = 0.5\n`,
       );
       // `deno task sweep`'s own command line, run directly so the driver is this child.
-      const task = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json"))).tasks.sweep;
       const cli = (args: string[]) =>
         new Deno.Command(Deno.execPath(), {
-          args: [...task.split(" ").slice(1), file, "--quiet", ...args],
+          args: [...taskArgs("sweep", [dir]), file, "--quiet", ...args],
           cwd: REPO_ROOT,
           env: { ...cluster.env, MEMDIL_CONFIG: config },
           stdout: "piped",

@@ -1,16 +1,19 @@
-"""PyTorch reference timings for `deno task bench` (docs/reference.md, models and losses).
+"""PyTorch side of `deno task bench`: one measurement of one workload per process.
 
-Same workloads as memdil's bench: the reference MLP (Linear [BN] ReLU blocks, features = K,
-linear classifier), cross-entropy, SGD with momentum 0.9 and weight decay, one optimizer step per
-batch; ResNet-18 (torchvision-style BasicBlock, CIFAR-sized 32x32 inputs). Each workload runs one
-warm-up step, then REPETITIONS timed runs of a fixed number of steps; the median seconds per step
-is printed as one JSON object per line.
+The workloads match memdil's bench: the reference MLP (Linear [BN] ReLU blocks, features = K,
+linear classifier), cross-entropy, SGD with momentum 0.9 and weight decay 5e-4, one optimizer
+step per batch (docs/reference.md describes the reference's models and losses); ResNet-18
+(torchvision-style BasicBlock, ImageNet stem, 32x32 inputs). The process runs one warm-up step,
+then times STEPS steps, and prints one JSON object: seconds per step, the thread count torch used,
+and the process's peak resident memory (ru_maxrss).
 
-Usage: python3 bench/reference/torch_bench.py [--device cpu|cuda] [--workloads a,b,c] [--quick]
+Usage:
+  python3 bench/reference/torch_bench.py --probe
+  python3 bench/reference/torch_bench.py --workload a|b|c --steps N [--threads N] [--device cpu|cuda]
 """
 import argparse
 import json
-import statistics
+import resource
 import sys
 import time
 
@@ -62,16 +65,30 @@ def resnet18(classes: int) -> nn.Module:
 
 
 WORKLOADS = {
-    "a": dict(name="paper MLP", build=lambda: mlp(2048, 9, 2, True), batch=16, classes=2, steps=20),
-    "b": dict(name="small MLP", build=lambda: mlp(256, 4, 2, False), batch=128, classes=2,
-              steps=50),
-    "c": dict(name="ResNet-18", build=lambda: resnet18(10), batch=128, classes=10, steps=3),
+    "a": dict(build=lambda: mlp(2048, 9, 2, True), batch=16, classes=2),
+    "b": dict(build=lambda: mlp(256, 4, 2, False), batch=128, classes=2),
+    "c": dict(build=lambda: resnet18(10), batch=128, classes=10),
 }
 
-QUICK_STEPS = {"a": 2, "b": 3, "c": 1}
+
+def peak_rss_bytes() -> int:
+    # Linux reports ru_maxrss in KiB (macOS in bytes).
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
-def time_workload(key: str, device: str, repetitions: int) -> dict:
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def measure(key: str, steps: int, device: str) -> dict:
     spec = WORKLOADS[key]
     torch.manual_seed(0)
     model = spec["build"]().to(device)
@@ -81,42 +98,50 @@ def time_workload(key: str, device: str, repetitions: int) -> dict:
     x = torch.randn(spec["batch"], 3, 32, 32, device=device)
     y = torch.randint(0, spec["classes"], (spec["batch"],), device=device)
 
-    def run(steps: int) -> float:
+    def run(count: int) -> float:
         if device == "cuda":
             torch.cuda.synchronize()
         started = time.perf_counter()
-        for _ in range(steps):
+        for _ in range(count):
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(x), y)
             loss.backward()
             optimizer.step()
         if device == "cuda":
             torch.cuda.synchronize()
-        return (time.perf_counter() - started) / steps
+        return (time.perf_counter() - started) / count
 
-    run(1)  # warm-up
-    per_step = statistics.median(run(spec["steps"]) for _ in range(repetitions))
-    return {"workload": key, "name": spec["name"], "device": device, "batch": spec["batch"],
-            "steps": spec["steps"], "seconds_per_step": per_step,
-            "torch": torch.__version__, "threads": torch.get_num_threads(),
+    run(1)  # warm-up: first allocations, kernel selection
+    seconds_per_step = run(steps)
+    return {"workload": key, "device": device, "batch": spec["batch"], "steps": steps,
+            "seconds_per_step": seconds_per_step, "threads": torch.get_num_threads(),
+            "peak_rss_bytes": peak_rss_bytes(),
             "device_name": torch.cuda.get_device_name() if device == "cuda" else None}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--probe", action="store_true",
+                        help="print torch's version, default thread count, CUDA availability and the "
+                             "CPU model")
+    parser.add_argument("--workload", choices=sorted(WORKLOADS))
+    parser.add_argument("--steps", type=int, default=10, help="timed steps after one warm-up")
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--workloads", default="a,b,c")
-    parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="one short repetition (tests)")
     args = parser.parse_args()
-    if args.quick:
-        args.repetitions = 1
-        for key, steps in QUICK_STEPS.items():
-            WORKLOADS[key]["steps"] = steps
+    if args.probe:
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
+                          "cuda": torch.cuda.is_available(), "cpu_model": cpu_model()}))
+        return
+    if args.workload is None:
+        parser.error("--workload is required (or --probe)")
+    if args.steps < 1:
+        parser.error("--steps must be at least 1")
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("CUDA is not available to this PyTorch")
-    for key in args.workloads.split(","):
-        print(json.dumps(time_workload(key, args.device, args.repetitions)), flush=True)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    print(json.dumps(measure(args.workload, args.steps, args.device)), flush=True)
 
 
 if __name__ == "__main__":

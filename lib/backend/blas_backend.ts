@@ -104,6 +104,14 @@ function multiplyInto(
   const cv = heapView(backend, out);
   const lda = transposeA ? m : k;
   const ldb = transposeB ? k : n;
+  if (a.dataId === b.dataId && transposeA && !transposeB && batchA === 1 && beta === 0) {
+    // AᵀA (the second moments of the metrics): symmetric, so half the work, then mirrored.
+    blas.ssyrkUpper(m, k, 1, av, lda, 0, cv, n);
+    for (let i = 1; i < m; i++) {
+      for (let j = 0; j < i; j++) cv[i * n + j] = cv[j * n + i];
+    }
+    return;
+  }
   if (batchB === 1 && !transposeA) {
     // Every batch of A times the same B: one product with batchA * m rows.
     blas.sgemm(false, transposeB, batchA * m, n, k, 1, av, lda, bv, ldb, beta, cv, n);

@@ -20,15 +20,13 @@
  *
  * @module
  */
+import { loadTensors, type SavedTensor, saveTensors } from "../runs/files.ts";
+
 /** Format tag written into every checkpoint. */
 export const CHECKPOINT_FORMAT = "memdil-checkpoint-v1";
 
 /** A named float32 tensor. */
-export interface NamedTensor {
-  name: string;
-  shape: number[];
-  values: Float32Array;
-}
+export type NamedTensor = SavedTensor;
 
 /** The JSON part of a checkpoint. */
 export interface CheckpointInfo<Record = unknown> {
@@ -64,31 +62,6 @@ export function checkpointName(epoch: number): string {
 const CHECKPOINT_PATTERN = /^epoch_(\d{3,})$/;
 const STALE_PATTERN = /^\.epoch_\d{3,}\.tmp-/;
 
-function encodeTensors(tensors: NamedTensor[]): { bytes: Uint8Array; index: string } {
-  const total = tensors.reduce((sum, t) => sum + t.values.length, 0);
-  const buffer = new Float32Array(total);
-  const entries: { name: string; shape: number[]; offset: number; length: number }[] = [];
-  let offset = 0;
-  for (const tensor of tensors) {
-    buffer.set(tensor.values, offset);
-    entries.push({ name: tensor.name, shape: tensor.shape, offset, length: tensor.values.length });
-    offset += tensor.values.length;
-  }
-  return {
-    bytes: new Uint8Array(buffer.buffer),
-    index: JSON.stringify({ format: "memdil-float32-v1", tensors: entries }, null, 1),
-  };
-}
-
-async function readTensors(dir: string, base: string): Promise<Map<string, Float32Array>> {
-  const index = JSON.parse(await Deno.readTextFile(`${dir}/${base}.json`)) as {
-    tensors: { name: string; offset: number; length: number }[];
-  };
-  const bytes = await Deno.readFile(`${dir}/${base}.bin`);
-  const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return new Map(index.tensors.map((t) => [t.name, all.slice(t.offset, t.offset + t.length)]));
-}
-
 /**
  * Write the checkpoint of `info.epoch` atomically (temporary directory, then rename). An
  * existing checkpoint of that epoch is replaced.
@@ -110,11 +83,8 @@ export async function writeCheckpoint<Record>(
   const temporary = `${runDir}/.${name}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(temporary, { recursive: true });
   try {
-    for (const [base, tensors] of [["model", model], ["optimizer", optimizerState]] as const) {
-      const { bytes, index } = encodeTensors(tensors);
-      await Deno.writeFile(`${temporary}/${base}.bin`, bytes);
-      await Deno.writeTextFile(`${temporary}/${base}.json`, index);
-    }
+    await saveTensors(temporary, model, "model");
+    await saveTensors(temporary, optimizerState, "optimizer");
     await Deno.writeTextFile(`${temporary}/checkpoint.json`, JSON.stringify(info, null, 1));
     // The rename publishes the checkpoint; an existing one of the same epoch goes first.
     await Deno.remove(final, { recursive: true }).catch(() => {});
@@ -176,8 +146,8 @@ export async function loadCheckpoint<Record = unknown>(
   return {
     ...info,
     dir,
-    model: await readTensors(dir, "model"),
-    optimizerState: await readTensors(dir, "optimizer"),
+    model: await loadTensors(dir, "model"),
+    optimizerState: await loadTensors(dir, "optimizer"),
   };
 }
 

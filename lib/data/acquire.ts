@@ -33,6 +33,35 @@ export interface LoadOptions {
    * small fixtures written in the real format: files must still parse and agree with each other.
    */
   verify?: boolean;
+  /**
+   * Use files whose checksums differ from the published ones (a user's own subset, a
+   * re-compressed mirror) once their format and consistency checks pass, warning with each
+   * file's name (`--skip_checksums`).
+   */
+  skipChecksums?: boolean;
+}
+
+/** What decoding a dataset's files takes from {@link LoadOptions}. */
+export type DecodeOptions = Pick<LoadOptions, "verify" | "skipChecksums">;
+
+/**
+ * A file's checksum differs from the published one: an error naming the fix, or with
+ * `skipChecksums` a warning naming the file.
+ *
+ * @example
+ * ```ts
+ * checksumMismatch("/data/x.gz: checksum mismatch (md5 ab, expected cd)", { skipChecksums: true });
+ * ```
+ */
+export function checksumMismatch(message: string, options: DecodeOptions): void {
+  if (options.skipChecksums) {
+    console.error(`warning: ${message}; used anyway (--skip_checksums)`);
+    return;
+  }
+  throw new Error(
+    `${message}; the file is corrupt or not the published one: delete it and fetch it again, ` +
+      `or pass --skip_checksums to use your own well-formed copy`,
+  );
 }
 
 /** No copy of a dataset was found and none could be downloaded. */

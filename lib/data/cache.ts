@@ -4,12 +4,16 @@
  * A cache file holds both splits as 8-bit 32 x 32 pixels (1 channel for the MNIST family, 3 for
  * CIFAR and SVHN) and labels; normalization is applied later, per batch if need be. Its name is
  * keyed by a hash of the source files' contents (their MD5s) and of the transform, so a changed
- * file or transform never reads a stale cache. Files are written to a temporary name and renamed:
- * concurrent runs may both build a cache, and every reader sees a complete file.
+ * file or transform never reads a stale cache; its header holds a SHA-256 of its content,
+ * checked on every load (a damaged cache is rebuilt) and by `deno task data verify`. One process
+ * builds a cache at a time (a lock file beside it; the others wait, then read it); it writes to a
+ * temporary name and renames, so every reader sees a complete file, and the temporary files of
+ * a killed build are removed by the next builder.
  *
  * @module
  */
 import { createHash } from "node:crypto";
+import { writeFileAtomic } from "../io/atomic.ts";
 import type { LoadOptions } from "./acquire.ts";
 import { md5OfFile } from "./download.ts";
 import type { RawSplit } from "./idx_dataset.ts";
@@ -21,7 +25,7 @@ export const PREPARED_SIZE = 32;
 const PLANE = PREPARED_SIZE * PREPARED_SIZE;
 const MAGIC = "MEMDILC1";
 /** Bump when the cache layout or the transform's implementation changes. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 /** One split ready for batching: 8-bit 32 x 32 images and labels. */
 export interface PreparedSplit {
@@ -94,7 +98,12 @@ export function prepareSplit(raw: RawSplit): PreparedSplit {
   return { pixels, labels: raw.labels, count: raw.count, channels };
 }
 
-async function cacheKey(info: DatasetInfo, files: string[], verify: boolean): Promise<string> {
+async function cacheKey(
+  info: DatasetInfo,
+  files: string[],
+  verify: boolean,
+  skipChecksums: boolean,
+): Promise<string> {
   const digests = [];
   for (const file of files) digests.push(await md5OfFile(file));
   const transform = {
@@ -103,37 +112,51 @@ async function cacheKey(info: DatasetInfo, files: string[], verify: boolean): Pr
     resize: `pillow-bilinear ${info.imageSize} -> ${PREPARED_SIZE}`,
     channels: info.channels,
     verify,
+    // A cache built from files with other checksums must not serve a load that checks them.
+    checksums: skipChecksums ? "skipped" : "published",
   };
   return createHash("sha256").update(JSON.stringify({ transform, digests })).digest("hex")
     .slice(0, 20);
 }
 
+function sha256(parts: Uint8Array[]): string {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part);
+  return hash.digest("hex");
+}
+
 function encodeCache(train: PreparedSplit, test: PreparedSplit): Uint8Array {
+  const payload = [train.pixels, train.labels, test.pixels, test.labels];
   const header = new TextEncoder().encode(JSON.stringify({
     train: { count: train.count, channels: train.channels },
     test: { count: test.count, channels: test.channels },
+    sha256: sha256(payload),
   }));
-  const size = 8 + 4 + header.length + train.pixels.length + train.count + test.pixels.length +
-    test.count;
+  const size = 8 + 4 + header.length + payload.reduce((n, part) => n + part.length, 0);
   const out = new Uint8Array(size);
   out.set(new TextEncoder().encode(MAGIC));
   new DataView(out.buffer).setUint32(8, header.length, true);
   let offset = 12;
-  for (const part of [header, train.pixels, train.labels, test.pixels, test.labels]) {
+  for (const part of [header, ...payload]) {
     out.set(part, offset);
     offset += part.length;
   }
   return out;
 }
 
-function decodeCache(bytes: Uint8Array): { train: PreparedSplit; test: PreparedSplit } | undefined {
-  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return;
+/** A decoded cache file, or why it cannot be used. */
+type DecodedCache = { train: PreparedSplit; test: PreparedSplit } | { problem: string };
+
+function decodeCache(bytes: Uint8Array): DecodedCache {
+  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
+    return { problem: "not a memdil dataset cache" };
+  }
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   let header;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
   } catch {
-    return;
+    return { problem: "its header is damaged" };
   }
   let offset = 12 + headerLength;
   const take = (n: number) => bytes.subarray(offset, offset += n);
@@ -145,7 +168,61 @@ function decodeCache(bytes: Uint8Array): { train: PreparedSplit; test: PreparedS
   });
   const train = split(header.train);
   const test = split(header.test);
-  return offset === bytes.length ? { train, test } : undefined; // else truncated: rebuild
+  if (offset !== bytes.length) return { problem: "truncated" };
+  if (sha256([train.pixels, train.labels, test.pixels, test.labels]) !== header.sha256) {
+    return { problem: "its content does not match its checksum (damaged)" };
+  }
+  return { train, test };
+}
+
+/**
+ * Check one cache file's content against the checksum in its header: undefined when it is
+ * whole, else what is wrong (`deno task data verify`).
+ *
+ * @example
+ * ```ts
+ * const problem = await checkCacheFile("data/cache/fashionmnist-0123.bin");
+ * ```
+ */
+export async function checkCacheFile(path: string): Promise<string | undefined> {
+  const decoded = decodeCache(await Deno.readFile(path));
+  return "problem" in decoded ? decoded.problem : undefined;
+}
+
+/** Read a cache file; a damaged one is removed (and rebuilt by the caller) with a note. */
+async function readCache(path: string) {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch {
+    return undefined;
+  }
+  const decoded = decodeCache(bytes);
+  if (!("problem" in decoded)) return decoded;
+  console.error(`note: the dataset cache ${path} is unusable (${decoded.problem}): rebuilding it`);
+  await Deno.remove(path).catch(() => {});
+  return undefined;
+}
+
+/** Hold the build lock of a cache file (waiting for another builder), or undefined if read-only. */
+async function lockCacheBuild(cacheFile: string): Promise<Deno.FsFile | undefined> {
+  try {
+    await Deno.mkdir(cacheFile.slice(0, cacheFile.lastIndexOf("/")), { recursive: true });
+    const file = await Deno.open(`${cacheFile}.lock`, { read: true, write: true, create: true });
+    await file.lock(true);
+    return file;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remove temporary files of killed builds (the caller holds the build lock). */
+async function removeStaleTemporaries(cacheFile: string): Promise<void> {
+  const dir = cacheFile.slice(0, cacheFile.lastIndexOf("/"));
+  const prefix = `${cacheFile.slice(dir.length + 1)}.tmp-`;
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name.startsWith(prefix)) await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+  }
 }
 
 /**
@@ -165,31 +242,54 @@ export async function loadPrepared(
   const info = datasetInfo(name);
   const location = await info.acquire(options);
   const verify = options.verify ?? true;
+  const skipChecksums = options.skipChecksums ?? false;
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
   const base = { info, source: location.dir, files: location.paths };
-  let cacheFile: string | undefined;
-  if (cacheDir !== null) {
-    cacheFile = `${cacheDir}/${info.name}-${await cacheKey(info, location.paths, verify)}.bin`;
-    const cached = await Deno.readFile(cacheFile).then(decodeCache, () => undefined);
-    if (cached) return { ...base, ...cached, cacheFile, fromCache: true };
-  }
-  const raw = await info.decode(location, { verify });
-  const train = prepareSplit(raw.train);
-  const test = prepareSplit(raw.test);
-  if (cacheFile) {
-    const temporary = `${cacheFile}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  if (cacheDir === null) return { ...base, ...await decodePrepared(info, location, options) };
+  const key = await cacheKey(info, location.paths, verify, skipChecksums);
+  let cacheFile: string | undefined = `${cacheDir}/${info.name}-${key}.bin`;
+  const cached = await readCache(cacheFile);
+  if (cached) return { ...base, ...cached, cacheFile, fromCache: true };
+  const lock = await lockCacheBuild(cacheFile);
+  try {
+    // Another process may have built it while this one waited for the lock.
+    const built = lock ? await readCache(cacheFile) : undefined;
+    if (built) return { ...base, ...built, cacheFile, fromCache: true };
+    const { train, test } = await decodePrepared(info, location, options);
+    if (!lock) {
+      console.error(`note: cannot write the dataset cache in ${cacheDir} (read-only?)`);
+      return { ...base, train, test, fromCache: false };
+    }
+    await removeStaleTemporaries(cacheFile);
     try {
-      await Deno.mkdir(cacheDir!, { recursive: true });
-      await Deno.writeFile(temporary, encodeCache(train, test));
-      await Deno.rename(temporary, cacheFile);
+      await writeFileAtomic(cacheFile, encodeCache(train, test));
     } catch (error) {
-      await Deno.remove(temporary).catch(() => {});
-      // A read-only checkout still runs, only without the cache.
+      // A full disk or a read-only checkout still runs, only without the cache.
       console.error(
         `note: cannot write the dataset cache ${cacheFile}: ${(error as Error).message}`,
       );
       cacheFile = undefined;
     }
+    return { ...base, train, test, cacheFile, fromCache: false };
+  } finally {
+    lock?.close();
   }
-  return { ...base, train, test, cacheFile, fromCache: false };
+}
+
+async function decodePrepared(
+  info: DatasetInfo,
+  location: Awaited<ReturnType<DatasetInfo["acquire"]>>,
+  options: PrepareOptions,
+): Promise<{ train: PreparedSplit; test: PreparedSplit; fromCache: false }> {
+  const raw = await info.decode(location, options);
+  for (const [name, split] of [["train", raw.train], ["test", raw.test]] as const) {
+    const bad = split.labels.findIndex((label) => label >= info.classes);
+    if (bad >= 0) {
+      throw new Error(
+        `${location.dir}: ${name} sample ${bad} has label ${split.labels[bad]}, not a class of ` +
+          `${info.title} (0..${info.classes - 1}): the files are not ${info.title}`,
+      );
+    }
+  }
+  return { train: prepareSplit(raw.train), test: prepareSplit(raw.test), fromCache: false };
 }

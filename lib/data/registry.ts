@@ -5,8 +5,7 @@
  *
  * @module
  */
-import type { DatasetName } from "../config/flags.ts";
-import { type LoadOptions } from "./acquire.ts";
+import type { DecodeOptions, LoadOptions } from "./acquire.ts";
 import {
   acquireCifar,
   CIFAR100_SPEC,
@@ -38,6 +37,11 @@ import {
   svhnSearchDirs,
 } from "./svhn.ts";
 
+/** Datasets of the reference (`--dataset`). */
+export const DATASET_NAMES = ["mnist", "fashionmnist", "cifar10", "cifar100", "svhn"] as const;
+/** One of {@link DATASET_NAMES}. */
+export type DatasetName = typeof DATASET_NAMES[number];
+
 /** CIFAR-10/100 and SVHN: per-channel mean and std (the reference's constants). */
 export const CIFAR_NORMALIZATION: Normalization = {
   mean: [0.4914, 0.4822, 0.4465],
@@ -66,7 +70,7 @@ export interface DatasetInfo {
   /** An existing copy, else a download into data_dir; a clear error when neither works. */
   acquire(options: LoadOptions): Promise<DatasetLocation>;
   /** Decode and verify the files. */
-  decode(location: DatasetLocation, options?: Pick<LoadOptions, "verify">): Promise<RawDataset>;
+  decode(location: DatasetLocation, options?: DecodeOptions): Promise<RawDataset>;
   /** How to obtain the files without a network. */
   howToGet(dataDir: string): string;
 }

@@ -7,8 +7,10 @@
  */
 import {
   allInOrder,
+  checksumMismatch,
   type DatasetFile,
   DatasetNotFoundError,
+  type DecodeOptions,
   downloadAllowed,
   downloadFiles,
   isFile,
@@ -141,20 +143,20 @@ export async function decodeSvhnFile(path: string): Promise<RawSplit> {
  */
 export async function decodeSvhn(
   location: DatasetLocation,
-  options: Pick<LoadOptions, "verify"> = {},
+  options: DecodeOptions = {},
 ): Promise<RawDataset> {
   const verify = options.verify ?? true;
+  const [train, test] = await allInOrder(location.paths.map(decodeSvhnFile));
   if (verify) {
     for (const [i, path] of location.paths.entries()) {
       const digest = await md5OfFile(path);
       if (digest !== SVHN_FILES[i].md5) {
-        throw new Error(
-          `${path}: checksum mismatch (md5 ${digest}, expected ${SVHN_FILES[i].md5}); the file ` +
-            `is corrupt, truncated or not SVHN: delete it and fetch it again`,
+        checksumMismatch(
+          `${path}: checksum mismatch (md5 ${digest}, expected ${SVHN_FILES[i].md5})`,
+          options,
         );
       }
     }
   }
-  const [train, test] = await allInOrder(location.paths.map(decodeSvhnFile));
   return { train, test, source: location.dir };
 }

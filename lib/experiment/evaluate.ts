@@ -134,7 +134,8 @@ export function measureModel(
   return evaluateSplits(
     { train: modelSource(model, data.train), test: modelSource(model, data.test) },
     classifier,
-    options,
+    // The data carries its noisy-sample rule (the latent classes in the four-class problem).
+    { isNoisy: data.isNoisy, ...options },
   ).then((splits) => ({ ...splits, classifier }));
 }
 
@@ -169,7 +170,7 @@ export async function evaluateModel(
       test: source(data.test, testPredictions),
     },
     classifier,
-    options,
+    { isNoisy: data.isNoisy, ...options },
   );
   const splitEvaluation = (
     split: "train" | "test",
@@ -381,14 +382,18 @@ export function matrixRows(source: Evaluation | Measurement): MatrixRow[] {
 
 /**
  * The penultimate features and logits of both splits as rows: split, sample index in the source
- * dataset, label seen in training, original label, noisy flag, f0..f{P-1}, logit0..logit{K-1}.
+ * dataset, label seen in training, original label, noisy flag (by the data's noise rule), f0..f{P-1},
+ * logit0..logit{K-1}.
  *
  * @example
  * ```ts
- * const columns = featureColumns(evaluation);
+ * const columns = featureColumns(evaluation, data.isNoisy);
  * ```
  */
-export function featureColumns(evaluation: Evaluation): Record<string, unknown[]> {
+export function featureColumns(
+  evaluation: Evaluation,
+  isNoisy: RunData["isNoisy"],
+): Record<string, unknown[]> {
   const columns: Record<string, unknown[]> = {
     split: [],
     index: [],
@@ -405,7 +410,7 @@ export function featureColumns(evaluation: Evaluation): Record<string, unknown[]
       columns.index.push(e.data.sourceIndex[i]);
       columns.label.push(e.data.labels[i]);
       columns.original_label.push(e.data.originalLabels[i]);
-      columns.noisy.push(e.data.labels[i] !== e.data.originalLabels[i]);
+      columns.noisy.push(isNoisy(e.data.labels[i], e.data.originalLabels[i]));
       for (let j = 0; j < featureDim; j++) {
         columns[`f${j}`].push(e.predictions.features[i * featureDim + j]);
       }

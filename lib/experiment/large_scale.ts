@@ -3,14 +3,12 @@
  * with optional label noise, a checkpoint after every epoch (`epoch_NNN`, lib/checkpoint), resume
  * from the last complete checkpoint, a final evaluation, and `--delete_model`.
  *
- * Directory rules: a new uid starts a run; an unfinished run directory whose `args.json` matches
- * the flags is resumed (this is how a killed run continues: start it again with the same
- * flags); a finished one is an error without `--force`, and is trained again from scratch with
- * `--force_retrain`.
+ * Directory rules (lib/runs): a new uid starts a run; an unfinished run directory whose settings
+ * match is resumed (this is how a killed run continues: start it again with the same settings);
+ * a finished one is an error, and is trained again beside it with `--force_retrain`.
  *
  * @module
  */
-import { initBackend } from "../backend/mod.ts";
 import {
   CHECKPOINT_FORMAT,
   deleteCheckpoints,
@@ -19,21 +17,12 @@ import {
   removeStaleCheckpoints,
   writeCheckpoint,
 } from "../checkpoint/mod.ts";
-import { type TrainConfig, UsageError } from "../config/flags.ts";
+import { summaryColumns, type TrainConfig } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
-import { loadRunData } from "../data/mod.ts";
 import { lossFor } from "../losses/mod.ts";
-import { buildModel, type Model, modelSummary } from "../models/mod.ts";
+import { type Model, modelSummary } from "../models/mod.ts";
 import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
-import { trainingSetFrame } from "./run.ts";
-import {
-  COMPLETE_MARKER,
-  exists,
-  isFinished,
-  largeScaleUid,
-  RUN_FILES,
-  RunExistsError,
-} from "../runs/mod.ts";
+import { COMPLETE_MARKER, RUN_FILES } from "../runs/mod.ts";
 import {
   type EpochRecord,
   optimizerFor,
@@ -41,6 +30,7 @@ import {
   trainModel,
 } from "../training/mod.ts";
 import { measureModel, scalarMetrics } from "./evaluate.ts";
+import { orchestrateRun, type RunSetup } from "./orchestrate.ts";
 
 /** Options of {@link runLargeScale}. */
 export interface LargeScaleOptions {
@@ -68,37 +58,6 @@ export interface LargeScaleResult {
   model: Model;
 }
 
-/** Flags that do not change what is trained (a resumed run may differ in these). */
-const RUN_ONLY_KEYS = new Set(["force", "force_retrain", "delete_model", "backend", "gpu_id"]);
-
-/** The model a configuration names. */
-export function largeScaleModel(config: TrainConfig, classes = config.classes): Model {
-  return buildModel({
-    ...config,
-    classes,
-    feature_dim: config.fourclass_twofeatures ? 2 : classes,
-  });
-}
-
-function checkResumable(dir: string, config: TrainConfig): void {
-  const saved = JSON.parse(Deno.readTextFileSync(`${dir}/${RUN_FILES.args}`)) as Record<
-    string,
-    unknown
-  >;
-  const differing = Object.keys(config).filter((key) =>
-    key !== "uid" && !RUN_ONLY_KEYS.has(key) &&
-    JSON.stringify(saved[key]) !==
-      JSON.stringify((config as unknown as Record<string, unknown>)[key])
-  );
-  if (differing.length > 0) {
-    throw new UsageError(
-      `${dir} holds an unfinished run with other flags (${differing.join(", ")}); resume it ` +
-        `with its own flags (see its ${RUN_FILES.args}), pass --force_retrain to start it over, ` +
-        `or choose another --uid`,
-    );
-  }
-}
-
 /**
  * Train (or resume) and evaluate one large-scale run under `BASE_PATH/<uid>`.
  *
@@ -112,41 +71,26 @@ export async function runLargeScale(
   config: TrainConfig,
   options: LargeScaleOptions = {},
 ): Promise<LargeScaleResult> {
-  const log = options.log ?? console.log;
   if (config.optimizer === "LBFGS") {
-    throw new UsageError("--optimizer LBFGS is for simple models only: use SGD or Adam");
+    throw new RangeError("--optimizer LBFGS is for simple models only: use SGD or Adam");
   }
-  const backend = await initBackend(config.backend);
-  backend.report.forEach((line) => log(`backend ${line}`));
-  const uid = config.uid ?? largeScaleUid(config);
-  const basePath = options.basePath ?? readIniConfig().paths.basePath;
-  const dir = `${basePath}/${uid}`;
-  if (exists(dir) && isFinished(dir)) {
-    if (!config.force_retrain) {
-      throw new RunExistsError(
-        `${dir} holds a finished run; pass --force --force_retrain to train it again, or ` +
-          `choose another --uid`,
-      );
-    }
-    if (!config.force) {
-      throw new RunExistsError(`${dir} exists; pass --force with --force_retrain to replace it`);
-    }
-    await Deno.remove(dir, { recursive: true });
-  } else if (exists(dir) && config.force_retrain) {
-    await Deno.remove(dir, { recursive: true });
-  }
-  const resuming = exists(`${dir}/${RUN_FILES.args}`);
-  if (resuming) checkResumable(dir, config);
-  await Deno.mkdir(dir, { recursive: true });
+  const { result, dir } = await orchestrateRun(
+    config,
+    "large",
+    { basePath: options.basePath ?? readIniConfig().paths.basePath, log: options.log },
+    (setup) => trainLargeScale(setup, options),
+  );
+  return { ...result, dir };
+}
+
+/** Train (or resume from the last checkpoint) and evaluate in the orchestrated run. */
+async function trainLargeScale(
+  { run, config, data, model, backend: backendName, log }: RunSetup,
+  options: LargeScaleOptions,
+): Promise<Omit<LargeScaleResult, "dir">> {
+  const { uid, dir } = run;
   const stale = await removeStaleCheckpoints(dir);
   if (stale.length > 0) log(`removed ${stale.length} incomplete checkpoint(s) of a killed run`);
-
-  const data = await loadRunData(config);
-  if (!resuming) {
-    await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/${RUN_FILES.trainingSet}`);
-    await writeJsonAtomic(`${dir}/${RUN_FILES.args}`, { ...config, uid });
-  }
-  const model = largeScaleModel(config, data.classes);
   const optimizer = optimizerFor(config);
   log(modelSummary(model));
   let history: EpochRecord[] = [];
@@ -158,10 +102,6 @@ export async function runLargeScale(
     history = checkpoint.history;
     log(`resuming ${uid} after epoch ${last} (checkpoint ${checkpoint.dir})`);
   }
-  log(
-    `run ${uid} on ${backend.name}: ${data.train.count} train, ${data.validation.count} ` +
-      `validation, ${data.test.count} test samples from ${data.source}`,
-  );
   try {
     await trainModel({
       model,
@@ -203,7 +143,6 @@ export async function runLargeScale(
           (kept ? `the last good checkpoint is epoch ${kept}` : "no checkpoint was written"),
       );
     }
-    model.dispose();
     throw error;
   } finally {
     optimizer.dispose();
@@ -215,7 +154,7 @@ export async function runLargeScale(
   let metrics: Record<string, number> | undefined;
   if (!options.skipEvaluation) {
     metrics = scalarMetrics(await measureModel(model, data));
-    const row = { uid, ...metrics };
+    const row = { uid, ...summaryColumns(config, "train-large"), backend: backendName, ...metrics };
     await writeParquetAtomic(rowsToFrame([row]), `${dir}/${RUN_FILES.metrics}`);
     await writeJsonAtomic(`${dir}/${RUN_FILES.summary}`, row);
   }
@@ -226,10 +165,9 @@ export async function runLargeScale(
   await writeJsonAtomic(`${dir}/${COMPLETE_MARKER}`, {
     uid,
     finished: new Date().toISOString(),
-    backend: backend.name,
+    backend: backendName,
     epochs: history.length,
     resumed_from: last,
   });
-  log(`results in ${dir}`);
-  return { uid, dir, history, resumedFrom: last, metrics, model };
+  return { uid, history, resumedFrom: last, metrics, model };
 }

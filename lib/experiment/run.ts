@@ -5,15 +5,16 @@
  * @module
  */
 import { activeBackend, initBackend } from "../backend/mod.ts";
-import { DEFAULT_CONFIG, type TrainConfig, UsageError } from "../config/flags.ts";
-import { readIniConfig } from "../config/ini.ts";
 import {
-  concatSplits,
-  INPUT_SIZE,
-  loadRunData,
-  type RunData,
-  type TrainingSetRecord,
-} from "../data/mod.ts";
+  affectsResults,
+  DEFAULT_CONFIG,
+  type SettingName,
+  SETTINGS,
+  summaryColumns,
+  type TrainConfig,
+} from "../config/schema.ts";
+import { readIniConfig } from "../config/ini.ts";
+import { concatSplits, loadRunData, type RunData } from "../data/mod.ts";
 import {
   featureScatterSpec,
   saveFigure,
@@ -22,7 +23,7 @@ import {
   type TrainingHistoryRow,
 } from "../figures/mod.ts";
 import { lossFor } from "../losses/mod.ts";
-import { Mlp } from "../models/mod.ts";
+import { type Model, runModel } from "../models/mod.ts";
 import {
   columnsToFrame,
   type DataFrame,
@@ -35,13 +36,16 @@ import {
   COMPLETE_MARKER,
   exists,
   loadTensors,
-  planRunDirectory,
   RUN_FILES,
+  RunExistsError,
   saveTensors,
-  simpleModelUid,
+  settingDifferences,
+  withRunLock,
 } from "../runs/mod.ts";
+import { loadTrainingSet, orchestrateRun, type RunSetup } from "./orchestrate.ts";
 import { type EpochRecord, trainModel } from "../training/mod.ts";
 import {
+  classifierOf,
   classMetricRows,
   EpochMetricsLog,
   evaluateModel,
@@ -50,11 +54,6 @@ import {
   measureModel,
   metricColumns,
 } from "./evaluate.ts";
-
-/** The M-D noise rule of a run: the four-class problem calls the latent classes (label > 1) noisy. */
-function noiseRule(config: TrainConfig) {
-  return config.fourclass_problem ? { isNoisy: (label: number) => label > 1 } : {};
-}
 
 /** What a finished run returns. */
 export interface RunResult {
@@ -114,169 +113,9 @@ export function finalMetricsLine(row: Record<string, unknown>): string {
     `test acc ${value("test_acc", 4)}`;
 }
 
-/**
- * Architecture of the run's MLP. `classes` is the data's (4 in the four-class problem); the
- * penultimate layer has as many features, or 2 with `fourclass_twofeatures`.
- */
-function buildModel(config: TrainConfig, classes: number): Mlp {
-  return new Mlp({
-    inputSize: INPUT_SIZE,
-    width: config.width,
-    depth: config.depth,
-    classes,
-    featureDim: config.fourclass_twofeatures ? 2 : classes,
-    actFn: config.act_fn,
-    useBn: config.use_bn,
-    useLayerNorm: config.use_layer_norm === true,
-    bias: config.bias,
-    etfClassifier: config.ETF_fc === true,
-  }, config.seed);
-}
-
-/** The configuration columns of a metrics row. */
+/** The configuration columns of a metrics row, from the schema. */
 function configColumns(uid: string, config: TrainConfig, backend: string) {
-  return {
-    uid,
-    dataset: config.dataset,
-    classes: config.classes,
-    // A per-class noise vector goes to its own column so that label_noise stays numeric.
-    label_noise: Array.isArray(config.label_noise) ? null : config.label_noise,
-    label_noise_per_class: Array.isArray(config.label_noise) ? config.label_noise.join(",") : null,
-    sample_size: config.sample_size ?? null,
-    fourclass_problem: config.fourclass_problem ?? false,
-    fc_noise_degree: config.fourclass_problem ? config.fc_noise_degree : null,
-    fourclass_twofeatures: config.fourclass_twofeatures ?? false,
-    loss: config.loss,
-    ls_alpha: config.loss === "LS" ? config.ls_alpha : null,
-    model: config.model,
-    width: config.width,
-    depth: config.depth,
-    act_fn: config.act_fn,
-    use_bn: config.use_bn,
-    bias: config.bias,
-    epochs: config.epochs,
-    batch_size: config.batch_size,
-    lr: config.lr,
-    weight_decay: config.weight_decay,
-    seed: config.seed,
-    backend,
-  };
-}
-
-/**
- * A training set's table (`training_set.parquet`): split, source index, label, original label.
- *
- * @example
- * ```ts
- * await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/training_set.parquet`);
- * ```
- */
-export function trainingSetFrame(record: TrainingSetRecord): DataFrame {
-  return columnsToFrame({
-    split: record.split,
-    index: Array.from(record.sourceIndex),
-    label: Array.from(record.labels),
-    original_label: Array.from(record.originalLabels),
-  });
-}
-
-/** Name of the training set's run-level facts next to training_set.parquet. */
-const TRAINING_SET_INFO = "training_set.json";
-
-/** Save the training set: one row per sample, plus selected labels and classes as JSON. */
-async function saveTrainingSet(dir: string, config: TrainConfig, record: TrainingSetRecord) {
-  await writeParquetAtomic(trainingSetFrame(record), `${dir}/${RUN_FILES.trainingSet}`);
-  await writeJsonAtomic(`${dir}/${TRAINING_SET_INFO}`, {
-    dataset: config.dataset,
-    selected_labels: record.selectedLabels,
-    classes: record.classes,
-    train: record.split.filter((s) => s === "train").length,
-    validation: record.split.filter((s) => s === "validation").length,
-  });
-}
-
-/** Reload a saved training set (runs saved before training_set.json get K and 0..K-1). */
-function loadTrainingSet(dir: string, config: TrainConfig): TrainingSetRecord {
-  const frame = readParquet(`${dir}/${RUN_FILES.trainingSet}`);
-  const info = exists(`${dir}/${TRAINING_SET_INFO}`)
-    ? JSON.parse(Deno.readTextFileSync(`${dir}/${TRAINING_SET_INFO}`))
-    : {
-      selected_labels: Array.from({ length: config.classes }, (_, k) => k),
-      classes: config.classes,
-    };
-  return {
-    split: frame.getColumn("split").toArray() as TrainingSetRecord["split"],
-    sourceIndex: Int32Array.from(frame.getColumn("index").toArray() as number[]),
-    labels: Int32Array.from(frame.getColumn("label").toArray() as number[]),
-    originalLabels: Int32Array.from(frame.getColumn("original_label").toArray() as number[]),
-    selectedLabels: info.selected_labels,
-    classes: info.classes,
-  };
-}
-
-/** The flags that fix a run's training set (data_dir aside: a copy may move). */
-export const DATA_FLAGS = [
-  "dataset",
-  "classes",
-  "label_noise",
-  "val_split_prop",
-  "sample_size",
-  "fourclass_problem",
-  "fc_noise_degree",
-  "seed",
-] as const;
-
-/**
- * The data flags present on a command line, with their parsed values: what `deno task evaluate`
- * compares with the run it evaluates.
- *
- * @example
- * ```ts
- * givenDataFlags(["--uid", "x", "--label_noise", "0.2"], config); // { label_noise: 0.2 }
- * ```
- */
-export function givenDataFlags(args: string[], config: TrainConfig): Partial<TrainConfig> {
-  const given: Partial<TrainConfig> = {};
-  for (const key of DATA_FLAGS) {
-    if (args.some((a) => a === `--${key}` || a.startsWith(`--${key}=`))) {
-      (given as Record<string, unknown>)[key] = config[key];
-    }
-  }
-  return given;
-}
-
-/**
- * Refuse data flags that differ from a saved run's: its training set was drawn with its own.
- * Throws a {@link UsageError} listing each difference.
- *
- * @example
- * ```ts
- * checkDataFlags("results/runs/x", savedConfig, { val_split_prop: 0.1 });
- * ```
- */
-export function checkDataFlags(
-  dir: string,
-  saved: Partial<TrainConfig>,
-  given: Partial<TrainConfig>,
-): void {
-  const fourclass = saved.fourclass_problem || given.fourclass_problem;
-  const differences = DATA_FLAGS.filter((key) => key !== "fc_noise_degree" || fourclass)
-    .filter((key) => given[key] !== undefined)
-    .filter((key) =>
-      JSON.stringify(saved[key] ?? DEFAULT_CONFIG[key]) !== JSON.stringify(given[key])
-    )
-    .map((key) =>
-      `--${key} ${JSON.stringify(given[key])} (the run used ${
-        JSON.stringify(saved[key] ?? DEFAULT_CONFIG[key])
-      })`
-    );
-  if (differences.length > 0) {
-    throw new UsageError(
-      `the data flags differ from those of the run in ${dir}: ${differences.join(", ")}; its ` +
-        `saved training set was drawn with its own flags: pass the same ones, or train a new run ` +
-        `(another --uid, or --force_retrain)`,
-    );
-  }
+  return { uid, ...summaryColumns(config, "train"), backend };
 }
 
 /**
@@ -306,6 +145,7 @@ async function saveRunFigures(
   evaluation: Evaluation,
   history: EpochRecord[],
   classifier: { weights: number[][]; bias: number[] },
+  isNoisy: RunData["isNoisy"],
 ): Promise<Record<string, string>> {
   const figures: Record<string, string> = {};
   if (evaluation.train.predictions.featureDim === 2) {
@@ -316,14 +156,11 @@ async function saveRunFigures(
         y: e.predictions.features[2 * i + 1],
         label: e.data.labels[i],
         originalLabel: e.data.originalLabels[i],
-        // Four-class problem: the latent classes (label > 1) are the noisy samples.
-        noisy: config.fourclass_problem
-          ? e.data.labels[i] > 1
-          : e.data.labels[i] !== e.data.originalLabels[i],
+        noisy: isNoisy(e.data.labels[i], e.data.originalLabels[i]),
         index: e.data.sourceIndex[i],
-      }));
-      // The figure shows a subsample; every sample's features are in features.parquet.
+      })); // The figure shows a subsample; every sample's features are in features.parquet.
       const points = thinPoints(allPoints);
+
       const base = `${dir}/figures/features_${e.split}`;
       await saveFigure(
         featureScatterSpec({
@@ -356,14 +193,14 @@ async function saveRunFigures(
   return figures;
 }
 
-function classifierOf(model: Mlp): { weights: number[][]; bias: number[] } {
-  // Stored as P x K for x W; reported as the reference's K x P.
-  const weight = model.classifier.weight.arraySync() as number[][];
-  const weights = weight[0].map((_, k) => weight.map((row) => row[k]));
-  const bias = model.classifier.bias
-    ? (model.classifier.bias.arraySync() as number[])
-    : weights.map(() => 0);
-  return { weights, bias };
+/** The classifier as the tables and figures show it: K rows of P weights, and K biases. */
+function classifierRows(model: Model): { weights: number[][]; bias: number[] } {
+  const { numClasses: K, dim: P, weight, bias } = classifierOf(model);
+  const weights = Array.from(
+    { length: K },
+    (_, k) => Array.from(weight.subarray(k * P, (k + 1) * P)),
+  );
+  return { weights, bias: bias ? Array.from(bias) : weights.map(() => 0) };
 }
 
 /**
@@ -386,7 +223,7 @@ async function evaluateAndSave(
   dir: string,
   uid: string,
   config: TrainConfig,
-  model: Mlp,
+  model: Model,
   data: RunData,
   history: EpochRecord[],
   backend: string,
@@ -394,8 +231,8 @@ async function evaluateAndSave(
   /** Per-epoch metrics recorded during training; without it, the run's saved ones are kept. */
   epochLog?: EpochMetricsLog,
 ): Promise<RunResult> {
-  const evaluation = await evaluateModel(model, metricsData(data, config), noiseRule(config));
-  const classifier = classifierOf(model);
+  const evaluation = await evaluateModel(model, metricsData(data, config));
+  const classifier = classifierRows(model);
   const last = history[history.length - 1];
   const metricsRow = {
     ...configColumns(uid, config, backend),
@@ -417,7 +254,7 @@ async function evaluateAndSave(
   epochs.add(last?.epoch ?? config.epochs, evaluation);
   await epochs.write(dir, { merge: epochLog === undefined });
   await writeParquetAtomic(
-    columnsToFrame(featureColumns(evaluation)),
+    columnsToFrame(featureColumns(evaluation, data.isNoisy)),
     `${dir}/${RUN_FILES.features}`,
   );
   await writeParquetAtomic(
@@ -429,7 +266,7 @@ async function evaluateAndSave(
     `${dir}/${RUN_FILES.classifier}`,
   );
   await writeJsonAtomic(`${dir}/${RUN_FILES.summary}`, metricsRow);
-  const figures = await saveRunFigures(dir, config, evaluation, history, classifier);
+  const figures = await saveRunFigures(dir, config, evaluation, history, classifier, data.isNoisy);
   await writeJsonAtomic(`${dir}/${COMPLETE_MARKER}`, {
     uid,
     finished: new Date().toISOString(),
@@ -449,8 +286,9 @@ function savedHistory(dir: string): EpochRecord[] {
 
 /**
  * Train (or reuse) and evaluate one simple-model run, writing everything under
- * `BASE_PATH/<uid>`. Follows docs/reference.md#run-directories: an existing directory is an error unless
- * `config.force`; a finished model is then reused unless `config.force_retrain`.
+ * `BASE_PATH/<uid>`, under the rules of lib/runs: an existing run is refused unless
+ * `config.force` (its model reused when every result-affecting setting matches) or
+ * `config.force_retrain` (trained again beside it, replacing it on success).
  *
  * @example
  * ```ts
@@ -462,100 +300,110 @@ export async function runSimpleModel(
   config: TrainConfig,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const log = options.log ?? console.log;
-  const backend = await initBackend(config.backend);
-  backend.report.forEach((line) => log(`backend ${line}`));
-  const uid = config.uid ?? simpleModelUid(config);
-  const basePath = options.basePath ?? runBasePath(config);
-  const plan = await planRunDirectory(basePath, uid, {
-    force: config.force,
-    forceRetrain: config.force_retrain,
-  });
-  if (plan.reuseModel) {
-    const saved = JSON.parse(await Deno.readTextFile(`${plan.dir}/${RUN_FILES.args}`));
-    checkDataFlags(plan.dir, saved, config);
-  }
-  const savedRecord = plan.reuseModel ? loadTrainingSet(plan.dir, config) : undefined;
-  const data = await loadRunData(config, savedRecord);
-  const model = buildModel(config, data.classes);
-  try {
-    let history: EpochRecord[];
-    let epochLog: EpochMetricsLog | undefined;
-    if (plan.reuseModel) {
-      log(`reusing the finished model in ${plan.dir} (--force_retrain trains again)`);
-      model.load(await loadTensors(plan.dir));
-      history = savedHistory(plan.dir);
-    } else {
-      log(
-        `run ${uid} on ${backend.name}: ${data.train.count} train, ${data.validation.count} ` +
-          `validation, ${data.test.count} test samples from ${data.source}`,
+  const { result, dir, writtenIn } = await orchestrateRun(
+    config,
+    "simple",
+    { basePath: options.basePath ?? runBasePath(config), log: options.log },
+    (setup) => trainSimpleModel(setup, options),
+  );
+  return relocate(result, writtenIn, dir);
+}
+
+/** Train (or reuse) and evaluate a simple model in the orchestrated run. */
+async function trainSimpleModel(
+  { run, config, data, model, backend, log }: RunSetup,
+  options: RunOptions,
+): Promise<RunResult> {
+  const { uid, dir } = run;
+  let history: EpochRecord[];
+  let epochLog: EpochMetricsLog | undefined;
+  if (run.reuse) {
+    log(`reusing the trained model in ${dir} (--force_retrain trains again)`);
+    model.load(await loadTensors(dir));
+    history = savedHistory(dir);
+  } else {
+    epochLog = new EpochMetricsLog();
+    // history.parquet grows every epoch (atomically), so a long run can be watched.
+    const soFar: EpochRecord[] = [];
+    const saveHistory = async (record: EpochRecord) => {
+      soFar.push(record);
+      await writeParquetAtomic(
+        rowsToFrame(soFar as unknown as Record<string, unknown>[]),
+        `${dir}/${RUN_FILES.history}`,
       );
-      await writeJsonAtomic(`${plan.dir}/${RUN_FILES.args}`, { ...config, uid });
-      await saveTrainingSet(plan.dir, config, data.record);
-      epochLog = new EpochMetricsLog();
-      // history.parquet grows every epoch (atomically), so a long run can be watched.
-      const soFar: EpochRecord[] = [];
-      const saveHistory = async (record: EpochRecord) => {
-        soFar.push(record);
-        await writeParquetAtomic(
-          rowsToFrame(soFar as unknown as Record<string, unknown>[]),
-          `${plan.dir}/${RUN_FILES.history}`,
-        );
-        options.onEpoch?.(record);
-      };
-      history = await trainModel({
-        model,
-        loss: lossFor(config),
-        train: data.train,
-        validation: data.validation,
-        test: data.test,
-        config,
-        progress: options.progress,
-        log,
-        onEpoch: thenReport(
-          saveHistory,
-          config.eval_every > 0
-            ? async (record) => {
-              if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
-              const row = epochLog!.add(
-                record.epoch,
-                await measureModel(model, metricsData(data, config), noiseRule(config)),
-              );
-              Object.assign(record, {
-                nc1_train: row.nc1_train,
-                dilation_train: row.dilation_train,
-                memorization_train: row.memorization_train,
-              });
-            }
-            : undefined,
-        ),
-      });
-      await saveTensors(
-        plan.dir,
-        model.state().map(({ name, variable }) => ({
-          name,
-          shape: variable.shape,
-          values: variable.dataSync() as Float32Array,
-        })),
-      );
-    }
-    const result = await evaluateAndSave(
-      plan.dir,
-      uid,
-      config,
+      options.onEpoch?.(record);
+    };
+    history = await trainModel({
       model,
-      data,
-      history,
-      backend.name,
-      plan.reuseModel,
-      epochLog,
+      loss: lossFor(config),
+      train: data.train,
+      validation: data.validation,
+      test: data.test,
+      config,
+      progress: options.progress,
+      log,
+      onEpoch: thenReport(
+        saveHistory,
+        config.eval_every > 0
+          ? async (record) => {
+            if (record.epoch % config.eval_every !== 0 || record.epoch === config.epochs) return;
+            const row = epochLog!.add(
+              record.epoch,
+              await measureModel(model, metricsData(data, config)),
+            );
+            Object.assign(record, {
+              nc1_train: row.nc1_train,
+              dilation_train: row.dilation_train,
+              memorization_train: row.memorization_train,
+            });
+          }
+          : undefined,
+      ),
+    });
+    await saveTensors(
+      dir,
+      model.state().map(({ name, variable }) => ({
+        name,
+        shape: variable.shape,
+        values: variable.dataSync() as Float32Array,
+      })),
     );
-    log(finalMetricsLine(result.metrics.toRecords()[0]));
-    log(`results in ${plan.dir}`);
-    return result;
-  } finally {
-    model.dispose();
   }
+  const result = await evaluateAndSave(
+    dir,
+    uid,
+    config,
+    model,
+    data,
+    history,
+    backend,
+    run.reuse,
+    epochLog,
+  );
+  log(finalMetricsLine(result.metrics.toRecords()[0]));
+  model.dispose();
+  return result;
+}
+
+/** A result written in a staging directory, with its paths where the run now is. */
+function relocate(result: RunResult, from: string, to: string): RunResult {
+  if (from === to) return result;
+  const moved = (path: string) => to + path.slice(from.length);
+  return {
+    ...result,
+    dir: to,
+    figures: Object.fromEntries(Object.entries(result.figures).map(([k, v]) => [k, moved(v)])),
+  };
+}
+
+/** Options of {@link evaluateRun}. */
+export interface EvaluateRunOptions {
+  backend?: TrainConfig["backend"];
+  log?: (line: string) => void;
+  /** Settings given on the command line: each result-affecting one must match the run's. */
+  given?: Partial<TrainConfig>;
+  /** Accept dataset files whose checksums differ from the published ones. */
+  skipChecksums?: boolean;
 }
 
 /**
@@ -569,12 +417,7 @@ export async function runSimpleModel(
  */
 export async function evaluateRun(
   dir: string,
-  options: {
-    backend?: TrainConfig["backend"];
-    log?: (line: string) => void;
-    /** Data flags given on the command line: each must match the run's (see {@link givenDataFlags}). */
-    dataFlags?: Partial<TrainConfig>;
-  } = {},
+  options: EvaluateRunOptions = {},
 ): Promise<RunResult> {
   const log = options.log ?? console.log;
   if (!exists(`${dir}/${RUN_FILES.args}`)) {
@@ -583,15 +426,37 @@ export async function evaluateRun(
   if (!exists(`${dir}/${RUN_FILES.modelIndex}`)) {
     throw new Error(`${dir} has no saved model: its training did not finish; train it again`);
   }
+  return await withRunLock(dir, () => evaluateLocked(dir, options, log));
+}
+
+async function evaluateLocked(
+  dir: string,
+  options: EvaluateRunOptions,
+  log: (line: string) => void,
+): Promise<RunResult> {
   const saved = JSON.parse(await Deno.readTextFile(`${dir}/${RUN_FILES.args}`));
-  checkDataFlags(dir, saved, options.dataFlags ?? {});
   // Runs saved before a flag existed get its default.
-  const config = { ...DEFAULT_CONFIG, ...saved } as TrainConfig & { uid: string };
+  // Run-control settings given now (backend, train_metrics_on, ...) apply; the others are the run's.
+  const runControl = Object.entries(options.given ?? {})
+    .filter(([key]) => key in SETTINGS && !affectsResults(key as SettingName));
+  const config = {
+    ...DEFAULT_CONFIG,
+    ...saved,
+    ...Object.fromEntries(runControl),
+    uid: saved.uid,
+  } as TrainConfig & { uid: string };
+  const differences = settingDifferences(saved, { ...config, ...options.given }, "simple");
+  if (differences.length > 0) {
+    throw new RunExistsError(
+      `the settings differ from those of the run in ${dir}: ${differences.join(", ")}; pass ` +
+        `the run's own settings (see its ${RUN_FILES.args}), or train a new run`,
+    );
+  }
   const backend = await initBackend(options.backend ?? config.backend);
   backend.report.forEach((line) => log(`backend ${line}`));
   const record = loadTrainingSet(dir, config);
-  const data = await loadRunData(config, record);
-  const model = buildModel(config, data.classes);
+  const data = await loadRunData(config, record, { skipChecksums: options.skipChecksums });
+  const model = runModel(config, data.classes);
   try {
     model.load(await loadTensors(dir));
     const result = await evaluateAndSave(

@@ -7,7 +7,8 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
 import { Resvg } from "@resvg/resvg-js";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { FONT_FAMILY } from "./theme.ts";
 
 /**
@@ -122,9 +123,9 @@ export async function saveFigure(
     svg: `${basePath}.svg`,
     png: `${basePath}.png`,
   };
-  await writeAtomically(paths.vlJson, JSON.stringify(spec, null, 2) + "\n");
-  await writeAtomically(paths.svg, svg);
-  await writeAtomically(paths.png, png);
+  await writeFileAtomic(paths.vlJson, JSON.stringify(spec, null, 2) + "\n");
+  await writeFileAtomic(paths.svg, svg);
+  await writeFileAtomic(paths.png, png);
   return paths;
 }
 
@@ -141,17 +142,4 @@ function assertInlineData(spec: unknown): void {
     }
   };
   visit(spec);
-}
-
-async function writeAtomically(path: string, contents: string | Uint8Array): Promise<void> {
-  // A hidden sibling, so the rename stays on one filesystem and is atomic.
-  const temporary = join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.tmp`);
-  try {
-    if (typeof contents === "string") await Deno.writeTextFile(temporary, contents);
-    else await Deno.writeFile(temporary, contents);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
-  }
 }

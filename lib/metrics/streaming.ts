@@ -23,6 +23,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import { activeBlas } from "../backend/blas_backend.ts";
 import {
   type Centroids,
   type ClassStatistics,
@@ -143,6 +144,25 @@ class LazyShift {
   dispose(): void {
     tf.dispose([this.shift, this.#isSet]);
   }
+}
+
+/**
+ * xᵀx. On the native backend one transposed product, which it computes as a symmetric rank-k
+ * update (half the work); elsewhere with an explicit transpose, since tfjs-wasm's transposed
+ * matMul is several times slower.
+ */
+function gramMatrix(x: tf.Tensor2D): tf.Tensor2D {
+  return activeBlas() ? tf.matMul(x, x, true, false) : tf.matMul(tf.transpose(x), x);
+}
+
+/**
+ * ‖x_i‖² of every row, as a product with a vector of ones: both the native and the wasm
+ * backend compute that several times faster than `tf.sum` over the rows.
+ */
+function rowSquaredNorms(x: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() =>
+    tf.squeeze(tf.matMul(tf.square(x), tf.ones([x.shape[1], 1])), [1]) as tf.Tensor1D
+  );
 }
 
 /** Labels as an int32 tensor: uploads host arrays; tensors are used as they are. */
@@ -300,11 +320,10 @@ export class StreamingClassMoments {
     const [sums, secondMoment, squaredNorms] = tf.tidy(() => {
       const oneHotT = tf.transpose(tf.oneHot(labelsTensor, K).toFloat()) as tf.Tensor2D;
       const shifted = tf.sub(rows, tf.gather(this.#shift.shift, labelsTensor)) as tf.Tensor2D;
-      // Explicit transposes: tfjs-wasm's transposed matMul is several times slower.
       return [
         tf.matMul(oneHotT, shifted),
-        tf.matMul(tf.transpose(shifted), shifted),
-        tf.squeeze(tf.matMul(oneHotT, tf.expandDims(tf.sum(tf.square(shifted), 1), 1)), [1]),
+        gramMatrix(shifted),
+        tf.squeeze(tf.matMul(oneHotT, tf.expandDims(rowSquaredNorms(shifted), 1)), [1]),
       ];
     });
     this.#counts.add(counts);
@@ -508,6 +527,8 @@ export class StreamingCentroids {
   #shift: LazyShift;
   #counts: CompensatedSum;
   #sums: CompensatedSum;
+  /** Groups seen in an earlier batch (their shift is set): known on the host from the labels. */
+  #seen: Uint8Array;
 
   /** An empty first pass. */
   constructor(numClasses: number, dim: number, options: { isNoisy?: NoisyPredicate } = {}) {
@@ -519,6 +540,7 @@ export class StreamingCentroids {
     this.#shift = new LazyShift(this.numGroups, dim);
     this.#counts = new CompensatedSum([this.numGroups]);
     this.#sums = new CompensatedSum([this.numGroups, dim]);
+    this.#seen = new Uint8Array(this.numGroups);
   }
 
   /**
@@ -541,17 +563,21 @@ export class StreamingCentroids {
     const oneHotT = tf.tidy(() =>
       tf.transpose(tf.oneHot(groupTensor, this.numGroups).toFloat()) as tf.Tensor2D
     );
-    const [counts, rawSums] = tf.tidy(() => [
-      tf.sum(oneHotT, 1) as tf.Tensor1D,
-      tf.matMul(oneHotT, features),
-    ]);
-    this.#shift.update(counts, rawSums);
+    const counts = tf.tidy(() => tf.sum(oneHotT, 1) as tf.Tensor1D);
+    // Only a batch with a group not seen before sets shifts (and needs the raw sums for them);
+    // any other batch leaves every shift as it is, so one product over it suffices.
+    if (groups.some((g) => this.#seen[g] === 0)) {
+      const rawSums = tf.matMul(oneHotT, features) as tf.Tensor2D;
+      this.#shift.update(counts, rawSums);
+      rawSums.dispose();
+      for (const g of groups) this.#seen[g] = 1;
+    }
     const sums = tf.tidy(() =>
       tf.matMul(oneHotT, tf.sub(features, tf.gather(this.#shift.shift, groupTensor)))
     );
     this.#counts.add(counts);
     this.#sums.add(sums);
-    tf.dispose([groupTensor, oneHotT, counts, rawSums, sums]);
+    tf.dispose([groupTensor, oneHotT, counts, sums]);
     return this;
   }
 
@@ -620,6 +646,7 @@ export class StreamingCentroids {
     this.#shift.reset();
     this.#counts.reset();
     this.#sums.reset();
+    this.#seen.fill(0);
     return this;
   }
 
@@ -810,8 +837,8 @@ export class StreamingDistances {
     const G = 4 * K;
     const [distances, membership, agreements] = tf.tidy(() => {
       const labelsTensor = tf.tensor1d(labels, "int32");
-      // Row norms as sqrt(sum(square)): tf.norm's pow kernel is slow on tfjs-wasm.
-      const rowNorms = (x: tf.Tensor) => tf.sqrt(tf.sum(tf.square(x), 1));
+      // Not tf.norm: its pow kernel is slow on tfjs-wasm.
+      const rowNorms = (x: tf.Tensor) => tf.sqrt(rowSquaredNorms(x as tf.Tensor2D));
       const toClassMean = rowNorms(tf.sub(features, tf.gather(this.#classMeans, labelsTensor)));
       const toCentroid = rowNorms(
         tf.sub(features, tf.gather(this.#cleanCentroids, tf.tensor1d(memorizationTarget, "int32"))),
@@ -831,7 +858,7 @@ export class StreamingDistances {
         const centred = tf.sub(features, this.#nccOrigin);
         const squared = tf.add(
           tf.sub(
-            tf.expandDims(tf.sum(tf.square(this.#nccCentres), 1), 0),
+            tf.expandDims(rowSquaredNorms(this.#nccCentres), 0),
             tf.mul(2, tf.matMul(centred, tf.transpose(this.#nccCentres))),
           ),
           this.#nccPenalty,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Mlp } from "./mod.ts";
+import { Mlp } from "./mlp.ts";
 import type { Model } from "./layers.ts";
 import { ResNet } from "./resnet.ts";
 import { Vgg } from "./vgg.ts";
@@ -98,4 +98,25 @@ export function buildModel(options: ModelOptions): Model {
     }, options.seed);
   }
   throw new Error(`unknown model '${options.model}': use one of ${MODEL_NAMES.join(", ")}`);
+}
+
+/**
+ * The model of a run, from its settings: `classes` is the data's (4 in the four-class problem),
+ * and the penultimate layer has as many features, or 2 with `fourclass_twofeatures`. The one
+ * factory of run models (simple and large-scale runs, evaluation).
+ *
+ * @example
+ * ```ts
+ * const model = runModel({ model: "MLP", bias: true, seed: 6, width: 64, depth: 3 }, 2);
+ * ```
+ */
+export function runModel(
+  settings: Omit<ModelOptions, "classes" | "feature_dim"> & { fourclass_twofeatures?: boolean },
+  classes: number,
+): Model {
+  return buildModel({
+    ...settings,
+    classes,
+    feature_dim: settings.fourclass_twofeatures ? 2 : classes,
+  });
 }

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { SettingError, type SettingName, SETTINGS } from "../config/schema.ts";
 
 /** A JSON value, as allowed for notebook parameters. */
 export type JsonValue =
@@ -200,6 +201,52 @@ function describeAvailable(decls: ParameterDeclaration[]): string {
     decls.map((d) => `${d.name} (default ${JSON.stringify(d.value)})`).join(", ");
 }
 
+function kindOf(value: JsonValue): string {
+  return value === null ? "null" : Array.isArray(value) ? "list" : typeof value;
+}
+
+/**
+ * Check an override of a notebook parameter before the notebook runs: it must have the kind of
+ * value its default has (a number for a number, a list of numbers for a list of numbers; any
+ * value where the default is null), and a parameter named after a run setting (`batchSize` for
+ * `batch_size`) must pass that setting's check from the configuration schema. Throws
+ * {@link ParameterError} naming the parameter and what it takes.
+ *
+ * @example
+ * ```ts
+ * checkParameterValue("noiseLevels", [0, 0.2], [0.1], "md"); // ok
+ * checkParameterValue("noiseLevels", [0, 0.2], 1.5, "md"); // throws: takes a list
+ * ```
+ */
+export function checkParameterValue(
+  name: string,
+  declared: JsonValue,
+  value: JsonValue,
+  notebook = "notebook",
+): void {
+  const problem = (what: string) =>
+    new ParameterError(
+      `${notebook}: parameter \`${name}\` ${what}, got ${JSON.stringify(value)} (default ` +
+        `${JSON.stringify(declared)})`,
+    );
+  if (declared !== null && kindOf(value) !== kindOf(declared)) {
+    throw problem(`takes a ${kindOf(declared)}`);
+  }
+  if (Array.isArray(declared) && Array.isArray(value) && declared.length > 0) {
+    const element = kindOf(declared[0]);
+    if (value.some((v) => kindOf(v) !== element)) throw problem(`takes a list of ${element}s`);
+  }
+  const setting = SETTINGS[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) as SettingName];
+  if (setting && !(value === null && declared === null)) {
+    try {
+      setting.parse(value);
+    } catch (error) {
+      if (!(error instanceof SettingError)) throw error;
+      throw problem(error.message.replace(/, got .*$/, ""));
+    }
+  }
+}
+
 /** Tag of the cell holding the overrides (papermill's name). */
 export const INJECTED_TAG = "injected-parameters";
 
@@ -240,6 +287,11 @@ export function applyParameters(
       `${name}: unknown parameter${unknown.length > 1 ? "s" : ""} ` +
         `${unknown.map((k) => `\`${k}\``).join(", ")}; ${why}`,
     );
+  }
+  for (const d of decls) {
+    if (Object.hasOwn(overrides, d.name)) {
+      checkParameterValue(d.name, d.value, overrides[d.name], name);
+    }
   }
   const effective: Record<string, JsonValue> = {};
   for (const d of decls) effective[d.name] = d.value;

@@ -4,7 +4,7 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { writeFileAtomic } from "../runs/mod.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 
 export { pl };
 
@@ -20,10 +20,7 @@ export type DataFrame = pl.DataFrame;
  * ```
  */
 export async function writeParquetAtomic(frame: DataFrame, path: string): Promise<void> {
-  const temporary = `${path}.tmp-${Deno.pid}.parquet`;
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || ".", { recursive: true });
-  frame.writeParquet(temporary);
-  await Deno.rename(temporary, path);
+  await writeFileAtomic(path, new Uint8Array(frame.writeParquet()));
 }
 
 /**
@@ -148,4 +145,16 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
     2,
   );
   await writeFileAtomic(path, text + "\n");
+}
+
+/**
+ * Read a JSON document (a run's `args.json`, `metrics.json`).
+ *
+ * @example
+ * ```ts
+ * const metrics = readJson("results/runs/my_run/metrics.json") as Record<string, unknown>;
+ * ```
+ */
+export function readJson(path: string): unknown {
+  return JSON.parse(Deno.readTextFileSync(path));
 }

@@ -16,6 +16,7 @@ import {
   saveFigure,
   validationCurvesSpec,
 } from "../figures/mod.ts";
+import { affectsResults, type SettingName, SETTINGS } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
 import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
 import type { Flags } from "../sweep/grid.ts";
@@ -188,11 +189,13 @@ export async function searchDefinition(search: Search) {
   };
 }
 
-/** Flags that do not change what a trial computes (a search may resume with other values). */
-const RUN_CONTROL = new Set(["uid", "force", "force_retrain", "backend", "data_dir"]);
-
+/** The settings that change what a trial computes (a search may resume with other run control). */
 function withoutRunControl(config: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(config).filter(([key]) => !RUN_CONTROL.has(key)));
+  return Object.fromEntries(
+    Object.entries(config).filter(([key]) =>
+      !(key in SETTINGS) || affectsResults(key as SettingName)
+    ),
+  );
 }
 
 function differences(a: Record<string, unknown>, b: Record<string, unknown>): string[] {

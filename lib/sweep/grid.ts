@@ -37,29 +37,3 @@ export function grid<T extends Flags>(
   }
   return points;
 }
-
-/**
- * Command-line arguments of `deno task train` that set `flags`: `true` gives `--flag`, `false`
- * leaves a switch off (`bias: false` gives `--no-bias`), null leaves the default, a list is
- * comma-joined (per-class `label_noise`).
- *
- * @example
- * ```ts
- * flagsToArgs({ loss: "LS", use_bn: true, bias: false, label_noise: [0.1, 0.3] });
- * // ["--loss", "LS", "--use_bn", "--no-bias", "--label_noise", "0.1,0.3"]
- * ```
- */
-export function flagsToArgs(flags: Flags): string[] {
-  const args: string[] = [];
-  for (const [flag, value] of Object.entries(flags)) {
-    if (value === null || value === undefined) continue;
-    if (typeof value === "boolean") {
-      if (flag === "bias") {
-        if (!value) args.push("--no-bias");
-      } else if (value) args.push(`--${flag}`);
-      continue;
-    }
-    args.push(`--${flag}`, Array.isArray(value) ? value.join(",") : String(value));
-  }
-  return args;
-}

@@ -37,4 +37,3 @@ export {
   type WorkerJob,
   type WorkerMessage,
 } from "./worker.ts";
-export * from "./experiments.ts";

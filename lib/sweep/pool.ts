@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { REPO_ROOT } from "../config/ini.ts";
 import { openBlasPath } from "../backend/blas/openblas.ts";
+import { defaultCacheDir } from "../data/cache.ts";
 import { decodeMessage, type WorkerJob, type WorkerMessage } from "./worker.ts";
 
 /** Hosts a run may download a missing dataset from (those of `deno task data`). */
@@ -54,8 +55,9 @@ export interface WorkerAccess {
 
 /**
  * `deno run` arguments for one worker: read the repository, the npm cache, the data and the run
- * directories; write only the run directories and the data directories; load native code only
- * from the npm cache and OpenBLAS's directory; reach only the dataset mirrors; no subprocesses.
+ * directories; write only the run directories, the data directories and the dataset cache; load
+ * native code only from the npm cache and OpenBLAS's directory; reach only the dataset mirrors;
+ * no subprocesses.
  *
  * @example
  * ```ts
@@ -75,7 +77,8 @@ export function workerArgs(access: WorkerAccess): string[] {
     blasDir,
     ...(access.extraRead ?? []),
   ];
-  const write = [access.basePath, ...access.dataDirs];
+  // Workers share the dataset cache: the first builds it (one writer, under its lock file).
+  const write = [access.basePath, ...access.dataDirs, defaultCacheDir()];
   return [
     "run",
     "--no-prompt",

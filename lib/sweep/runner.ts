@@ -72,12 +72,20 @@ export interface SweepRunner<C extends RunConfig = RunConfig> {
   run(config: C, context: RunContext): Promise<void>;
   /** A one-line label of a configuration for progress displays (default: the uid). */
   label?(config: C): string;
+  /**
+   * How the finished run in `dir` differs from `config` in what it computes (a reused run must
+   * not differ), as readable phrases; default: no check.
+   */
+  differences?(dir: string, config: C): string[];
 }
 
-/** Built-in runners, by name: module URLs whose default export is the runner. */
+/**
+ * Built-in runners, by name: module URLs whose default export is the runner (memdil's two kinds
+ * of runs live with the experiments; the sweep machinery only loads them by name).
+ */
 export const BUILTIN_RUNNERS: Record<string, string> = {
-  simple: new URL("./runners/simple.ts", import.meta.url).href,
-  large: new URL("./runners/large.ts", import.meta.url).href,
+  simple: new URL("../experiment/runners/simple.ts", import.meta.url).href,
+  large: new URL("../experiment/runners/large.ts", import.meta.url).href,
 };
 
 /**
@@ -85,7 +93,7 @@ export const BUILTIN_RUNNERS: Record<string, string> = {
  *
  * @example
  * ```ts
- * runnerModule("simple"); // file:///.../lib/sweep/runners/simple.ts
+ * runnerModule("simple"); // file:///.../lib/experiment/runners/simple.ts
  * ```
  */
 export function runnerModule(runner: string): string {

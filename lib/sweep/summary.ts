@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type DataFrame, rowsToFrame } from "../results/mod.ts";
 
 /** A summary row: configuration columns and metrics. */
 export type SummaryRow = Record<string, unknown>;
@@ -120,4 +121,17 @@ export function meanAndStd(values: readonly number[]): { mean: number | null; st
   if (values.length < 2) return { mean, std: null };
   const squares = values.reduce((a, v) => a + (v - mean) ** 2, 0);
   return { mean, std: Math.sqrt(squares / (values.length - 1)) };
+}
+
+/**
+ * The listed columns of summary rows that exist, as a DataFrame (for display).
+ *
+ * @example
+ * ```ts
+ * console.log(summaryTable(result.sweep.overSeeds, ["loss", "test_acc_mean"]).toString());
+ * ```
+ */
+export function summaryTable(rows: SummaryRow[], columns: string[]): DataFrame {
+  const present = columns.filter((c) => rows.some((row) => c in row));
+  return rowsToFrame(rows.map((row) => Object.fromEntries(present.map((c) => [c, row[c]]))));
 }

@@ -104,9 +104,6 @@ export interface RunSweepOptions {
   slurm?: SlurmSettings;
 }
 
-/** Flags that do not change what a run computes: ignored when checking a reused run. */
-const RUN_CONTROL_FLAGS = new Set(["uid", "force", "force_retrain", "backend", "data_dir"]);
-
 /**
  * A planned run of a sweep: validated configuration and directory.
  *
@@ -152,9 +149,9 @@ export async function planSweep(sweep: Sweep): Promise<{
 }
 
 /**
- * Uids of the runs. Runs whose uids collide (the reference's uid leaves out some flags, e.g.
- * `lr` or `epochs`) get the flags that tell them apart appended, e.g. `..._s6_lr0.01`; runs
- * whose flags are all equal are an error (the sweep lists the same run twice).
+ * Uids of the runs. Runs with the same uid are an error: the same run listed twice, or (with a
+ * runner whose uid leaves settings out, or a fixed `uid`) different runs that would share a
+ * directory.
  */
 function distinctUids(runner: SweepRunner, flags: Flags[], configs: RunConfig[]): string[] {
   const uids = configs.map((config) => runner.uid(config));
@@ -162,39 +159,18 @@ function distinctUids(runner: SweepRunner, flags: Flags[], configs: RunConfig[])
   uids.forEach((uid, i) => byUid.set(uid, [...(byUid.get(uid) ?? []), i]));
   for (const [uid, indices] of byUid) {
     if (indices.length < 2) continue;
-    const records = configs as unknown as Record<string, unknown>[];
-    const keys = [...new Set(indices.flatMap((i) => Object.keys(records[i])))]
-      .filter((key) => !RUN_CONTROL_FLAGS.has(key));
-    const differing = keys.filter((key) =>
-      new Set(indices.map((i) => JSON.stringify(records[i][key]))).size > 1
-    );
-    if (differing.length === 0) {
+    const runs = indices.map((i) => i + 1).join(", ");
+    if (new Set(indices.map((i) => JSON.stringify(configs[i]))).size === 1) {
       throw new Error(
-        `the sweep lists the same run ${indices.length} times (runs ${
-          indices.map((i) => i + 1).join(", ")
-        }: ${JSON.stringify(flags[indices[0]])}); remove the duplicates`,
+        `the sweep lists the same run ${indices.length} times (runs ${runs}: ` +
+          `${JSON.stringify(flags[indices[0]])}); remove the duplicates`,
       );
     }
-    for (const i of indices) {
-      uids[i] = uid + differing.map((key) => `_${key}${String(records[i][key])}`).join("");
-    }
+    throw new Error(
+      `runs ${runs} of the sweep would share the directory ${uid}: give each its own uid`,
+    );
   }
   return uids;
-}
-
-/** Differences between a finished run's saved arguments and the configuration asked for. */
-function argumentDifferences(dir: string, runConfig: RunConfig): string[] {
-  const config = runConfig as unknown as Record<string, unknown>;
-  let saved: Record<string, unknown>;
-  try {
-    saved = JSON.parse(Deno.readTextFileSync(join(dir, "args.json")));
-  } catch {
-    return [];
-  }
-  return Object.keys(config)
-    .filter((key) => !RUN_CONTROL_FLAGS.has(key) && key in saved)
-    .filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(config[key]))
-    .map((key) => `${key} ${JSON.stringify(saved[key])} (asked: ${JSON.stringify(config[key])})`);
 }
 
 /**
@@ -229,7 +205,7 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
   const dataDirs = [...new Set(plan.runs.map((run) => run.config.data_dir).filter(isString))];
   plan.runs.forEach((run, i) => {
     if (plan.runner.isFinished(run.dir)) {
-      const differences = argumentDifferences(run.dir, run.config);
+      const differences = plan.runner.differences?.(run.dir, run.config) ?? [];
       if (differences.length > 0) {
         runs[i].error = `the finished run in ${run.dir} was trained with other flags: ` +
           `${differences.join(", ")}; remove that directory to train it again, or give the ` +

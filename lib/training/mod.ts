@@ -48,15 +48,35 @@ export interface OptimConfig {
   eval_forward_pass?: boolean;
 }
 
-/** Training stopped because the loss became NaN or infinite. */
+/** Training stopped because the loss or a parameter became NaN or infinite. */
 export class TrainingDivergedError extends Error {
   override name = "TrainingDivergedError";
   constructor(readonly epoch: number, readonly loss: number) {
     super(
-      `training diverged at epoch ${epoch} (mean loss ${loss}): the loss is not finite; ` +
-        `lower --lr (the last good checkpoint, if any, is kept)`,
+      `training diverged at epoch ${epoch} (mean loss ${loss}${
+        Number.isFinite(loss) ? ", but parameters are NaN or infinite" : ""
+      }): lower --lr; nothing of that epoch was saved (the last good checkpoint, if any, is kept)`,
     );
   }
+}
+
+/**
+ * Whether every value of the model's state (parameters and running statistics) is finite: one
+ * reduction on the backend and one number read back.
+ *
+ * @example
+ * ```ts
+ * if (!(await stateIsFinite(model))) throw new Error("diverged");
+ * ```
+ */
+export async function stateIsFinite(model: Model): Promise<boolean> {
+  const all = tf.tidy(() =>
+    tf.stack(model.state().map(({ variable }) => tf.all(tf.isFinite(variable)))).all()
+  );
+  // An asynchronous read: WebGPU cannot read synchronously in Deno.
+  const finite = (await all.data())[0] === 1;
+  all.dispose();
+  return finite;
 }
 
 /** One row of the training history. */
@@ -383,7 +403,10 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
       } else {
         inputs.log?.(`epoch ${epoch + 1}/${config.epochs}: ${summary}`);
       }
-      if (!Number.isFinite(trainLoss)) throw new TrainingDivergedError(epoch + 1, trainLoss);
+      // The loss is measured before each step: the last step of the epoch can still diverge.
+      if (!Number.isFinite(trainLoss) || !(await stateIsFinite(model))) {
+        throw new TrainingDivergedError(epoch + 1, trainLoss);
+      }
       await inputs.onEpoch?.(record);
     }
   } finally {

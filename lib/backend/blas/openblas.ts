@@ -55,6 +55,10 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  cblas_ssyrk: {
+    parameters: ["i32", "i32", "i32", "i32", "i32", "f32", "buffer", "i32", "f32", "buffer", "i32"],
+    result: "void",
+  },
   cblas_sgemv: {
     parameters: [
       "i32",
@@ -87,8 +91,9 @@ const SYMBOLS = {
   openblas_get_config: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** CBLAS constants: row-major order, no transpose, transpose. */
+/** CBLAS constants: row-major order, upper triangle, no transpose, transpose. */
 const ROW_MAJOR = 101;
+const UPPER = 121;
 const NO_TRANS = 111;
 const TRANS = 112;
 
@@ -156,6 +161,8 @@ export function openOpenBlas(path: string, threads: number): BlasProvider {
         ldc,
       );
     },
+    ssyrkUpper: (n, k, alpha, a, lda, beta, c, ldc) =>
+      lib.cblas_ssyrk(ROW_MAJOR, UPPER, TRANS, n, k, alpha, a, lda, beta, c, ldc),
     sgemv: (transposeA, m, n, alpha, a, lda, x, beta, y) =>
       lib.cblas_sgemv(
         ROW_MAJOR,

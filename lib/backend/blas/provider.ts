@@ -39,6 +39,21 @@ export interface BlasProvider {
     ldc: number,
   ): void;
   /**
+   * The upper triangle (diagonal included) of C = alpha AᵀA + beta C for a row-major k x n
+   * matrix A with leading dimension lda and an n x n C: the Gram matrix at half the work of
+   * sgemm. The strictly lower triangle of C is left as it was.
+   */
+  ssyrkUpper(
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
+  /**
    * y = alpha op(A) x + beta y for a row-major m x n matrix A with leading dimension lda (x and
    * y have n and m elements, or m and n with the transpose).
    */

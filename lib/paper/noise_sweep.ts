@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { DEFAULT_CONFIG, type TrainConfig } from "../config/flags.ts";
+import type { TrainConfig } from "../config/schema.ts";
 import {
   accuracyVsNoiseSpec,
   dilationVsMemorizationSpec,
@@ -112,28 +112,6 @@ export function sweepFlags(
   };
 }
 
-/**
- * The training configuration of one sweep point.
- *
- * @example
- * ```ts
- * const config = sweepConfig(params, "LS", 0.2, 6);
- * ```
- */
-export function sweepConfig(
-  params: NoiseSweepParams,
-  loss: TrainConfig["loss"],
-  labelNoise: number,
-  seed: number,
-): TrainConfig {
-  return {
-    ...DEFAULT_CONFIG,
-    ...(sweepFlags(params, loss, labelNoise, seed) as Partial<TrainConfig>),
-    // A sweep resumes: finished runs are reused, unfinished ones are trained again.
-    force: true,
-  };
-}
-
 /** Short loss names for figures: CE, LS, LR, MSE. */
 export function shortLoss(loss: unknown): string {
   return loss === "CrossEntropy" ? "CE" : String(loss);
@@ -222,6 +200,7 @@ export function readSweepRun(run: Pick<SweepRun, "uid" | "dir" | "status">): Swe
  * Train and evaluate every (loss, noise level, seed) in worker subprocesses, then write
  * `summary.parquet`, `summary_over_seeds.parquet`, `sweep.json` and the summary figures under
  * `resultsDir`. A failing run is reported (in `failures` and through `log`); the others finish.
+ * When no run finishes, the error names the failures.
  *
  * @example
  * ```ts
@@ -247,12 +226,13 @@ export async function runNoiseSweep(
   }, { log, progress: options.progress });
   const report = failureReport(result);
   if (report) log(report);
+  if (result.summary.length === 0) {
+    // Nothing to tabulate or draw: say why, rather than fail later on a missing column.
+    throw new Error(`no run of the noise sweep finished; ${report || "the sweep has no runs"}`);
+  }
   const finished = result.runs.filter((run) => run.status !== "failed").map(readSweepRun);
-  const figures = result.summary.length > 0
-    ? await saveNoiseSummaryFigures(result.summary, join(params.resultsDir, "figures"))
-    : {};
-  const comparison = params.losses.includes("CrossEntropy") && params.losses.includes("LS") &&
-      result.summary.length > 0
+  const figures = await saveNoiseSummaryFigures(result.summary, join(params.resultsDir, "figures"));
+  const comparison = params.losses.includes("CrossEntropy") && params.losses.includes("LS")
     ? await compareLosses(result.summary, params.resultsDir, params.memorizedTrainAccuracy)
     : undefined;
   return {

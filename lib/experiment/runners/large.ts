@@ -6,13 +6,16 @@
  *
  * @module
  */
-import { parseTrainLargeArgs, type TrainConfig } from "../../config/flags.ts";
-import { EPOCH_FILES } from "../../experiment/evaluate.ts";
-import { runLargeScale } from "../../experiment/large_scale.ts";
-import { COMPLETE_MARKER, largeScaleUid, RUN_FILES } from "../../runs/mod.ts";
-import { evaluateCheckpoints } from "../../../cli/evaluate_large.ts";
-import { type Flags, flagsToArgs } from "../grid.ts";
-import type { SweepRunner } from "../runner.ts";
+import type { TrainConfig } from "../../config/schema.ts";
+import { validateConfig } from "../../config/validate.ts";
+import { DEFAULT_CONFIG, summaryColumns } from "../../config/schema.ts";
+import { EPOCH_FILES } from "../evaluate.ts";
+import { runLargeScale } from "../large_scale.ts";
+import { readJson } from "../../results/mod.ts";
+import { COMPLETE_MARKER, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
+import { evaluateCheckpoints } from "../evaluate_checkpoints.ts";
+import type { Flags } from "../../sweep/grid.ts";
+import type { SweepRunner } from "../../sweep/runner.ts";
 
 function exists(path: string): boolean {
   try {
@@ -22,24 +25,6 @@ function exists(path: string): boolean {
     return false;
   }
 }
-
-/** Configuration columns put in front of a large run's final metrics. */
-const CONFIG_COLUMNS = [
-  "dataset",
-  "model",
-  "classes",
-  "label_noise",
-  "loss",
-  "ls_alpha",
-  "lr_alpha",
-  "optimizer",
-  "epochs",
-  "batch_size",
-  "lr",
-  "weight_decay",
-  "sample_size",
-  "seed",
-] as const;
 
 /**
  * The large-scale runner.
@@ -53,24 +38,28 @@ const CONFIG_COLUMNS = [
  */
 const large: SweepRunner<TrainConfig & { seed: number }> = {
   name: "large",
-  configure: (flags: Flags) => parseTrainLargeArgs(flagsToArgs(flags)),
-  uid: (config) => config.uid ?? largeScaleUid(config),
+  configure: (flags: Flags) => validateConfig(flags, "train-large"),
+  uid: (config) => runUid(config, "large"),
   isFinished: (dir) =>
     exists(`${dir}/${COMPLETE_MARKER}`) && exists(`${dir}/${EPOCH_FILES.metrics}`),
   readResult(dir) {
-    const config = JSON.parse(Deno.readTextFileSync(`${dir}/${RUN_FILES.args}`));
-    const metrics = JSON.parse(Deno.readTextFileSync(`${dir}/${RUN_FILES.summary}`));
-    const columns = Object.fromEntries(
-      CONFIG_COLUMNS.map((key) => [key, Array.isArray(config[key]) ? null : config[key] ?? null]),
-    );
+    const config = { ...DEFAULT_CONFIG, ...readJson(`${dir}/${RUN_FILES.args}`) as object };
+    const metrics = readJson(`${dir}/${RUN_FILES.summary}`) as Record<string, unknown>;
+    const columns = summaryColumns(config as TrainConfig, "train-large");
     return { uid: metrics.uid ?? config.uid, ...columns, ...metrics };
   },
+  differences: (dir, config) =>
+    settingDifferences(
+      readJson(`${dir}/${RUN_FILES.args}`) as Record<string, unknown>,
+      config,
+      "large",
+    ),
   label(config) {
     const loss = config.loss === "CrossEntropy" ? "CE" : config.loss;
     return `${config.model} ${config.dataset} ${loss} noise ${config.label_noise} seed ${config.seed}`;
   },
   async run(config, context) {
-    const dir = `${context.basePath}/${config.uid ?? largeScaleUid(config)}`;
+    const dir = `${context.basePath}/${runUid(config, "large")}`;
     // Trained before but not evaluated per epoch: only the evaluation is left. An unfinished
     // run is resumed from its last checkpoint by runLargeScale.
     if (!exists(`${dir}/${COMPLETE_MARKER}`)) {

@@ -7,9 +7,9 @@
  * @module
  */
 import { join } from "node:path";
-import type { TrainConfig } from "../config/flags.ts";
+import type { TrainConfig } from "../config/schema.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
-import { runFigures, saveNoiseSummaryFigures, shortLoss } from "../experiment/sweep.ts";
+import { runFigures, saveNoiseSummaryFigures, shortLoss } from "./noise_sweep.ts";
 import {
   DISPLAY_POINTS,
   type EpochMetricsRow,
@@ -20,12 +20,11 @@ import {
   sweepCurvesSpec,
   thinPoints,
 } from "../figures/mod.ts";
-import { type DataFrame, readParquet, rowsToFrame, writeJsonAtomic } from "../results/mod.ts";
+import { readParquet, writeJsonAtomic } from "../results/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
-import { grid } from "./grid.ts";
-import type { SweepProgress } from "./progress.ts";
-import { runSweep, type SweepResult, type SweepRun } from "./sweep.ts";
-import type { SummaryRow } from "./summary.ts";
+import { grid } from "../sweep/grid.ts";
+import type { SweepProgress } from "../sweep/progress.ts";
+import { runSweep, type SweepResult, type SweepRun } from "../sweep/sweep.ts";
 
 /** Settings every experiment shares (the notebooks' parameters). */
 export interface TrainingParams {
@@ -84,19 +83,6 @@ async function writeFigureRuns(basePath: string, runs: SweepRun[]): Promise<void
       test_acc: run.result?.test_acc ?? null,
     })),
   );
-}
-
-/**
- * The listed columns of summary rows that exist, as a DataFrame (for display).
- *
- * @example
- * ```ts
- * console.log(summaryTable(result.sweep.overSeeds, ["loss", "test_acc_mean"]).toString());
- * ```
- */
-export function summaryTable(rows: SummaryRow[], columns: string[]): DataFrame {
-  const present = columns.filter((c) => rows.some((row) => c in row));
-  return rowsToFrame(rows.map((row) => Object.fromEntries(present.map((c) => [c, row[c]]))));
 }
 
 // ------------------------------------------------------------------ conventional label noise

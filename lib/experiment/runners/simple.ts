@@ -4,11 +4,13 @@
  *
  * @module
  */
-import { parseTrainArgs, type TrainConfig } from "../../config/flags.ts";
-import { runSimpleModel } from "../../experiment/run.ts";
-import { COMPLETE_MARKER, RUN_FILES, simpleModelUid } from "../../runs/mod.ts";
-import { type Flags, flagsToArgs } from "../grid.ts";
-import type { SweepRunner } from "../runner.ts";
+import type { TrainConfig } from "../../config/schema.ts";
+import { validateConfig } from "../../config/validate.ts";
+import { runSimpleModel } from "../run.ts";
+import { readJson } from "../../results/mod.ts";
+import { COMPLETE_MARKER, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
+import type { Flags } from "../../sweep/grid.ts";
+import type { SweepRunner } from "../../sweep/runner.ts";
 
 function exists(path: string): boolean {
   try {
@@ -32,13 +34,19 @@ function exists(path: string): boolean {
 const simple: SweepRunner<TrainConfig & { seed: number }> = {
   name: "simple",
   configure(flags: Flags): TrainConfig {
-    // The command line's parser is the one source of truth for names, ranges and combinations;
-    // defaults come from config.ini and MEMDIL_BACKEND, as for `deno task train`.
-    return parseTrainArgs(flagsToArgs(flags));
+    // The command line's validator: names, ranges and combinations from the one schema;
+    // defaults from config.ini and MEMDIL_BACKEND, as for `deno task train`.
+    return validateConfig(flags, "train");
   },
-  uid: (config) => config.uid ?? simpleModelUid(config),
+  uid: (config) => runUid(config, "simple"),
   isFinished: (dir) => exists(`${dir}/${COMPLETE_MARKER}`),
-  readResult: (dir) => JSON.parse(Deno.readTextFileSync(`${dir}/${RUN_FILES.summary}`)),
+  readResult: (dir) => readJson(`${dir}/${RUN_FILES.summary}`) as Record<string, unknown>,
+  differences: (dir, config) =>
+    settingDifferences(
+      readJson(`${dir}/${RUN_FILES.args}`) as Record<string, unknown>,
+      config,
+      "simple",
+    ),
   label(config) {
     const loss = config.loss === "CrossEntropy" ? "CE" : config.loss;
     const noise = Array.isArray(config.label_noise)

@@ -1,0 +1,157 @@
+/**
+ * The one orchestrator of runs, simple and large-scale alike: backend, run directory (identity,
+ * lock, state, rules: lib/runs), data (the saved training set of a reused or resumed run, else
+ * drawn from the settings), the model, the directory created and the settings and training set
+ * written when training starts, then the kind's own training and evaluation, and finally the
+ * staged run published and the lock released (or, on failure, what cannot be recovered removed).
+ *
+ * @module
+ */
+import { initBackend } from "../backend/mod.ts";
+import type { TrainConfig } from "../config/schema.ts";
+import { loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
+import { type Model, runModel } from "../models/mod.ts";
+import {
+  columnsToFrame,
+  type DataFrame,
+  readParquet,
+  writeJsonAtomic,
+  writeParquetAtomic,
+} from "../results/mod.ts";
+import { exists, type OpenedRun, openRun, RUN_FILES, type RunKind } from "../runs/mod.ts";
+
+/** Name of the training set's run-level facts next to training_set.parquet. */
+const TRAINING_SET_INFO = "training_set.json";
+
+/**
+ * A training set's table (`training_set.parquet`): split, source index, label, original label.
+ *
+ * @example
+ * ```ts
+ * await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/training_set.parquet`);
+ * ```
+ */
+export function trainingSetFrame(record: TrainingSetRecord): DataFrame {
+  return columnsToFrame({
+    split: record.split,
+    index: Array.from(record.sourceIndex),
+    label: Array.from(record.labels),
+    original_label: Array.from(record.originalLabels),
+  });
+}
+
+/** Save the training set: one row per sample, plus selected labels and classes as JSON. */
+async function saveTrainingSet(dir: string, config: TrainConfig, record: TrainingSetRecord) {
+  await writeParquetAtomic(trainingSetFrame(record), `${dir}/${RUN_FILES.trainingSet}`);
+  await writeJsonAtomic(`${dir}/${TRAINING_SET_INFO}`, {
+    dataset: config.dataset,
+    selected_labels: record.selectedLabels,
+    classes: record.classes,
+    train: record.split.filter((s) => s === "train").length,
+    validation: record.split.filter((s) => s === "validation").length,
+  });
+}
+
+/**
+ * Reload a run's saved training set (runs saved before training_set.json get K and 0..K-1).
+ *
+ * @example
+ * ```ts
+ * const record = loadTrainingSet("results/runs/my_run", config);
+ * ```
+ */
+export function loadTrainingSet(dir: string, config: TrainConfig): TrainingSetRecord {
+  const frame = readParquet(`${dir}/${RUN_FILES.trainingSet}`);
+  const info = exists(`${dir}/${TRAINING_SET_INFO}`)
+    ? JSON.parse(Deno.readTextFileSync(`${dir}/${TRAINING_SET_INFO}`))
+    : {
+      selected_labels: Array.from({ length: config.classes }, (_, k) => k),
+      classes: config.classes,
+    };
+  return {
+    split: frame.getColumn("split").toArray() as TrainingSetRecord["split"],
+    sourceIndex: Int32Array.from(frame.getColumn("index").toArray() as number[]),
+    labels: Int32Array.from(frame.getColumn("label").toArray() as number[]),
+    originalLabels: Int32Array.from(frame.getColumn("original_label").toArray() as number[]),
+    selectedLabels: info.selected_labels,
+    classes: info.classes,
+  };
+}
+
+/** What the orchestrator hands the kind's training and evaluation. */
+export interface RunSetup {
+  run: OpenedRun;
+  config: TrainConfig;
+  data: RunData & { record: TrainingSetRecord };
+  model: Model;
+  /** The backend in use. */
+  backend: string;
+  log: (line: string) => void;
+}
+
+/** Options of {@link orchestrateRun}. */
+export interface OrchestrateOptions {
+  /** Directory holding the run directories. */
+  basePath: string;
+  /** Where status lines go (default: console.log). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Run `body` (the kind's training and evaluation, writing into `setup.run.dir`) inside the run
+ * lifecycle. Returns its result and the run directory (where a staged run was published). The
+ * model is disposed when anything before `body` or `body` itself fails; once `body` returns, it
+ * owns the model.
+ *
+ * @example
+ * ```ts
+ * const { result, dir } = await orchestrateRun(config, "simple", { basePath }, async (setup) => {
+ *   // train setup.model on setup.data unless setup.run.reuse, then evaluate
+ *   return 1;
+ * });
+ * ```
+ */
+export async function orchestrateRun<R>(
+  config: TrainConfig,
+  kind: RunKind,
+  options: OrchestrateOptions,
+  body: (setup: RunSetup) => Promise<R>,
+): Promise<{ result: R; dir: string; writtenIn: string }> {
+  const log = options.log ?? console.log;
+  const backend = await initBackend(config.backend);
+  backend.report.forEach((line) => log(`backend ${line}`));
+  const run = await openRun(options.basePath, config, kind);
+  if (run.lock.takenOverFrom) {
+    log(`took over the lock of process ${run.lock.takenOverFrom}, which no longer runs`);
+  }
+  let model: Model | undefined;
+  try {
+    // A reused or resumed run continues on the very samples and labels it was trained on.
+    const saved = (run.reuse || run.resume) && exists(`${run.dir}/${RUN_FILES.trainingSet}`)
+      ? loadTrainingSet(run.dir, config)
+      : undefined;
+    const data = await loadRunData(config, saved, { skipChecksums: config.skip_checksums });
+    model = runModel(config, data.classes);
+    if (!run.reuse) {
+      await run.create();
+      if (!saved) {
+        await writeJsonAtomic(`${run.dir}/${RUN_FILES.args}`, { ...config, uid: run.uid });
+        await saveTrainingSet(run.dir, config, data.record);
+      }
+      log(
+        `run ${run.uid} on ${backend.name}: ${data.train.count} train, ${data.validation.count} ` +
+          `validation, ${data.test.count} test samples from ${data.source}`,
+      );
+    }
+    const result = await body({ run, config, data, model, backend: backend.name, log });
+    model = undefined; // the body's now
+    await run.commit();
+    await run.close(true);
+    log(`results in ${run.target}`);
+    return { result, dir: run.target, writtenIn: run.dir };
+  } catch (error) {
+    model?.dispose();
+    await run.close(false);
+    throw error;
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * The paper's experiments, for the notebooks and `deno task reproduce`: the noise sweep of the
+ * memorization-dilation notebook (CE vs LS over label noise), conventional label noise per
+ * dataset, the latent noise class (four-class problem) and large-scale runs (NC metrics over
+ * epochs). Each is a sweep of runs (lib/sweep) with its tables and figures.
+ *
+ * @module
+ */
+export * from "./comparison.ts";
+export * from "./noise_sweep.ts";
+export * from "./experiments.ts";
+export { failureReport } from "../sweep/sweep.ts";
+export { summaryTable } from "../sweep/summary.ts";

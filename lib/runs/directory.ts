@@ -1,0 +1,209 @@
+/**
+ * Opening a run directory: its identity, its lock, the state an earlier (possibly killed) run
+ * left it in, and what this run does about it.
+ *
+ * States: a *finished* run has its completion marker; a simple run killed after saving its model
+ * but before its evaluation finished is *trained* (`deno task evaluate` evaluates it; `--force`
+ * reuses the model); any other run directory is *unfinished* (a large-scale run resumes from its
+ * last checkpoint; a simple run has nothing to recover and trains again with `--force`).
+ *
+ * Rules: nothing is created until training starts ({@link OpenedRun.create}); `--force` reuses a
+ * model only when every result-affecting setting matches the saved ones (otherwise the
+ * differences are named); `--force_retrain` trains in a staging directory beside the run and
+ * replaces the old run only when the new one succeeds ({@link OpenedRun.commit}).
+ *
+ * @module
+ */
+import type { TrainConfig } from "../config/schema.ts";
+import { validateUid } from "../config/schema.ts";
+import { type RunKind, runUid, settingDifferences } from "./identity.ts";
+import { lockRun, type RunLock } from "./lock.ts";
+import { COMPLETE_MARKER, exists, RUN_FILES, RunExistsError } from "./files.ts";
+
+/** What an earlier run left in a run directory. */
+export type RunState = "absent" | "finished" | "trained" | "unfinished";
+
+/**
+ * The state of a run directory.
+ *
+ * @example
+ * ```ts
+ * runState("results/runs/my_run"); // "absent" | "finished" | "trained" | "unfinished"
+ * ```
+ */
+export function runState(dir: string): RunState {
+  if (!exists(dir)) return "absent";
+  if (exists(`${dir}/${COMPLETE_MARKER}`)) return "finished";
+  if (exists(`${dir}/${RUN_FILES.modelIndex}`) && exists(`${dir}/${RUN_FILES.modelWeights}`)) {
+    return "trained";
+  }
+  return "unfinished";
+}
+
+/** A run directory opened for one process (holding the run's lock until {@link close}). */
+export interface OpenedRun {
+  uid: string;
+  /** The run directory. */
+  target: string;
+  /** Where this process writes: the run directory, or a staging directory beside it. */
+  dir: string;
+  /** What was found. */
+  state: RunState;
+  /** Reuse the saved model instead of training (simple runs, `--force`). */
+  reuse: boolean;
+  /** Continue an unfinished large-scale run from its checkpoints. */
+  resume: boolean;
+  lock: RunLock;
+  /** Create the directory this process writes (call when training starts). */
+  create(): Promise<void>;
+  /** Publish a staged run: the old run is replaced by the new one. */
+  commit(): Promise<void>;
+  /**
+   * Release the lock. After a failure, a staging directory is removed, and so is a new simple
+   * run's directory when it holds nothing to recover (no saved model).
+   */
+  close(succeeded: boolean): Promise<void>;
+}
+
+const STAGING = "staging";
+const REPLACED = "replaced";
+
+/** Temporary files of the atomic writer (`<name>.tmp-<pid>-<id>`), left by a killed write. */
+const TEMPORARY = /\.tmp-\d+-[0-9a-f]+$/;
+
+/**
+ * Remove what a killed run left: a replacement's staging directory beside the run, and the
+ * atomic writer's temporary files in it (the caller holds the lock, so none is being written).
+ */
+async function cleanStaging(basePath: string, uid: string, target: string): Promise<void> {
+  for (const dir of [target, `${target}/figures`]) {
+    if (!exists(dir)) continue;
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isFile && TEMPORARY.test(entry.name)) await Deno.remove(`${dir}/${entry.name}`);
+    }
+  }
+  for (const entry of Deno.readDirSync(basePath)) {
+    if (entry.name.startsWith(`.${uid}.${STAGING}-`)) {
+      await Deno.remove(`${basePath}/${entry.name}`, { recursive: true });
+    } else if (entry.name.startsWith(`.${uid}.${REPLACED}-`)) {
+      // Killed between the two renames of a replacement: the old run comes back.
+      if (exists(target)) await Deno.remove(`${basePath}/${entry.name}`, { recursive: true });
+      else await Deno.rename(`${basePath}/${entry.name}`, target);
+    }
+  }
+}
+
+function stateMessage(target: string, uid: string, state: RunState, kind: RunKind): string {
+  if (kind === "large") {
+    return state === "finished"
+      ? `${target} holds a finished run: deno task evaluate-large --uid ${uid} evaluates its ` +
+        `checkpoints again; pass --force_retrain to train it again (the old run is kept until ` +
+        `the new one finishes), or choose another --uid`
+      : `${target} holds an unfinished run`;
+  }
+  if (state === "finished") {
+    return `${target} holds a finished run: pass --force to reuse its model (only with the same ` +
+      `settings), --force_retrain to train again (the old run is kept until the new one ` +
+      `finishes), deno task evaluate --uid ${uid} to evaluate it again, or choose another --uid`;
+  }
+  if (state === "trained") {
+    return `${target} holds a trained model whose evaluation did not finish (the run was ` +
+      `stopped): deno task evaluate --uid ${uid} evaluates it; --force reuses it, ` +
+      `--force_retrain trains again`;
+  }
+  return `${target} holds a run whose training did not finish (stopped or failed; no model ` +
+    `was saved): pass --force or --force_retrain to train it again, or choose another --uid`;
+}
+
+/**
+ * Open the run directory of `config` under `basePath` for a run of `kind`, applying the rules
+ * above. Throws {@link RunExistsError} when the run directory is in the way (the message says
+ * what the earlier run left and what recovers it), and a `RunLockedError` when another process
+ * holds the run.
+ *
+ * @example
+ * ```ts
+ * const run = await openRun("results/runs", config, "simple");
+ * try {
+ *   if (!run.reuse) await run.create(); // then train into run.dir
+ *   await run.commit();
+ *   await run.close(true);
+ * } catch (error) {
+ *   await run.close(false);
+ *   throw error;
+ * }
+ * ```
+ */
+export async function openRun(
+  basePath: string,
+  config: TrainConfig,
+  kind: RunKind,
+): Promise<OpenedRun> {
+  const uid = validateUid(runUid(config, kind));
+  const target = `${basePath}/${uid}`;
+  const lock = lockRun(basePath, uid);
+  try {
+    await cleanStaging(basePath, uid, target);
+    const state = runState(target);
+    const savedArgs = `${target}/${RUN_FILES.args}`;
+    const differences = exists(savedArgs)
+      ? settingDifferences(JSON.parse(await Deno.readTextFile(savedArgs)), config, kind)
+      : [];
+    const mismatch = () =>
+      new RunExistsError(
+        `${target} was trained with other settings: ${differences.join(", ")}; pass the same ` +
+          `settings, --force_retrain to train it again with these, or choose another --uid`,
+      );
+    let staged = false;
+    let reuse = false;
+    let resume = false;
+    if (state !== "absent") {
+      if (config.force_retrain) staged = true;
+      else if (kind === "large") {
+        if (state === "finished") throw new RunExistsError(stateMessage(target, uid, state, kind));
+        if (differences.length > 0) throw mismatch();
+        resume = exists(savedArgs);
+      } else if (!config.force) {
+        throw new RunExistsError(stateMessage(target, uid, state, kind));
+      } else if (state === "unfinished") staged = true;
+      else {
+        if (differences.length > 0) throw mismatch();
+        reuse = true;
+      }
+    }
+    const dir = staged ? `${basePath}/.${uid}.${STAGING}-${Deno.pid}` : target;
+    let committed = !staged;
+    return {
+      uid,
+      target,
+      dir,
+      state,
+      reuse,
+      resume,
+      lock,
+      create: () => Deno.mkdir(dir, { recursive: true }),
+      async commit() {
+        if (committed) return;
+        const replaced = `${basePath}/.${uid}.${REPLACED}-${Deno.pid}`;
+        await Deno.rename(target, replaced);
+        await Deno.rename(dir, target);
+        committed = true;
+        await Deno.remove(replaced, { recursive: true });
+      },
+      async close(succeeded: boolean) {
+        try {
+          const nothingToRecover = kind === "simple" && state === "absent" &&
+            runState(dir) === "unfinished";
+          if (!committed || (!succeeded && nothingToRecover)) {
+            await Deno.remove(dir, { recursive: true }).catch(() => {});
+          }
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
