@@ -405,12 +405,16 @@ Deno.test("SGD and Adam in place match their tensor-op updates on wasm", () => {
 
 Deno.test("in-place SGD never changes a tensor that shares a parameter's storage", () => {
   const weight = tf.variable(tf.tensor1d([1, 2, 3]));
-  const alias = tf.reshape(weight, [3, 1]); // shares the storage
+  // Reshape, identity (clone) and a same-dtype cast all share the storage.
+  const aliases = [tf.reshape(weight, [3, 1]), tf.clone(weight), tf.cast(weight, "float32")];
+  for (const alias of aliases) ok(alias.dataId === weight.dataId, "no copy was made");
   const sgd = new Sgd(0);
   sgd.step(new Map([[weight, tf.tensor1d([1, 1, 1])]]), 0.5);
-  deepEqual(Array.from(alias.dataSync()), [1, 2, 3]);
+  for (const alias of aliases) deepEqual(Array.from(alias.dataSync()), [1, 2, 3]);
   deepEqual(Array.from(weight.dataSync()), [0.5, 1.5, 2.5]);
-  tf.dispose([weight, alias]);
+  const rounded = tf.cast(weight, "int32"); // a real cast still converts
+  deepEqual(Array.from(rounded.dataSync()), [0, 1, 2]);
+  tf.dispose([weight, rounded, ...aliases]);
   sgd.dispose();
 });
 

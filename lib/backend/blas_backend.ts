@@ -19,7 +19,7 @@ import {
   conv2dKernel,
 } from "./blas_conv.ts";
 import { heapView } from "./wasm_heap.ts";
-import { gatherKernel, maxPoolGradKernel, tileKernel } from "./heap_kernels.ts";
+import { aliasKernel, gatherKernel, maxPoolGradKernel, tileKernel } from "./heap_kernels.ts";
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -313,6 +313,8 @@ const NATIVE_KERNELS: Record<
   [tf.GatherV2]: (_blas, fallback) => gatherKernel(fallback),
   [tf.Tile]: (_blas, fallback) => tileKernel(fallback),
   [tf.MaxPoolGrad]: (_blas, fallback) => maxPoolGradKernel(fallback),
+  [tf.Identity]: (_blas, fallback) => aliasKernel(fallback),
+  [tf.Cast]: (_blas, fallback) => aliasKernel(fallback),
 };
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Kernels of the native CPU backend that are plain copies on the wasm heap (no BLAS), replacing
  * tfjs-wasm kernels that are as slow as its matrix products were: a row gather (batching the
- * training set), tile (batch-norm gradients) and the max-pool gradient.
+ * training set), tile (batch-norm gradients) and the max-pool gradient; identity and same-dtype
+ * casts share the input's storage instead of copying it.
  *
  * @module
  */
@@ -180,5 +181,27 @@ export function maxPoolGradKernel(fallback: tf.KernelFunc): tf.KernelFunc {
       }
     }
     return out;
+  };
+}
+
+/**
+ * Identity, and Cast to the input's own dtype, as a second reference to the input's storage
+ * (as Reshape does) rather than tfjs-wasm's copy: gradients pass through hundreds of these per
+ * ResNet-18 step. In-place writers copy shared storage first (`writableView`). Other casts go
+ * to `fallback`.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: tf.Identity, backendName: "openblas",
+ *   kernelFunc: aliasKernel(wasmIdentity) });
+ * ```
+ */
+export function aliasKernel(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const dtype = (args.attrs as { dtype?: tf.DataType } | undefined)?.dtype ?? x.dtype;
+    if (dtype !== x.dtype || x.dtype === "string") return fallback(args);
+    (args.backend as unknown as BackendWasm).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
 }
