@@ -12,19 +12,10 @@ import { DEFAULT_CONFIG, summaryColumns } from "../../config/schema.ts";
 import { EPOCH_FILES } from "../evaluate.ts";
 import { runLargeScale } from "../large_scale.ts";
 import { readJson } from "../../results/mod.ts";
-import { COMPLETE_MARKER, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
+import { COMPLETE_MARKER, exists, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
 import { evaluateCheckpoints } from "../evaluate_checkpoints.ts";
 import type { Flags } from "../../sweep/grid.ts";
 import type { SweepRunner } from "../../sweep/runner.ts";
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The large-scale runner.

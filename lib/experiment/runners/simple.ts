@@ -8,18 +8,9 @@ import type { TrainConfig } from "../../config/schema.ts";
 import { validateConfig } from "../../config/validate.ts";
 import { runSimpleModel } from "../run.ts";
 import { readJson } from "../../results/mod.ts";
-import { COMPLETE_MARKER, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
+import { COMPLETE_MARKER, exists, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
 import type { Flags } from "../../sweep/grid.ts";
 import type { SweepRunner } from "../../sweep/runner.ts";
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The simple-model runner.
