@@ -12,6 +12,7 @@ import { initBackend, tf } from "../lib/backend/mod.ts";
 import { loadRunData, Random } from "../lib/data/mod.ts";
 import { crossEntropy } from "../lib/losses/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
+import { applyBatchNorm, type BatchNorm, type BatchStats } from "../lib/models/layers.ts";
 import { Adam, Sgd } from "../lib/optim/mod.ts";
 import { workerArgs, workerBlasThreads } from "../lib/sweep/pool.ts";
 import { trainModel } from "../lib/training/mod.ts";
@@ -373,6 +374,94 @@ Deno.test("conv2d and both gradients: strides, dilations and paddings agree with
     });
     agree(dx, host.dx, `input gradient ${what}`);
     agree(dw, host.dw, `filter gradient ${what}`);
+  }
+});
+
+/**
+ * float64 training-mode batch norm over all axes but the last and the gradients of
+ * L = Σ y r + Σ mean a + Σ variance v, by the textbook chain rule (through x̂, the variance,
+ * then the mean).
+ */
+function hostBatchNorm(
+  x: Float32Array,
+  channels: number,
+  gamma: Float32Array,
+  beta: Float32Array,
+  r: Float32Array,
+  a: Float32Array,
+  v: Float32Array,
+) {
+  const rows = x.length / channels;
+  const mean = new Float64Array(channels);
+  const variance = new Float64Array(channels);
+  x.forEach((value, i) => mean[i % channels] += value / rows);
+  x.forEach((value, i) => variance[i % channels] += (value - mean[i % channels]) ** 2 / rows);
+  const s = variance.map((value) => 1 / Math.sqrt(value + 1e-5));
+  const y = new Float64Array(x.length);
+  const dx = new Float64Array(x.length);
+  const dgamma = new Float64Array(channels);
+  const dbeta = new Float64Array(channels);
+  const dvariance = Float64Array.from(v);
+  const dmean = Float64Array.from(a);
+  x.forEach((value, i) => {
+    const c = i % channels;
+    const centered = value - mean[c];
+    y[i] = centered * s[c] * gamma[c] + beta[c];
+    dgamma[c] += r[i] * centered * s[c];
+    dbeta[c] += r[i];
+    dvariance[c] += r[i] * gamma[c] * centered * -0.5 * s[c] ** 3;
+    dmean[c] -= r[i] * gamma[c] * s[c];
+  });
+  x.forEach((value, i) => {
+    const c = i % channels;
+    dx[i] = r[i] * gamma[c] * s[c] + dvariance[c] * 2 * (value - mean[c]) / rows +
+      dmean[c] / rows;
+  });
+  return { y, mean, variance, dx, dgamma, dbeta };
+}
+
+Deno.test("fused training batch norm and its gradient agree with float64 and wasm", () => {
+  const rng = new Random(21);
+  for (const shape of [[2, 3], [37, 5], [3, 4, 5, 6], [4, 1, 1, 8], [16, 8, 8, 64]]) {
+    const channels = shape.at(-1)!;
+    const size = shape.reduce((p, q) => p * q);
+    // An offset mean and uneven scale, as activations have.
+    const x = Float32Array.from({ length: size }, (_, i) => 3 + (1 + i % channels) * rng.normal());
+    const [gamma, beta, a, v] = [0, 1, 2, 3].map(() => randomArray(rng, channels));
+    const r = randomArray(rng, size);
+    const run = () =>
+      tf.tidy(() => {
+        const [xt, gt, bt] = [tf.tensor(x, shape), tf.tensor1d(gamma), tf.tensor1d(beta)];
+        const outputs = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const stats: BatchStats[] = [];
+          const y = applyBatchNorm(
+            { gamma: g, beta: b } as unknown as BatchNorm,
+            xi,
+            true,
+            stats,
+          );
+          return { y, mean: stats[0].mean, variance: stats[0].variance };
+        };
+        const loss = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const { y, mean, variance } = outputs(xi, g, b);
+          return tf.addN([
+            tf.sum(tf.mul(y, tf.tensor(r, shape))),
+            tf.sum(tf.mul(mean, tf.tensor1d(a))),
+            tf.sum(tf.mul(variance, tf.tensor1d(v))),
+          ]) as tf.Scalar;
+        };
+        const { y, mean, variance } = outputs(xt, gt, bt);
+        const [dx, dgamma, dbeta] = tf.grads(loss)([xt, gt, bt]);
+        return [y, mean, variance, dx, dgamma, dbeta].map((t) => t.dataSync() as Float32Array);
+      });
+    const native = run();
+    const wasm = on("wasm", run);
+    const host = hostBatchNorm(x, channels, gamma, beta, r, a, v);
+    const names = ["y", "mean", "variance", "dx", "dgamma", "dbeta"] as const;
+    names.forEach((name, i) => {
+      agree(native[i], host[name], `${name} of [${shape}]`, 1e-4);
+      agree(native[i], wasm[i], `${name} of [${shape}] vs wasm`, 1e-3);
+    });
   }
 });
 

@@ -2,7 +2,8 @@
  * The native CPU backend: tfjs-wasm's tensor storage and kernels, with the kernels that dominate
  * training and evaluation (matrix products, plain, transposed, batched and fused with bias and
  * ReLU; 2-D convolutions and both their gradients; sums and means; transposes) replaced by calls into a {@link BlasProvider} that reads and writes the tensors where
- * they live, in the WebAssembly heap, without copies.
+ * they live, in the WebAssembly heap, without copies. Training-mode batch normalization gets
+ * fused kernels of its own (`batch_norm.ts`).
  *
  * Sharing the wasm backend's instance keeps one heap for both names, so tensors move between
  * `wasm` and the native backend without conversion and tests can compare the two in one
@@ -19,6 +20,13 @@ import {
   conv2dKernel,
 } from "./blas_conv.ts";
 import { heapView } from "./wasm_heap.ts";
+import {
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  batchNormTrainingGradKernel,
+  batchNormTrainingKernel,
+  registerBatchNormGradient,
+} from "./batch_norm.ts";
 import { aliasKernel, gatherKernel, maxPoolGradKernel, tileKernel } from "./heap_kernels.ts";
 
 type TensorInfo = tf.TensorInfo;
@@ -338,6 +346,18 @@ export function registerBlasBackend(blas: BlasProvider, wasm: BackendWasm): void
     backendName: name,
     kernelFunc: conv2dFilterGradientKernel(blas),
   });
+  // Training-mode batch normalization, fused (tfjs has no such kernel).
+  tf.registerKernel({
+    kernelName: BATCH_NORM_TRAINING,
+    backendName: name,
+    kernelFunc: batchNormTrainingKernel as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: BATCH_NORM_TRAINING_GRAD,
+    backendName: name,
+    kernelFunc: batchNormTrainingGradKernel as unknown as tf.KernelFunc,
+  });
+  registerBatchNormGradient();
   for (const config of tf.getKernelsForBackend("wasm")) {
     const native = NATIVE_KERNELS[config.kernelName];
     tf.registerKernel({
