@@ -107,7 +107,9 @@ export function tileKernel(fallback: tf.KernelFunc): tf.KernelFunc {
 
 /**
  * MaxPoolGrad: each output's gradient goes to the first maximum of its window (scanning rows,
- * then columns), as tfjs' own backends choose it.
+ * then columns), as tfjs' own backends choose it. The forward output holds each window's
+ * maximum, so the scan looks for the first input equal to it (a comparison whose outcome the
+ * CPU predicts, unlike a running maximum's).
  *
  * @example
  * ```ts
@@ -117,14 +119,18 @@ export function tileKernel(fallback: tf.KernelFunc): tf.KernelFunc {
  */
 export function maxPoolGradKernel(fallback: tf.KernelFunc): tf.KernelFunc {
   return (args: KernelArgs) => {
-    const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+    const { dy, input, output } = args.inputs as {
+      dy: TensorInfo;
+      input: TensorInfo;
+      output: TensorInfo;
+    };
     const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
       filterSize: number | [number, number];
       strides: number | [number, number];
       pad: "valid" | "same" | number;
       dimRoundingMode?: "floor" | "round" | "ceil";
     };
-    if (input.dtype !== "float32" || dy.dtype !== "float32") return fallback(args);
+    if ([dy, input, output].some((t) => t?.dtype !== "float32")) return fallback(args);
     const info = tf.backend_util.computePool2DInfo(
       input.shape as [number, number, number, number],
       filterSize,
@@ -136,47 +142,37 @@ export function maxPoolGradKernel(fallback: tf.KernelFunc): tf.KernelFunc {
     const backend = args.backend as unknown as BackendWasm;
     const out = backend.makeOutput(input.shape, "float32");
     const x = heapView(backend, input);
+    const maxima = heapView(backend, output);
     const gradient = heapView(backend, dy);
     const dx = heapView(backend, out).fill(0);
     const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
     const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
     const { top, left } = info.padInfo;
-    const best = new Float32Array(c);
-    const where = new Int32Array(c);
+    // Offsets (from the window's first cell) of the window's cells, in scan order.
+    const cells = new Int32Array(filterHeight * filterWidth);
     let at = 0;
     for (let n = 0; n < batchSize; n++) {
       for (let oh = 0; oh < outHeight; oh++) {
         const h0 = Math.max(0, oh * strideHeight - top);
         const h1 = Math.min(inHeight, oh * strideHeight - top + filterHeight);
-        for (let ow = 0; ow < outWidth; ow++) {
+        for (let ow = 0; ow < outWidth; ow++, at += c) {
           const w0 = Math.max(0, ow * strideWidth - left);
           const w1 = Math.min(inWidth, ow * strideWidth - left + filterWidth);
-          let first = true;
+          let count = 0;
           for (let xi = h0; xi < h1; xi++) {
-            for (let xj = w0; xj < w1; xj++) {
-              const base = ((n * inHeight + xi) * inWidth + xj) * c;
-              if (first) {
-                for (let i = 0; i < c; i++) {
-                  best[i] = x[base + i];
-                  where[i] = base + i;
-                }
-                first = false;
-                continue;
-              }
-              for (let i = 0; i < c; i++) {
-                const value = x[base + i];
-                if (value > best[i]) {
-                  best[i] = value;
-                  where[i] = base + i;
-                }
+            for (let xj = w0; xj < w1; xj++) cells[count++] = ((xi - h0) * inWidth + xj - w0) * c;
+          }
+          const base = ((n * inHeight + h0) * inWidth + w0) * c;
+          for (let i = 0; i < c; i++) {
+            const best = maxima[at + i];
+            for (let j = 0; j < count; j++) {
+              const where = base + cells[j] + i;
+              if (x[where] === best) {
+                dx[where] += gradient[at + i];
+                break;
               }
             }
           }
-          if (first) {
-            at += c; // an empty window (all padding): no gradient
-            continue;
-          }
-          for (let i = 0; i < c; i++, at++) dx[where[i]] += gradient[at];
         }
       }
     }
