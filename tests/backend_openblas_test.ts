@@ -182,15 +182,17 @@ Deno.test("transpose, row gather, tile and the max-pool gradient are exact", () 
         tf.tile(tf.reshape(x.slice([0, 0], [6, 5]), [2, 3, 5]), [2, 1, 3]),
         tf.tile(tf.tensor1d(indices, "int32"), [3]),
         tf.grad(pooled)(tf.tensor4d(images, [2, 9, 7, 3])),
+        // Rounded values tie often (as zeros after a ReLU do): the first maximum wins.
+        tf.grad(pooled)(tf.tensor4d(images.map(Math.round), [2, 9, 7, 3])),
       ].map((t) => Array.from(t.dataSync()));
     });
   const expected = on("wasm", run);
   const native = run();
-  // tfjs-wasm 4.22's max-pool gradient drops some outputs' gradients: the pooling gradient is
+  // tfjs-wasm 4.22's max-pool gradient drops some outputs' gradients: the pooling gradients are
   // checked against tfjs' reference cpu backend, and every output's gradient must land once.
-  deepEqual(native.slice(0, -1), expected.slice(0, -1));
-  deepEqual(native.at(-1), on("cpu", run).at(-1));
-  equal(native.at(-1)!.reduce((a, b) => a + b), (120 * 121) / 2);
+  deepEqual(native.slice(0, -2), expected.slice(0, -2));
+  deepEqual(native.slice(-2), on("cpu", run).slice(-2));
+  for (const pooling of native.slice(-2)) equal(pooling.reduce((a, b) => a + b), (120 * 121) / 2);
 });
 
 Deno.test("sums of large tensors (through BLAS) agree with float64", () => {
