@@ -330,6 +330,31 @@ Deno.test("conv2d and both gradients: strides, dilations and paddings agree with
       pad,
     });
   }
+  // Columns of a few images fill a chunk (1 MiB): several chunks per batch.
+  cases.push(
+    {
+      batch: 5,
+      height: 20,
+      width: 20,
+      inC: 32,
+      outC: 8,
+      kernel: 3,
+      stride: 1,
+      dilation: 1,
+      pad: "same",
+    },
+    {
+      batch: 4,
+      height: 31,
+      width: 29,
+      inC: 40,
+      outC: 5,
+      kernel: 3,
+      stride: 2,
+      dilation: 1,
+      pad: [1, 1, 1, 1],
+    },
+  );
   for (const c of cases) {
     const x = randomArray(rng, c.batch * c.height * c.width * c.inC);
     const w = randomArray(rng, c.kernel * c.kernel * c.inC * c.outC);
