@@ -9,7 +9,8 @@
  * Images are processed in chunks so the columns stay within {@link COLUMN_LIMIT} floats.
  *
  * - forward: Y = cols W;
- * - input gradient: dcols = dY W^T, scattered back (added) onto dx;
+ * - input gradient: dcols = dY W^T, scattered back (added) onto dx; for stride 1, the forward
+ *   pass of the transposed convolution instead;
  * - filter gradient: dW = cols^T dY, summed over the chunks.
  *
  * @module
@@ -196,6 +197,54 @@ function forward(blas: BlasProvider, p: Plan, x: Float32Array, w: Float32Array, 
   }
 }
 
+/**
+ * For a stride-1, dilation-1 convolution whose padding is below the kernel size: the
+ * convolution that maps its output gradient to its input gradient (the kernel flipped in both
+ * directions, in and out channels swapped, padding kernel - 1 - pad on each side).
+ */
+function transposedInfo(info: Conv2DInfo): Conv2DInfo | undefined {
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const pads = [kh - 1 - top, kh - 1 - bottom, kw - 1 - left, kw - 1 - right];
+  if (
+    info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 ||
+    info.dilationWidth !== 1 || pads.some((pad) => pad < 0)
+  ) {
+    return undefined;
+  }
+  const transposed = tf.backend_util.computeConv2DInfo(
+    [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
+    [kh, kw, info.outChannels, info.inChannels],
+    1,
+    1,
+    [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
+    undefined,
+    false,
+    "channelsLast",
+  );
+  const same = transposed.outHeight === info.inHeight && transposed.outWidth === info.inWidth;
+  return same ? transposed : undefined;
+}
+
+/** The filter [kh, kw, in, out] flipped in both directions with in and out swapped. */
+function flippedFilter(info: Conv2DInfo, w: Float32Array): Float32Array {
+  const { filterHeight: kh, filterWidth: kw, inChannels: c, outChannels: o } = info;
+  const flipped = buffer("flipped", w.length);
+  for (let tap = 0; tap < kh * kw; tap++) {
+    const source = w.subarray((kh * kw - 1 - tap) * c * o, (kh * kw - tap) * c * o);
+    const target = tap * c * o;
+    for (let i = 0; i < c; i++) {
+      for (let j = 0; j < o; j++) flipped[target + j * c + i] = source[i * o + j];
+    }
+  }
+  return flipped;
+}
+
+/**
+ * The input gradient: for stride-1 convolutions as the forward pass of the transposed
+ * convolution (its im2col copies runs, where the scatter below adds element by element, and its
+ * product has the long inner dimension); otherwise dcols = dY Wᵀ scattered back onto dx.
+ */
 function inputGradient(
   blas: BlasProvider,
   p: Plan,
@@ -203,6 +252,8 @@ function inputGradient(
   w: Float32Array,
   dx: Float32Array,
 ) {
+  const transposed = transposedInfo(p.info);
+  if (transposed) return forward(blas, plan(transposed), dy, flippedFilter(p.info, w), dx);
   const o = p.info.outChannels;
   dx.fill(0);
   if (p.k === 0) return;
