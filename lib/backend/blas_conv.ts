@@ -45,6 +45,11 @@ interface Plan {
   /** Images per chunk. */
   chunk: number;
   /**
+   * Whether the columns matrix is the input itself (a 1 x 1 stride-1 convolution, or one whose
+   * only used tap is the centre of a 1 x 1 map): then there is nothing to copy.
+   */
+  direct: boolean;
+  /**
    * The columns of one image's rows as runs, 4 numbers each: the first column (from the start
    * of the image's block), the input offset (within the image) of the first copied value, the
    * zeros before it, the values copied; the run's remaining columns are zeros. A run is one kh
@@ -106,8 +111,15 @@ function plan(info: Conv2DInfo): Plan {
       }
     }
   }
-  const chunk = Math.max(1, Math.min(info.batchSize, Math.floor(COLUMN_LIMIT / (perImage * k))));
-  return { info, taps, k, perImage, chunk, runs };
+  let direct = k === c && perImage === inHeight * inWidth && runs.length === perImage * 4;
+  for (let r = 0; direct && r < perImage; r++) {
+    const [column, offset, lead, copied] = runs.subarray(r * 4, r * 4 + 4);
+    direct = column === r * c && offset === r * c && lead === 0 && copied === c;
+  }
+  const chunk = direct
+    ? info.batchSize
+    : Math.max(1, Math.min(info.batchSize, Math.floor(COLUMN_LIMIT / (perImage * k))));
+  return { info, taps, k, perImage, chunk, runs, direct };
 }
 
 /** Reusable host scratch buffers (one per role), grown on demand. */
@@ -134,6 +146,7 @@ const SET_LENGTH = 32;
 function im2col(p: Plan, x: Float32Array, first: number, count: number): Float32Array {
   const { runs } = p;
   const imageSize = p.info.inHeight * p.info.inWidth * p.info.inChannels;
+  if (p.direct) return x.subarray(first * imageSize, (first + count) * imageSize);
   const block = p.perImage * p.k;
   const length = runLength(p);
   const cols = buffer("columns", count * block);
