@@ -8,9 +8,11 @@ import { tf } from "../backend/mod.ts";
 import { Random } from "../data/random.ts";
 import { simplexEtf } from "./etf.ts";
 import {
+  applyBatchNorm,
   applyDense,
   type BatchNorm,
   type BatchStats,
+  BN_EPSILON,
   createBatchNorm,
   createDense,
   type Dense,
@@ -162,31 +164,7 @@ export class Mlp implements Model {
       traceLayer(trace, "Linear", h, sizeOf(layer.weight, layer.bias));
       const norm = this.norms[i];
       if (norm) {
-        if (training) {
-          const { mean, variance } = tf.moments(h, 0);
-          batchStats.push({
-            mean: mean as tf.Tensor1D,
-            variance: variance as tf.Tensor1D,
-            count: h.shape[0],
-          });
-          h = tf.batchNorm2d(
-            h,
-            mean as tf.Tensor1D,
-            variance as tf.Tensor1D,
-            norm.beta as tf.Tensor1D,
-            norm.gamma as tf.Tensor1D,
-            BN_EPSILON,
-          );
-        } else {
-          h = tf.batchNorm2d(
-            h,
-            norm.runningMean as tf.Tensor1D,
-            norm.runningVar as tf.Tensor1D,
-            norm.beta as tf.Tensor1D,
-            norm.gamma as tf.Tensor1D,
-            BN_EPSILON,
-          );
-        }
+        h = applyBatchNorm(norm, h, training, batchStats);
         traceLayer(trace, "BatchNorm1d", h, sizeOf(norm.gamma, norm.beta));
       }
       const layerNorm = this.layerNorms[i];
@@ -224,8 +202,6 @@ export class Mlp implements Model {
     this.state().forEach(({ variable }) => variable.dispose());
   }
 }
-
-const BN_EPSILON = 1e-5;
 
 function activate(h: tf.Tensor2D, actFn: MlpConfig["actFn"]): tf.Tensor2D {
   if (actFn === "relu") return tf.relu(h);
