@@ -610,7 +610,7 @@ Deno.test("a short real MLP training ends close to the wasm run, and repeats exa
   );
 });
 
-Deno.test("ResNet-18 gradients on openblas agree with wasm's", () => {
+Deno.test("ResNet-18 gradients on openblas agree with wasm's and repeat exactly", () => {
   const rng = new Random(17);
   const inputs = randomArray(rng, 16 * 3 * 32 * 32);
   const model = buildModel({ model: "resnet18", classes: 2, bias: true, seed: 6 });
@@ -634,6 +634,8 @@ Deno.test("ResNet-18 gradients on openblas agree with wasm's", () => {
   };
   try {
     const native = gradients();
+    // Same inputs, same threads: bit-identical gradients (convolutions, batch norm, pooling).
+    deepEqual(gradients(), native);
     const wasm = on("wasm", gradients);
     ok(compared.length > 50, `${compared.length} parameters compared`);
     ok(Math.abs(native.loss - wasm.loss) <= 1e-5, `loss ${native.loss} vs ${wasm.loss}`);
