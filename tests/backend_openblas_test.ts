@@ -330,6 +330,20 @@ Deno.test("conv2d and both gradients: strides, dilations and paddings agree with
       pad,
     });
   }
+  // Small maps, where taps reading only padding are left out (a 1 x 1 map uses the centre).
+  for (const side of [1, 2]) {
+    cases.push({
+      batch: 3,
+      height: side,
+      width: side,
+      inC: 6,
+      outC: 5,
+      kernel: 3,
+      stride: 1,
+      dilation: 1,
+      pad: "same",
+    });
+  }
   // Columns of a few images fill a chunk (4 MiB): several chunks per batch.
   cases.push(
     {

@@ -198,9 +198,19 @@ function usedFilterRows(p: Plan, w: Float32Array): Float32Array {
 }
 
 function forward(blas: BlasProvider, p: Plan, x: Float32Array, w: Float32Array, y: Float32Array) {
+  multiplyColumns(blas, p, x, p.k === 0 ? w : usedFilterRows(p, w), y);
+}
+
+/** y = columns(x) filter, for the used taps' filter rows ([k, out]). */
+function multiplyColumns(
+  blas: BlasProvider,
+  p: Plan,
+  x: Float32Array,
+  filter: Float32Array,
+  y: Float32Array,
+) {
   const o = p.info.outChannels;
   if (p.k === 0) return void y.fill(0);
-  const filter = usedFilterRows(p, w);
   for (let first = 0; first < p.info.batchSize; first += p.chunk) {
     const count = Math.min(p.chunk, p.info.batchSize - first);
     const rows = count * p.perImage;
@@ -239,18 +249,24 @@ function transposedInfo(info: Conv2DInfo): Conv2DInfo | undefined {
   return same ? transposed : undefined;
 }
 
-/** The filter [kh, kw, in, out] flipped in both directions with in and out swapped. */
-function flippedFilter(info: Conv2DInfo, w: Float32Array): Float32Array {
+/**
+ * The rows of the transposed convolution's filter for its used taps: tap (kh, kw) of the
+ * transposed convolution is the original's tap (KH - 1 - kh, KW - 1 - kw), transposed to
+ * [out, in]. Only used taps are built (a 3 x 3 convolution of a 1 x 1 map uses one).
+ */
+function flippedFilterRows(
+  blas: BlasProvider,
+  info: Conv2DInfo,
+  taps: [number, number][],
+  w: Float32Array,
+): Float32Array {
   const { filterHeight: kh, filterWidth: kw, inChannels: c, outChannels: o } = info;
-  const flipped = buffer("flipped", w.length);
-  for (let tap = 0; tap < kh * kw; tap++) {
-    const source = w.subarray((kh * kw - 1 - tap) * c * o, (kh * kw - tap) * c * o);
-    const target = tap * c * o;
-    for (let i = 0; i < c; i++) {
-      for (let j = 0; j < o; j++) flipped[target + j * c + i] = source[i * o + j];
-    }
-  }
-  return flipped;
+  const rows = buffer("flipped", taps.length * c * o);
+  taps.forEach(([h, v], t) => {
+    const from = ((kh - 1 - h) * kw + (kw - 1 - v)) * c * o;
+    blas.transpose(c, o, w.subarray(from, from + c * o), rows.subarray(t * c * o));
+  });
+  return rows;
 }
 
 /**
@@ -266,7 +282,10 @@ function inputGradient(
   dx: Float32Array,
 ) {
   const transposed = transposedInfo(p.info);
-  if (transposed) return forward(blas, plan(transposed), dy, flippedFilter(p.info, w), dx);
+  if (transposed) {
+    const tp = plan(transposed);
+    return multiplyColumns(blas, tp, dy, flippedFilterRows(blas, p.info, tp.taps, w), dx);
+  }
   const o = p.info.outChannels;
   dx.fill(0);
   if (p.k === 0) return;
