@@ -11,6 +11,13 @@
  * there is no memorization; LS and CE are then compared at the same noise level. Test accuracy is
  * also compared at the same noise level (the paper's "generalizes better under noise").
  *
+ * When LS and CE memorize over disjoint ranges, interpolation matches nothing. The runs are then
+ * also compared at the same noise level: if there LS memorizes more (interval above 0) and dilates
+ * less (interval below 0), LS dominates, and since CE's dilation grows with memorization (the
+ * memorization-dilation relation the paper models), CE at LS's memorization would dilate at least
+ * as much: the verdict counts that as less dilation at matched memorization, "by dominance". The
+ * mirror case counts against the paper. Anything else stays "not matched".
+ *
  * Definitions: `raw` is the reference's (distances in feature units); `scale_free` divides
  * dilation and memorization by the run's mean distance between clean class centroids, since LS
  * and CE features live at different scales. The paper's figures and statement use the raw ones.
@@ -78,6 +85,10 @@ export interface PairedRun {
   test_acc_difference_matched: number;
   /** LS - CE test accuracy at the same noise level and seed. */
   test_acc_difference: number;
+  /** LS - CE memorization at the same noise level and seed (NaN without noise). */
+  memorization_difference_same_noise: number;
+  /** LS - CE dilation at the same noise level and seed. */
+  dilation_difference_same_noise: number;
 }
 
 /** Losses compared: `treatment` - `reference`. */
@@ -105,8 +116,15 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
       const sameNoise = ce.find((r) => r.label_noise === ls.label_noise);
       const lsValues = underDefinition(ls, definition);
       const testAccDifference = sameNoise ? ls.test_acc - sameNoise.test_acc : NaN;
+      const ceSameNoise = sameNoise
+        ? underDefinition(sameNoise, definition)
+        : { memorization: NaN, dilation: NaN };
+      const sameNoiseDifferences = {
+        memorization_difference_same_noise: lsValues.memorization - ceSameNoise.memorization,
+        dilation_difference_same_noise: lsValues.dilation - ceSameNoise.dilation,
+      };
       if (ls.label_noise === 0) {
-        const ceDilation = sameNoise ? underDefinition(sameNoise, definition).dilation : NaN;
+        const ceDilation = ceSameNoise.dilation;
         rows.push({
           definition,
           label_noise: ls.label_noise,
@@ -118,6 +136,7 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
           dilation_difference: lsValues.dilation - ceDilation,
           test_acc_difference_matched: testAccDifference,
           test_acc_difference: testAccDifference,
+          ...sameNoiseDifferences,
         });
         continue;
       }
@@ -142,6 +161,7 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
         dilation_difference: lsValues.dilation - ceDilation,
         test_acc_difference_matched: ls.test_acc - ceAccuracy,
         test_acc_difference: testAccDifference,
+        ...sameNoiseDifferences,
       });
     }
   }
@@ -152,12 +172,16 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
 export type ComparedQuantity =
   | "dilation_at_matched_memorization"
   | "test_acc_at_matched_memorization"
-  | "test_acc_at_same_noise";
+  | "test_acc_at_same_noise"
+  | "memorization_at_same_noise"
+  | "dilation_at_same_noise";
 
 const QUANTITY_FIELDS: Record<ComparedQuantity, keyof PairedRun> = {
   dilation_at_matched_memorization: "dilation_difference",
   test_acc_at_matched_memorization: "test_acc_difference_matched",
   test_acc_at_same_noise: "test_acc_difference",
+  memorization_at_same_noise: "memorization_difference_same_noise",
+  dilation_at_same_noise: "dilation_difference_same_noise",
 };
 
 /** One difference LS - CE at one noise level, over seeds. */
@@ -225,7 +249,10 @@ export function direction(row: Pick<DifferenceRow, "n" | "low" | "high">): Direc
 /** One row of the verdict table: a noise level. */
 export interface VerdictRow {
   label_noise: number;
-  /** LS - CE dilation at matched memorization, raw definition: interval and direction. */
+  /**
+   * LS - CE dilation at matched memorization, raw definition: interval and direction (or, where
+   * nothing matched, the same-noise dominance that decides it).
+   */
   dilation_raw: string;
   /** The same, scale-free definition. */
   dilation_scale_free: string;
@@ -239,11 +266,41 @@ export interface VerdictRow {
 
 function describe(row: DifferenceRow | undefined, digits: number, scale = 1): string {
   if (!row) return "-";
+  return `${interval(row, digits, scale)}: ${direction(row)}`;
+}
+
+function interval(row: DifferenceRow, digits: number, scale = 1): string {
   const f = (v: number) => (v * scale).toFixed(digits);
-  const interval = row.n >= 2 ? ` [${f(row.low)}, ${f(row.high)}]` : "";
-  return `${Number.isFinite(row.mean) ? f(row.mean) : "n/a"}${interval} n=${row.n}: ${
-    direction(row)
+  const bounds = row.n >= 2 ? ` [${f(row.low)}, ${f(row.high)}]` : "";
+  return `${Number.isFinite(row.mean) ? f(row.mean) : "n/a"}${bounds} n=${row.n}`;
+}
+
+/**
+ * LS - CE dilation at matched memorization under one definition: the matched interval where at
+ * least two seeds matched, else dominance at the same noise level (see the module doc).
+ */
+function dilationVerdict(
+  matched: DifferenceRow | undefined,
+  sameNoiseDilation: DifferenceRow | undefined,
+  sameNoiseMemorization: DifferenceRow | undefined,
+): { text: string; direction: Direction } {
+  if (!matched) return { text: "-", direction: "not matched" };
+  const matchedDirection = direction(matched);
+  if (matchedDirection !== "not matched" || !sameNoiseDilation || !sameNoiseMemorization) {
+    return { text: describe(matched, 4), direction: matchedDirection };
+  }
+  const dilation = direction(sameNoiseDilation);
+  const memorization = direction(sameNoiseMemorization);
+  const evidence = `same noise: dilation ${interval(sameNoiseDilation, 4)}, memorization ${
+    interval(sameNoiseMemorization, 4)
   }`;
+  if (dilation === "LS lower" && memorization === "LS higher") {
+    return { text: `LS lower by dominance (${evidence})`, direction: "LS lower" };
+  }
+  if (dilation === "LS higher" && memorization === "LS lower") {
+    return { text: `LS higher by dominance (${evidence})`, direction: "LS higher" };
+  }
+  return { text: `not matched (${evidence})`, direction: "not matched" };
 }
 
 /**
@@ -265,21 +322,25 @@ export function verdictTable(differences: DifferenceRow[]): VerdictRow[] {
       differences.find((d) =>
         d.definition === definition && d.quantity === quantity && d.label_noise === noise
       );
-    const dilationRaw = find("raw", "dilation_at_matched_memorization");
-    const dilationScaleFree = find("scale_free", "dilation_at_matched_memorization");
+    const dilation = (definition: Definition) =>
+      dilationVerdict(
+        find(definition, "dilation_at_matched_memorization"),
+        find(definition, "dilation_at_same_noise"),
+        find(definition, "memorization_at_same_noise"),
+      );
+    const dilationRaw = dilation("raw");
+    const dilationScaleFree = dilation("scale_free");
     const testAcc = find("raw", "test_acc_at_same_noise");
-    const votes = [
-      dilationRaw && direction(dilationRaw),
-      dilationScaleFree && direction(dilationScaleFree),
-    ].map((d) => d === "LS lower" ? 1 : d === "LS higher" ? -1 : 0);
+    const votes = [dilationRaw.direction, dilationScaleFree.direction]
+      .map((d) => d === "LS lower" ? 1 : d === "LS higher" ? -1 : 0);
     const accuracyDirection = testAcc ? direction(testAcc) : "not matched";
     votes.push(accuracyDirection === "LS higher" ? 1 : accuracyDirection === "LS lower" ? -1 : 0);
     const support = votes.filter((v) => v === 1).length;
     const against = votes.filter((v) => v === -1).length;
     return {
       label_noise: noise,
-      dilation_raw: describe(dilationRaw, 4),
-      dilation_scale_free: describe(dilationScaleFree, 4),
+      dilation_raw: dilationRaw.text,
+      dilation_scale_free: dilationScaleFree.text,
       test_acc: describe(testAcc, 2, 100),
       test_acc_matched: describe(find("raw", "test_acc_at_matched_memorization"), 2, 100),
       paper_prediction_holds: support === votes.length

@@ -56,6 +56,8 @@ const QUANTITY_TITLES: Record<string, string> = {
   dilation_at_matched_memorization: "dilation, matched",
   test_acc_at_matched_memorization: "test acc. (pp), matched",
   test_acc_at_same_noise: "test acc. (pp), same noise",
+  memorization_at_same_noise: "memorization, same noise",
+  dilation_at_same_noise: "dilation, same noise",
 };
 
 /**
@@ -186,7 +188,7 @@ export function seedsDilationVsMemorizationSpec(points: SeedPoint[]): TopLevelSp
  */
 export function differencesSpec(rows: DifferenceRow[]): TopLevelSpec {
   const values = rows.filter((r) => Number.isFinite(r.mean)).map((r) => {
-    const scale = r.quantity === "dilation_at_matched_memorization" ? 1 : 100;
+    const scale = r.quantity.startsWith("test_acc") ? 100 : 1;
     const interval = r.n >= 2;
     return {
       panel: `${QUANTITY_TITLES[r.quantity]}${
