@@ -11,12 +11,17 @@
  * there is no memorization; LS and CE are then compared at the same noise level. Test accuracy is
  * also compared at the same noise level (the paper's "generalizes better under noise").
  *
- * When LS and CE memorize over disjoint ranges, interpolation matches nothing. The runs are then
- * also compared at the same noise level: if there LS memorizes more (interval above 0) and dilates
- * less (interval below 0), LS dominates, and since CE's dilation grows with memorization (the
- * memorization-dilation relation the paper models), CE at LS's memorization would dilate at least
- * as much: the verdict counts that as less dilation at matched memorization, "by dominance". The
- * mirror case counts against the paper. Anything else stays "not matched".
+ * Bounds where interpolation cannot match: LS and CE may memorize over disjoint ranges (LS keeps
+ * its features at another scale). The paper's model has dilation grow with memorization, from the
+ * noise-free run's dilation at zero memorization. Under that assumption CE's dilation at an LS
+ * memorization outside CE's range lies between its nearest measured neighbours: at least the
+ * dilation of the nearest CE point below it (the noise-free run counting as memorization 0) and
+ * at most that of the nearest point above it (no upper limit beyond CE's largest). So for every
+ * seed LS - CE lies in an interval [at least, at most] (both equal to the interpolated difference
+ * where it matched). When some seed is not matched, the verdict uses these bounds over all seeds:
+ * LS lower when the t-interval of "at most" lies below 0, LS higher when that of "at least" lies
+ * above 0, otherwise inconclusive. The same-noise differences of memorization and dilation are
+ * tabulated as well.
  *
  * Definitions: `raw` is the reference's (distances in feature units); `scale_free` divides
  * dilation and memorization by the run's mean distance between clean class centroids, since LS
@@ -26,7 +31,7 @@
  *
  * @module
  */
-import { interpolateAlong } from "./interpolate.ts";
+import { interpolateAlong, monotoneBounds } from "./interpolate.ts";
 import { type TInterval, tInterval } from "./t_interval.ts";
 
 /** One run, as the comparison reads it (a `summary.parquet` row, renamed). */
@@ -73,14 +78,21 @@ export interface PairedRun {
   definition: Definition;
   label_noise: number;
   seed: number;
-  /** `memorization` (interpolated along CE's curve) or `noise` (same noise level, noise 0). */
-  matched_by: "memorization" | "noise";
+  /**
+   * `memorization` (interpolated along CE's curve), `bound` (outside CE's range: bounded, see the
+   * module doc) or `noise` (same noise level, noise 0).
+   */
+  matched_by: "memorization" | "bound" | "noise";
   ls_memorization: number;
   ls_dilation: number;
   /** CE's dilation at LS's memorization (NaN when outside CE's range). */
   ce_dilation: number;
   /** LS - CE dilation at matched memorization (NaN when not matched). */
   dilation_difference: number;
+  /** Lower bound of LS - CE dilation at matched memorization (= the difference when matched). */
+  dilation_difference_at_least: number;
+  /** Upper bound of LS - CE dilation at matched memorization (= the difference when matched). */
+  dilation_difference_at_most: number;
   /** LS - CE test accuracy at matched memorization (NaN when not matched). */
   test_acc_difference_matched: number;
   /** LS - CE test accuracy at the same noise level and seed. */
@@ -134,6 +146,8 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
           ls_dilation: lsValues.dilation,
           ce_dilation: ceDilation,
           dilation_difference: lsValues.dilation - ceDilation,
+          dilation_difference_at_least: lsValues.dilation - ceDilation,
+          dilation_difference_at_most: lsValues.dilation - ceDilation,
           test_acc_difference_matched: testAccDifference,
           test_acc_difference: testAccDifference,
           ...sameNoiseDifferences,
@@ -150,15 +164,24 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
         curve.map((p) => ({ x: p.memorization, y: p.acc })),
         lsValues.memorization,
       );
+      const noiseFree = ce.find((r) => r.label_noise === 0);
+      const bounds = Number.isFinite(ceDilation)
+        ? { low: ceDilation, high: ceDilation }
+        : monotoneBounds([
+          ...(noiseFree ? [{ x: 0, y: underDefinition(noiseFree, definition).dilation }] : []),
+          ...curve.map((p) => ({ x: p.memorization, y: p.dilation })),
+        ], lsValues.memorization);
       rows.push({
         definition,
         label_noise: ls.label_noise,
         seed: ls.seed,
-        matched_by: "memorization",
+        matched_by: Number.isFinite(ceDilation) ? "memorization" : "bound",
         ls_memorization: lsValues.memorization,
         ls_dilation: lsValues.dilation,
         ce_dilation: ceDilation,
         dilation_difference: lsValues.dilation - ceDilation,
+        dilation_difference_at_least: lsValues.dilation - bounds.high,
+        dilation_difference_at_most: lsValues.dilation - bounds.low,
         test_acc_difference_matched: ls.test_acc - ceAccuracy,
         test_acc_difference: testAccDifference,
         ...sameNoiseDifferences,
@@ -171,6 +194,8 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
 /** The quantities compared, each LS - CE. */
 export type ComparedQuantity =
   | "dilation_at_matched_memorization"
+  | "dilation_at_least_at_matched_memorization"
+  | "dilation_at_most_at_matched_memorization"
   | "test_acc_at_matched_memorization"
   | "test_acc_at_same_noise"
   | "memorization_at_same_noise"
@@ -178,6 +203,8 @@ export type ComparedQuantity =
 
 const QUANTITY_FIELDS: Record<ComparedQuantity, keyof PairedRun> = {
   dilation_at_matched_memorization: "dilation_difference",
+  dilation_at_least_at_matched_memorization: "dilation_difference_at_least",
+  dilation_at_most_at_matched_memorization: "dilation_difference_at_most",
   test_acc_at_matched_memorization: "test_acc_difference_matched",
   test_acc_at_same_noise: "test_acc_difference",
   memorization_at_same_noise: "memorization_difference_same_noise",
@@ -250,8 +277,8 @@ export function direction(row: Pick<DifferenceRow, "n" | "low" | "high">): Direc
 export interface VerdictRow {
   label_noise: number;
   /**
-   * LS - CE dilation at matched memorization, raw definition: interval and direction (or, where
-   * nothing matched, the same-noise dominance that decides it).
+   * LS - CE dilation at matched memorization, raw definition: interval and direction (the
+   * bounds where some seed's memorization lies outside CE's range).
    */
   dilation_raw: string;
   /** The same, scale-free definition. */
@@ -276,31 +303,38 @@ function interval(row: DifferenceRow, digits: number, scale = 1): string {
 }
 
 /**
- * LS - CE dilation at matched memorization under one definition: the matched interval where at
- * least two seeds matched, else dominance at the same noise level (see the module doc).
+ * LS - CE dilation at matched memorization under one definition: the matched interval when every
+ * seed matched, else the bounds over all seeds (see the module doc).
  */
 function dilationVerdict(
   matched: DifferenceRow | undefined,
-  sameNoiseDilation: DifferenceRow | undefined,
-  sameNoiseMemorization: DifferenceRow | undefined,
+  atLeast: DifferenceRow | undefined,
+  atMost: DifferenceRow | undefined,
 ): { text: string; direction: Direction } {
   if (!matched) return { text: "-", direction: "not matched" };
-  const matchedDirection = direction(matched);
-  if (matchedDirection !== "not matched" || !sameNoiseDilation || !sameNoiseMemorization) {
-    return { text: describe(matched, 4), direction: matchedDirection };
+  if (matched.n === matched.seeds || !atLeast || !atMost) {
+    return { text: describe(matched, 4), direction: direction(matched) };
   }
-  const dilation = direction(sameNoiseDilation);
-  const memorization = direction(sameNoiseMemorization);
-  const evidence = `same noise: dilation ${interval(sameNoiseDilation, 4)}, memorization ${
-    interval(sameNoiseMemorization, 4)
-  }`;
-  if (dilation === "LS lower" && memorization === "LS higher") {
-    return { text: `LS lower by dominance (${evidence})`, direction: "LS lower" };
+  const bounded = `${matched.seeds - matched.n} of ${matched.seeds} seeds bounded`;
+  if (atMost.n >= 2 && atMost.high < 0) {
+    return {
+      text: `at most ${interval(atMost, 4)}: LS lower (${bounded})`,
+      direction: "LS lower",
+    };
   }
-  if (dilation === "LS higher" && memorization === "LS lower") {
-    return { text: `LS higher by dominance (${evidence})`, direction: "LS higher" };
+  if (atLeast.n >= 2 && atLeast.low > 0) {
+    return {
+      text: `at least ${interval(atLeast, 4)}: LS higher (${bounded})`,
+      direction: "LS higher",
+    };
   }
-  return { text: `not matched (${evidence})`, direction: "not matched" };
+  const inconclusive = atMost.n >= 2 && Number.isFinite(atMost.high);
+  return {
+    text: `${inconclusive ? `at most ${interval(atMost, 4)}` : "unbounded"}: ${
+      inconclusive ? "inconclusive" : "not matched"
+    } (${bounded})`,
+    direction: inconclusive ? "inconclusive" : "not matched",
+  };
 }
 
 /**
@@ -325,8 +359,8 @@ export function verdictTable(differences: DifferenceRow[]): VerdictRow[] {
     const dilation = (definition: Definition) =>
       dilationVerdict(
         find(definition, "dilation_at_matched_memorization"),
-        find(definition, "dilation_at_same_noise"),
-        find(definition, "memorization_at_same_noise"),
+        find(definition, "dilation_at_least_at_matched_memorization"),
+        find(definition, "dilation_at_most_at_matched_memorization"),
       );
     const dilationRaw = dilation("raw");
     const dilationScaleFree = dilation("scale_free");

@@ -54,6 +54,8 @@ const DEFINITION_TITLES: Record<Definition, string> = {
 
 const QUANTITY_TITLES: Record<string, string> = {
   dilation_at_matched_memorization: "dilation, matched",
+  dilation_at_least_at_matched_memorization: "dilation, matched: at least",
+  dilation_at_most_at_matched_memorization: "dilation, matched: at most",
   test_acc_at_matched_memorization: "test acc. (pp), matched",
   test_acc_at_same_noise: "test acc. (pp), same noise",
   memorization_at_same_noise: "memorization, same noise",
