@@ -7,6 +7,7 @@ import {
   formatVerdictTable,
   interpolateAlong,
   memorizationReport,
+  monotoneBounds,
   pairRuns,
   regularizedBeta,
   studentTCdf,
@@ -109,6 +110,15 @@ function syntheticRuns(): ComparisonRun[] {
   return runs;
 }
 
+Deno.test("monotoneBounds: nearest measured neighbours below and above, open ends unbounded", () => {
+  const points = [{ x: 0, y: 1 }, { x: 3, y: 2 }, { x: 4, y: 2.5 }, { x: NaN, y: 9 }];
+  deepEqual(monotoneBounds(points, 5), { low: 2.5, high: Infinity });
+  deepEqual(monotoneBounds(points, 2), { low: 1, high: 2 });
+  deepEqual(monotoneBounds(points, 3), { low: 2, high: 2 });
+  deepEqual(monotoneBounds(points, -1), { low: -Infinity, high: 1 });
+  deepEqual(monotoneBounds(points, NaN), { low: -Infinity, high: Infinity });
+});
+
 Deno.test("pairRuns: LS placed on CE's curve of the same seed, differences in closed form", () => {
   const paired = pairRuns(syntheticRuns());
   const raw = paired.filter((p) => p.definition === "raw");
@@ -122,18 +132,27 @@ Deno.test("pairRuns: LS placed on CE's curve of the same seed, differences in cl
       close(p.test_acc_difference, 0.02);
       continue;
     }
-    equal(p.matched_by, "memorization");
     const m = 10 * p.label_noise + 0.5;
+    equal(p.matched_by, p.label_noise === 0.3 ? "bound" : "memorization");
     if (p.label_noise === 0.3) {
-      // m = 3.5 lies beyond CE's largest memorization (3): not matched.
+      // m = 3.5 lies beyond CE's largest memorization (3): not matched, only bounded: CE's
+      // dilation there is at least 0.6 + a (no upper bound).
       ok(Number.isNaN(p.dilation_difference) && Number.isNaN(p.test_acc_difference_matched));
+      equal(p.matched_by, "bound");
+      close(p.dilation_difference_at_most, b - 0.25);
+      equal(p.dilation_difference_at_least, -Infinity);
     } else {
       // (0.1 m + a + b) - (0.2 m + a) = b - 0.1 m; accuracy (0.92 - m/100) - (0.9 - m/100) = 0.02.
       close(p.dilation_difference, b - 0.1 * m);
+      equal(p.dilation_difference_at_least, p.dilation_difference);
+      equal(p.dilation_difference_at_most, p.dilation_difference);
       close(p.test_acc_difference_matched, 0.02);
     }
-    // Same noise: LS memorization is 0.5 higher, so accuracy differs by 0.02 - 0.005.
+    // Same noise: LS memorization is 0.5 higher, so accuracy differs by 0.02 - 0.005, and
+    // dilation by (0.1 (m) + a + b) - (0.2 (m - 0.5) + a) = b + 0.1 - 0.1 m.
     close(p.test_acc_difference, 0.015);
+    close(p.memorization_difference_same_noise, 0.5);
+    close(p.dilation_difference_same_noise, b + 0.1 - 0.1 * m);
   }
   // Scale-free: LS values / 4, CE values / 2. Noise 0.2, seed 1 (a = 0, b = 0.01): LS m = 2.5 / 4
   // = 0.625, d = (0.25 + 0.01) / 4 = 0.065; CE's curve is (m / 2, 0.2 m / 2), i.e. y = 0.2 x, so
@@ -185,11 +204,26 @@ Deno.test("verdictTable: yes when all intervals agree with the paper, no when on
   const at = (noise: number) => verdict.find((v) => v.label_noise === noise)!;
   // Noise 0.2: LS has less dilation (raw, scale-free) and better accuracy.
   equal(at(0.2).paper_prediction_holds, "yes");
-  // Noise 0.1: scale-free not matched, the other two agree.
+  // Noise 0.1: scale-free, LS's memorization 0.375 lies below CE's range [0.5, 1.5]; CE there
+  // dilates between its noise-free a / 2 and (0.2 + a) / 2, which leaves LS - CE undecided
+  // (at most 0.04, 0.0175, 0.0475); the other two agree.
   equal(at(0.1).paper_prediction_holds, "partly");
-  ok(at(0.1).dilation_scale_free.includes("not matched"));
-  // Noise 0.3: dilation not matched; accuracy still better: partly.
-  equal(at(0.3).paper_prediction_holds, "partly");
+  ok(
+    at(0.1).dilation_scale_free.includes("inconclusive (3 of 3 seeds bounded)"),
+    at(0.1).dilation_scale_free,
+  );
+  // Noise 0.3: raw, LS's memorization (3.5) lies beyond CE's range (largest 3, dilation 0.6 + a):
+  // CE at 3.5 dilates at least 0.6 + a, so LS - CE is at most (0.35 + a + b) - (0.6 + a) =
+  // b - 0.25 (-0.24, -0.28, -0.23): LS lower. Scale-free it matches (0.875 inside [0.5, 1.5]);
+  // accuracy is better: yes.
+  const atMost = tInterval([-0.24, -0.28, -0.23]);
+  ok(
+    at(0.3).dilation_raw.startsWith(
+      `at most -0.2500 [${atMost.low.toFixed(4)}, ${atMost.high.toFixed(4)}] n=3: LS lower`,
+    ),
+    at(0.3).dilation_raw,
+  );
+  equal(at(0.3).paper_prediction_holds, "yes");
   // Noise 0: LS - CE dilation = b_s (0.01, -0.03, 0.02) contains 0.
   ok(at(0).dilation_raw.includes("inconclusive"));
   // A contradiction: LS with more dilation and worse accuracy everywhere.
@@ -200,6 +234,21 @@ Deno.test("verdictTable: yes when all intervals agree with the paper, no when on
   const reversed = verdictTable(differenceTable(pairRuns(swapped)));
   // Swapped: "LS" (was CE) memorization 1, 2 lies within "CE" (was LS) range [1.5, 3.5] for 2.
   equal(reversed.find((v) => v.label_noise === 0.2)!.paper_prediction_holds, "no");
+  // Below CE's range (LS memorization 0.5 < 1): CE at 0.5 dilates at most as at 1 (0.2 + a), at
+  // least as without noise (a); LS dilating 1 more is higher than the upper bound.
+  const atNoise03 = (change: (r: ComparisonRun) => ComparisonRun) =>
+    verdictTable(
+      differenceTable(
+        pairRuns(
+          syntheticRuns().map((r) => r.loss === "LS" && r.label_noise === 0.3 ? change(r) : r),
+        ),
+      ),
+    ).find((v) => v.label_noise === 0.3)!;
+  const dominated = atNoise03((r) => ({ ...r, memorization: 0.5, dilation: r.dilation + 1 }));
+  ok(dominated.dilation_raw.includes(": LS higher (3 of 3 seeds bounded)"), dominated.dilation_raw);
+  // Beyond CE's range, more dilation than CE's largest proves nothing (no upper bound there).
+  const steep = atNoise03((r) => ({ ...r, dilation: r.dilation + 1 }));
+  ok(steep.dilation_raw.includes("inconclusive (3 of 3 seeds bounded)"), steep.dilation_raw);
   const text = formatVerdictTable(verdict);
   ok(text.split("\n").length === 2 + verdict.length);
   ok(text.includes("paper holds"));

@@ -262,6 +262,7 @@ Deno.test("run identity: the readable uid plus a digest of every other result-af
     { bias: false },
     { use_layer_norm: true },
     { ETF_fc: true },
+    { classifier_init: "etf" as const },
     { val_split_prop: 0.1 },
     { eval_forward_pass: true },
     { skip_checksums: true },

@@ -3,7 +3,7 @@
  * reference architectures, forward shapes, the convolution's custom gradient against a direct
  * float64 computation, the frozen simplex-ETF classifier, LayerNorm in the MLP and the summary.
  */
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { initBackend, tf } from "../lib/backend/mod.ts";
 import { Random } from "../lib/data/random.ts";
 import {
@@ -204,6 +204,60 @@ Deno.test("ETF classifier: W W^T is proportional to I - 11^T/K and the weight st
   tf.dispose([value, ...Object.values(grads)]);
   sgd.dispose();
   model.dispose();
+});
+
+Deno.test("MLP classifier_init etf: the classifier starts at the simplex ETF and is trained", () => {
+  const options: ModelOptions = {
+    model: "MLP",
+    classes: 2,
+    bias: true,
+    seed: 3,
+    width: 16,
+    depth: 3,
+    use_bn: true,
+  };
+  const fromEtf = buildModel({ ...options, classifier_init: "etf" }) as Mlp;
+  const fromDefault = buildModel(options) as Mlp;
+  // Stored P x K: entry [p][k] is W[k][p]; for K = 2 the rows are +-(1, -1)/sqrt(2).
+  const etf = simplexEtf(2, 2);
+  const stored = fromEtf.classifier.weight.arraySync() as number[][];
+  for (let k = 0; k < 2; k++) {
+    for (let p = 0; p < 2; p++) close(stored[p][k], etf[k * 2 + p], 1e-7, `W[${k}][${p}]`);
+  }
+  close(Math.abs(stored[0][0]), Math.SQRT1_2, 1e-7, "row norm 1");
+  ok(fromEtf.trainable().some((p) => p.variable === fromEtf.classifier.weight), "trainable");
+  // Only the classifier's start differs: the hidden layers are drawn from the same seed.
+  deepEqual(
+    Array.from(fromEtf.hidden[0].weight.dataSync()),
+    Array.from(fromDefault.hidden[0].weight.dataSync()),
+  );
+  ok(
+    Math.abs((fromDefault.classifier.weight.arraySync() as number[][])[0][0] - stored[0][0]) > 1e-6,
+    "the default start is not the ETF",
+  );
+  // One SGD step moves it (unlike --ETF_fc, which keeps it fixed).
+  const variables = fromEtf.trainable().map((p) => p.variable);
+  const { grads, value } = tf.variableGrads(
+    () =>
+      tf.sum(
+        tf.square(fromEtf.forward(tf.randomNormal([4, 3072], 0, 1, "float32", 5), true).logits),
+      ) as tf.Scalar,
+    variables,
+  );
+  const sgd = new Sgd(5e-4);
+  sgd.step(new Map(variables.map((v) => [v, grads[v.name]])), 0.1);
+  ok(
+    Math.abs((fromEtf.classifier.weight.arraySync() as number[][])[0][0] - stored[0][0]) > 1e-6,
+    "trained",
+  );
+  tf.dispose([value, ...Object.values(grads)]);
+  sgd.dispose();
+  fromEtf.dispose();
+  fromDefault.dispose();
+  throws(
+    () => buildModel({ ...base, classifier_init: "etf" }),
+    /--classifier_init applies to the MLP/,
+  );
 });
 
 Deno.test("MLP LayerNorm normalizes each sample; summary lists layers and totals", () => {

@@ -11,6 +11,18 @@
  * there is no memorization; LS and CE are then compared at the same noise level. Test accuracy is
  * also compared at the same noise level (the paper's "generalizes better under noise").
  *
+ * Bounds where interpolation cannot match: LS and CE may memorize over disjoint ranges (LS keeps
+ * its features at another scale). The paper's model has dilation grow with memorization, from the
+ * noise-free run's dilation at zero memorization. Under that assumption CE's dilation at an LS
+ * memorization outside CE's range lies between its nearest measured neighbours: at least the
+ * dilation of the nearest CE point below it (the noise-free run counting as memorization 0) and
+ * at most that of the nearest point above it (no upper limit beyond CE's largest). So for every
+ * seed LS - CE lies in an interval [at least, at most] (both equal to the interpolated difference
+ * where it matched). When some seed is not matched, the verdict uses these bounds over all seeds:
+ * LS lower when the t-interval of "at most" lies below 0, LS higher when that of "at least" lies
+ * above 0, otherwise inconclusive. The same-noise differences of memorization and dilation are
+ * tabulated as well.
+ *
  * Definitions: `raw` is the reference's (distances in feature units); `scale_free` divides
  * dilation and memorization by the run's mean distance between clean class centroids, since LS
  * and CE features live at different scales. The paper's figures and statement use the raw ones.
@@ -19,7 +31,7 @@
  *
  * @module
  */
-import { interpolateAlong } from "./interpolate.ts";
+import { interpolateAlong, monotoneBounds } from "./interpolate.ts";
 import { type TInterval, tInterval } from "./t_interval.ts";
 
 /** One run, as the comparison reads it (a `summary.parquet` row, renamed). */
@@ -66,18 +78,29 @@ export interface PairedRun {
   definition: Definition;
   label_noise: number;
   seed: number;
-  /** `memorization` (interpolated along CE's curve) or `noise` (same noise level, noise 0). */
-  matched_by: "memorization" | "noise";
+  /**
+   * `memorization` (interpolated along CE's curve), `bound` (outside CE's range: bounded, see the
+   * module doc) or `noise` (same noise level, noise 0).
+   */
+  matched_by: "memorization" | "bound" | "noise";
   ls_memorization: number;
   ls_dilation: number;
   /** CE's dilation at LS's memorization (NaN when outside CE's range). */
   ce_dilation: number;
   /** LS - CE dilation at matched memorization (NaN when not matched). */
   dilation_difference: number;
+  /** Lower bound of LS - CE dilation at matched memorization (= the difference when matched). */
+  dilation_difference_at_least: number;
+  /** Upper bound of LS - CE dilation at matched memorization (= the difference when matched). */
+  dilation_difference_at_most: number;
   /** LS - CE test accuracy at matched memorization (NaN when not matched). */
   test_acc_difference_matched: number;
   /** LS - CE test accuracy at the same noise level and seed. */
   test_acc_difference: number;
+  /** LS - CE memorization at the same noise level and seed (NaN without noise). */
+  memorization_difference_same_noise: number;
+  /** LS - CE dilation at the same noise level and seed. */
+  dilation_difference_same_noise: number;
 }
 
 /** Losses compared: `treatment` - `reference`. */
@@ -105,8 +128,15 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
       const sameNoise = ce.find((r) => r.label_noise === ls.label_noise);
       const lsValues = underDefinition(ls, definition);
       const testAccDifference = sameNoise ? ls.test_acc - sameNoise.test_acc : NaN;
+      const ceSameNoise = sameNoise
+        ? underDefinition(sameNoise, definition)
+        : { memorization: NaN, dilation: NaN };
+      const sameNoiseDifferences = {
+        memorization_difference_same_noise: lsValues.memorization - ceSameNoise.memorization,
+        dilation_difference_same_noise: lsValues.dilation - ceSameNoise.dilation,
+      };
       if (ls.label_noise === 0) {
-        const ceDilation = sameNoise ? underDefinition(sameNoise, definition).dilation : NaN;
+        const ceDilation = ceSameNoise.dilation;
         rows.push({
           definition,
           label_noise: ls.label_noise,
@@ -116,8 +146,11 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
           ls_dilation: lsValues.dilation,
           ce_dilation: ceDilation,
           dilation_difference: lsValues.dilation - ceDilation,
+          dilation_difference_at_least: lsValues.dilation - ceDilation,
+          dilation_difference_at_most: lsValues.dilation - ceDilation,
           test_acc_difference_matched: testAccDifference,
           test_acc_difference: testAccDifference,
+          ...sameNoiseDifferences,
         });
         continue;
       }
@@ -131,17 +164,27 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
         curve.map((p) => ({ x: p.memorization, y: p.acc })),
         lsValues.memorization,
       );
+      const noiseFree = ce.find((r) => r.label_noise === 0);
+      const bounds = Number.isFinite(ceDilation)
+        ? { low: ceDilation, high: ceDilation }
+        : monotoneBounds([
+          ...(noiseFree ? [{ x: 0, y: underDefinition(noiseFree, definition).dilation }] : []),
+          ...curve.map((p) => ({ x: p.memorization, y: p.dilation })),
+        ], lsValues.memorization);
       rows.push({
         definition,
         label_noise: ls.label_noise,
         seed: ls.seed,
-        matched_by: "memorization",
+        matched_by: Number.isFinite(ceDilation) ? "memorization" : "bound",
         ls_memorization: lsValues.memorization,
         ls_dilation: lsValues.dilation,
         ce_dilation: ceDilation,
         dilation_difference: lsValues.dilation - ceDilation,
+        dilation_difference_at_least: lsValues.dilation - bounds.high,
+        dilation_difference_at_most: lsValues.dilation - bounds.low,
         test_acc_difference_matched: ls.test_acc - ceAccuracy,
         test_acc_difference: testAccDifference,
+        ...sameNoiseDifferences,
       });
     }
   }
@@ -151,13 +194,21 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
 /** The quantities compared, each LS - CE. */
 export type ComparedQuantity =
   | "dilation_at_matched_memorization"
+  | "dilation_at_least_at_matched_memorization"
+  | "dilation_at_most_at_matched_memorization"
   | "test_acc_at_matched_memorization"
-  | "test_acc_at_same_noise";
+  | "test_acc_at_same_noise"
+  | "memorization_at_same_noise"
+  | "dilation_at_same_noise";
 
 const QUANTITY_FIELDS: Record<ComparedQuantity, keyof PairedRun> = {
   dilation_at_matched_memorization: "dilation_difference",
+  dilation_at_least_at_matched_memorization: "dilation_difference_at_least",
+  dilation_at_most_at_matched_memorization: "dilation_difference_at_most",
   test_acc_at_matched_memorization: "test_acc_difference_matched",
   test_acc_at_same_noise: "test_acc_difference",
+  memorization_at_same_noise: "memorization_difference_same_noise",
+  dilation_at_same_noise: "dilation_difference_same_noise",
 };
 
 /** One difference LS - CE at one noise level, over seeds. */
@@ -225,7 +276,10 @@ export function direction(row: Pick<DifferenceRow, "n" | "low" | "high">): Direc
 /** One row of the verdict table: a noise level. */
 export interface VerdictRow {
   label_noise: number;
-  /** LS - CE dilation at matched memorization, raw definition: interval and direction. */
+  /**
+   * LS - CE dilation at matched memorization, raw definition: interval and direction (the
+   * bounds where some seed's memorization lies outside CE's range).
+   */
   dilation_raw: string;
   /** The same, scale-free definition. */
   dilation_scale_free: string;
@@ -239,11 +293,48 @@ export interface VerdictRow {
 
 function describe(row: DifferenceRow | undefined, digits: number, scale = 1): string {
   if (!row) return "-";
+  return `${interval(row, digits, scale)}: ${direction(row)}`;
+}
+
+function interval(row: DifferenceRow, digits: number, scale = 1): string {
   const f = (v: number) => (v * scale).toFixed(digits);
-  const interval = row.n >= 2 ? ` [${f(row.low)}, ${f(row.high)}]` : "";
-  return `${Number.isFinite(row.mean) ? f(row.mean) : "n/a"}${interval} n=${row.n}: ${
-    direction(row)
-  }`;
+  const bounds = row.n >= 2 ? ` [${f(row.low)}, ${f(row.high)}]` : "";
+  return `${Number.isFinite(row.mean) ? f(row.mean) : "n/a"}${bounds} n=${row.n}`;
+}
+
+/**
+ * LS - CE dilation at matched memorization under one definition: the matched interval when every
+ * seed matched, else the bounds over all seeds (see the module doc).
+ */
+function dilationVerdict(
+  matched: DifferenceRow | undefined,
+  atLeast: DifferenceRow | undefined,
+  atMost: DifferenceRow | undefined,
+): { text: string; direction: Direction } {
+  if (!matched) return { text: "-", direction: "not matched" };
+  if (matched.n === matched.seeds || !atLeast || !atMost) {
+    return { text: describe(matched, 4), direction: direction(matched) };
+  }
+  const bounded = `${matched.seeds - matched.n} of ${matched.seeds} seeds bounded`;
+  if (atMost.n >= 2 && atMost.high < 0) {
+    return {
+      text: `at most ${interval(atMost, 4)}: LS lower (${bounded})`,
+      direction: "LS lower",
+    };
+  }
+  if (atLeast.n >= 2 && atLeast.low > 0) {
+    return {
+      text: `at least ${interval(atLeast, 4)}: LS higher (${bounded})`,
+      direction: "LS higher",
+    };
+  }
+  const inconclusive = atMost.n >= 2 && Number.isFinite(atMost.high);
+  return {
+    text: `${inconclusive ? `at most ${interval(atMost, 4)}` : "unbounded"}: ${
+      inconclusive ? "inconclusive" : "not matched"
+    } (${bounded})`,
+    direction: inconclusive ? "inconclusive" : "not matched",
+  };
 }
 
 /**
@@ -265,21 +356,25 @@ export function verdictTable(differences: DifferenceRow[]): VerdictRow[] {
       differences.find((d) =>
         d.definition === definition && d.quantity === quantity && d.label_noise === noise
       );
-    const dilationRaw = find("raw", "dilation_at_matched_memorization");
-    const dilationScaleFree = find("scale_free", "dilation_at_matched_memorization");
+    const dilation = (definition: Definition) =>
+      dilationVerdict(
+        find(definition, "dilation_at_matched_memorization"),
+        find(definition, "dilation_at_least_at_matched_memorization"),
+        find(definition, "dilation_at_most_at_matched_memorization"),
+      );
+    const dilationRaw = dilation("raw");
+    const dilationScaleFree = dilation("scale_free");
     const testAcc = find("raw", "test_acc_at_same_noise");
-    const votes = [
-      dilationRaw && direction(dilationRaw),
-      dilationScaleFree && direction(dilationScaleFree),
-    ].map((d) => d === "LS lower" ? 1 : d === "LS higher" ? -1 : 0);
+    const votes = [dilationRaw.direction, dilationScaleFree.direction]
+      .map((d) => d === "LS lower" ? 1 : d === "LS higher" ? -1 : 0);
     const accuracyDirection = testAcc ? direction(testAcc) : "not matched";
     votes.push(accuracyDirection === "LS higher" ? 1 : accuracyDirection === "LS lower" ? -1 : 0);
     const support = votes.filter((v) => v === 1).length;
     const against = votes.filter((v) => v === -1).length;
     return {
       label_noise: noise,
-      dilation_raw: describe(dilationRaw, 4),
-      dilation_scale_free: describe(dilationScaleFree, 4),
+      dilation_raw: dilationRaw.text,
+      dilation_scale_free: dilationScaleFree.text,
       test_acc: describe(testAcc, 2, 100),
       test_acc_matched: describe(find("raw", "test_acc_at_matched_memorization"), 2, 100),
       paper_prediction_holds: support === votes.length

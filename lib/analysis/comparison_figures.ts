@@ -9,6 +9,7 @@ import type { TopLevelSpec } from "vega-lite";
 import { MEAN_MEMORIZATION_DILATION_TOOLTIP } from "../figures/summary.ts";
 import { theme } from "../figures/theme.ts";
 import {
+  type ComparedQuantity,
   type ComparisonRun,
   type Definition,
   DEFINITIONS,
@@ -52,11 +53,25 @@ const DEFINITION_TITLES: Record<Definition, string> = {
   scale_free: "scale-free (divided by the clean centroid distance)",
 };
 
-const QUANTITY_TITLES: Record<string, string> = {
-  dilation_at_matched_memorization: "dilation, matched",
-  test_acc_at_matched_memorization: "test acc. (pp), matched",
-  test_acc_at_same_noise: "test acc. (pp), same noise",
-};
+/** The panels of {@link differencesSpec}: the verdict's evidence, in reading order. */
+const DIFFERENCE_PANELS: { quantity: ComparedQuantity; definition: Definition; title: string }[] = [
+  {
+    quantity: "dilation_at_most_at_matched_memorization",
+    definition: "raw",
+    title: "dilation at matched memorization (at most), raw",
+  },
+  {
+    quantity: "dilation_at_most_at_matched_memorization",
+    definition: "scale_free",
+    title: "dilation at matched memorization (at most), scale-free",
+  },
+  {
+    quantity: "memorization_at_same_noise",
+    definition: "scale_free",
+    title: "memorization at the same noise, scale-free",
+  },
+  { quantity: "test_acc_at_same_noise", definition: "raw", title: "test acc. (pp), same noise" },
+];
 
 /**
  * Dilation (y) against memorization (x): every seed as a small open point, the mean over seeds
@@ -175,9 +190,11 @@ export function seedsDilationVsMemorizationSpec(points: SeedPoint[]): TopLevelSp
 
 /**
  * LS - CE per noise level: the mean difference over seeds (point) with its paired 95 %
- * t-interval (bar) and a zero line; one panel per quantity and definition, each with its own y
- * axis. Test accuracy is drawn in percentage points. Below zero on the dilation panels and
- * above zero on the accuracy panels is what the paper predicts.
+ * t-interval (bar) and a zero line, each panel with its own y axis: dilation at matched
+ * memorization as its upper bound (the difference itself where the seed matched; raw and
+ * scale-free), memorization at the same noise (scale-free) and test accuracy at the same noise
+ * (percentage points). Below zero on the dilation panels and above zero on the accuracy panel is
+ * what the paper predicts.
  *
  * @example
  * ```ts
@@ -185,13 +202,15 @@ export function seedsDilationVsMemorizationSpec(points: SeedPoint[]): TopLevelSp
  * ```
  */
 export function differencesSpec(rows: DifferenceRow[]): TopLevelSpec {
-  const values = rows.filter((r) => Number.isFinite(r.mean)).map((r) => {
-    const scale = r.quantity === "dilation_at_matched_memorization" ? 1 : 100;
+  const values = DIFFERENCE_PANELS.flatMap((panel) =>
+    rows.filter((r) =>
+      r.quantity === panel.quantity && r.definition === panel.definition && Number.isFinite(r.mean)
+    ).map((r) => ({ ...r, panel: panel.title }))
+  ).map((r) => {
+    const scale = r.quantity.startsWith("test_acc") ? 100 : 1;
     const interval = r.n >= 2;
     return {
-      panel: `${QUANTITY_TITLES[r.quantity]}${
-        r.quantity === "test_acc_at_same_noise" ? "" : `, ${r.definition.replace("_", "-")}`
-      }`,
+      panel: r.panel,
       label_noise: r.label_noise,
       difference: r.mean * scale,
       low: interval ? r.low * scale : r.mean * scale,
@@ -209,13 +228,13 @@ export function differencesSpec(rows: DifferenceRow[]): TopLevelSpec {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: "LS minus CE per noise level, mean over seeds with paired 95% t-interval",
-      subtitle: "matched: at the memorization LS reached, along CE's curve of the same seed. " +
-        "The paper predicts dilation below 0 and test accuracy above 0",
+      subtitle: "matched: at the memorization LS reached, on CE's curve of the same seed " +
+        "(bounded outside its range). The paper predicts dilation below 0, test accuracy above 0",
     },
     config: theme,
     data: { values },
     facet: { field: "panel", type: "nominal", title: null, sort: null },
-    columns: 5,
+    columns: 4,
     spec: {
       width: 170,
       height: 180,

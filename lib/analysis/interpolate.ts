@@ -1,6 +1,7 @@
 /**
- * Piecewise-linear interpolation along a curve given by points: how one loss's dilation (or test
- * accuracy) is read off at the memorization another loss reached.
+ * Reading a curve given by points: piecewise-linear interpolation (how one loss's dilation or
+ * test accuracy is read off at the memorization another loss reached) and, outside the measured
+ * range, the bounds a nondecreasing curve allows.
  *
  * @module
  */
@@ -40,4 +41,22 @@ export function interpolateAlong(points: CurvePoint[], x: number): number {
     }
   }
   return NaN;
+}
+
+/**
+ * Bounds of a nondecreasing curve's value at `x` from its measured points: at least the y of the
+ * nearest point at or below x, at most the y of the nearest point at or above it (-Infinity /
+ * Infinity where there is none). Non-finite points are left out.
+ *
+ * @example
+ * ```ts
+ * monotoneBounds([{ x: 0, y: 1 }, { x: 3, y: 2 }, { x: 4, y: 2.5 }], 5); // { low: 2.5, high: Infinity }
+ * ```
+ */
+export function monotoneBounds(points: CurvePoint[], x: number): { low: number; high: number } {
+  const finite = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const below = finite.filter((p) => p.x <= x).sort((a, b) => b.x - a.x)[0];
+  const above = finite.filter((p) => p.x >= x).sort((a, b) => a.x - b.x)[0];
+  if (!Number.isFinite(x)) return { low: -Infinity, high: Infinity };
+  return { low: below?.y ?? -Infinity, high: above?.y ?? Infinity };
 }

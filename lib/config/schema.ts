@@ -183,6 +183,17 @@ export const SETTINGS = {
     uid: [],
     column: true,
   }),
+  classifier_init: row({
+    type: "default | etf",
+    default: "default" as "default" | "etf",
+    parse: choice(["default", "etf"] as const),
+    help: "MLP classifier's starting weight: PyTorch's default, or the simplex ETF, then " +
+      "trained (--ETF_fc keeps it fixed)",
+    role: "model",
+    commands: TRAINING,
+    uid: [],
+    column: true,
+  }),
   fixdim: row({
     type: "integer >= 0",
     default: 0,

@@ -43,6 +43,8 @@ export interface ModelOptions {
   use_layer_norm?: boolean;
   /** Penultimate features of the MLP (default: classes; 2 with `--fourclass_twofeatures`). */
   feature_dim?: number;
+  /** The MLP classifier's starting weight (default: PyTorch's; `etf`: the simplex ETF). */
+  classifier_init?: "default" | "etf";
   // Convolutional models and the classifier
   ETF_fc?: boolean;
   fixdim?: number;
@@ -78,7 +80,13 @@ export function buildModel(options: ModelOptions): Model {
       useLayerNorm: options.use_layer_norm === true,
       bias: options.bias,
       etfClassifier: shared.etfClassifier,
+      classifierInit: options.classifier_init ?? "default",
     }, options.seed);
+  }
+  if ((options.classifier_init ?? "default") !== "default") {
+    throw new Error(
+      "--classifier_init applies to the MLP; ResNet and VGG take --ETF_fc (a fixed ETF classifier)",
+    );
   }
   const resnet = /^resnet(18|34|50)$/.exec(options.model);
   if (resnet) {

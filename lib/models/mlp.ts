@@ -44,6 +44,13 @@ export interface MlpConfig {
   bias: boolean;
   /** Fixed simplex-ETF classifier weight (not trained; the bias, if any, still is). */
   etfClassifier?: boolean;
+  /**
+   * The classifier's starting weight: PyTorch's default, or the simplex ETF (then trained). With
+   * ReLU features of width K = 2 and the default start, one class often collapses onto the
+   * origin, where both feature units are off and its samples get no gradient; starting at the
+   * ETF makes each unit one class's detector from the first step.
+   */
+  classifierInit?: "default" | "etf";
 }
 
 /** LayerNorm over the features of each sample, with an elementwise affine transform. */
@@ -63,7 +70,8 @@ export class Mlp implements Model {
   /**
    * Build the MLP with PyTorch's default initialisation (weights and biases uniform in
    * +-1/sqrt(fan_in); normalization scale 1, shift 0), drawn from `seed`. With
-   * `etfClassifier`, the classifier weight is the simplex ETF and frozen.
+   * `etfClassifier`, the classifier weight is the simplex ETF and frozen; with
+   * `classifierInit: "etf"` it starts there and is trained.
    *
    * @example
    * ```ts
@@ -91,13 +99,13 @@ export class Mlp implements Model {
       );
     }
     this.classifier = createDense(config.featureDim, config.classes, config.bias, rng);
-    if (config.etfClassifier) {
+    if (config.etfClassifier || config.classifierInit === "etf") {
       const etf = simplexEtf(config.classes, config.featureDim); // K x P
       const stored = tf.tidy(() =>
         tf.transpose(tf.tensor2d(Float32Array.from(etf), [config.classes, config.featureDim]))
       );
       this.classifier.weight.dispose();
-      this.classifier.weight = tf.variable(stored, false);
+      this.classifier.weight = tf.variable(stored, !config.etfClassifier);
       stored.dispose();
     }
   }

@@ -49,6 +49,8 @@ export interface NoiseSweepParams {
   patience?: number;
   /** Training accuracy every run must reach to count as memorized (default 0.99). */
   memorizedTrainAccuracy?: number;
+  /** The classifier's starting weight, `--classifier_init` (default: PyTorch's). */
+  classifierInit?: TrainConfig["classifier_init"];
 }
 
 /** A finished run of a sweep, read back from its run directory. */
@@ -109,6 +111,7 @@ export function sweepFlags(
     sample_size: params.sampleSize ?? null,
     ...(params.decayType === undefined ? {} : { decay_type: params.decayType }),
     ...(params.patience === undefined ? {} : { patience: params.patience }),
+    ...(params.classifierInit === undefined ? {} : { classifier_init: params.classifierInit }),
   };
 }
 
