@@ -159,6 +159,22 @@ Deno.test("conv2d's custom gradients equal the derivatives of a direct convoluti
   }
 });
 
+/** One SGD step (lr 0.1, weight decay 5e-4) of every trainable parameter on a random batch. */
+function sgdStepOnRandomBatch(model: Mlp | Vgg, rows: number, seed: number): void {
+  const variables = model.trainable().map((p) => p.variable);
+  const { grads, value } = tf.variableGrads(
+    () =>
+      tf.sum(
+        tf.square(model.forward(tf.randomNormal([rows, 3072], 0, 1, "float32", seed), true).logits),
+      ) as tf.Scalar,
+    variables,
+  );
+  const sgd = new Sgd(5e-4);
+  sgd.step(new Map(variables.map((v) => [v, grads[v.name]])), 0.1);
+  tf.dispose([value, ...Object.values(grads)]);
+  sgd.dispose();
+}
+
 Deno.test("ETF classifier: W W^T is proportional to I - 11^T/K and the weight stays frozen", () => {
   // simplexEtf: rows of norm 1 ((1/K)||W||_F^2 = 1 with equal rows), inner products -1/(K-1),
   // i.e. W W^T = K/(K-1) (I - 11^T/K); padded columns are 0.
@@ -187,22 +203,11 @@ Deno.test("ETF classifier: W W^T is proportional to I - 11^T/K and the weight st
   );
   const before = model.classifier.weight.dataSync().slice();
   // One SGD step on every trainable parameter leaves the classifier weight as it was.
-  const variables = model.trainable().map((p) => p.variable);
-  const { grads, value } = tf.variableGrads(
-    () =>
-      tf.sum(
-        tf.square(model.forward(tf.randomNormal([2, 3072], 0, 1, "float32", 4), true).logits),
-      ) as tf.Scalar,
-    variables,
-  );
-  const sgd = new Sgd(5e-4);
-  sgd.step(new Map(variables.map((v) => [v, grads[v.name]])), 0.1);
+  sgdStepOnRandomBatch(model, 2, 4);
   deepEqual(Array.from(model.classifier.weight.dataSync()), Array.from(before));
   // Stored P x K: its transpose's first K columns are the ETF.
   const stored = model.classifier.weight.arraySync() as number[][];
   close(stored[1][2], simplexEtf(K, 512)[2 * 512 + 1], 1e-6, "stored layout");
-  tf.dispose([value, ...Object.values(grads)]);
-  sgd.dispose();
   model.dispose();
 });
 
@@ -236,22 +241,11 @@ Deno.test("MLP classifier_init etf: the classifier starts at the simplex ETF and
     "the default start is not the ETF",
   );
   // One SGD step moves it (unlike --ETF_fc, which keeps it fixed).
-  const variables = fromEtf.trainable().map((p) => p.variable);
-  const { grads, value } = tf.variableGrads(
-    () =>
-      tf.sum(
-        tf.square(fromEtf.forward(tf.randomNormal([4, 3072], 0, 1, "float32", 5), true).logits),
-      ) as tf.Scalar,
-    variables,
-  );
-  const sgd = new Sgd(5e-4);
-  sgd.step(new Map(variables.map((v) => [v, grads[v.name]])), 0.1);
+  sgdStepOnRandomBatch(fromEtf, 4, 5);
   ok(
     Math.abs((fromEtf.classifier.weight.arraySync() as number[][])[0][0] - stored[0][0]) > 1e-6,
     "trained",
   );
-  tf.dispose([value, ...Object.values(grads)]);
-  sgd.dispose();
   fromEtf.dispose();
   fromDefault.dispose();
   throws(
