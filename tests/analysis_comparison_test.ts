@@ -271,4 +271,9 @@ Deno.test("checkMemorized flags every run below 99 % training accuracy, and says
   const fine = memorizationReport(checkMemorized([runs[1]]));
   ok(fine.startsWith("memorized: all 1 runs"), fine);
   deepEqual(checkMemorized([runs[0]], 0.98).map((c) => c.memorized), [true]);
+  // A failed run whose training features are often all zero says so (the likely reason).
+  const stuck = memorizationReport(checkMemorized([{ ...runs[0], zero_features_train: 0.4875 }]));
+  ok(stuck.includes("98.99%, features all zero for 48.8% of training samples"), stuck);
+  ok(stuck.includes("--classifier_init etf"), stuck);
+  ok(!report.includes("features all zero"), report);
 });

@@ -315,6 +315,7 @@ Deno.test("runSimpleModel with label noise 0.2: the saved training set is corrup
       noisy: boolean;
       label: number;
       original_label: number;
+      [column: string]: unknown;
     }[];
     const trainNoisy = records.filter((r) => r.split === "train" && r.label !== r.original_label);
     equal(features.filter((r) => r.split === "train" && r.noisy).length, trainNoisy.length);
@@ -325,6 +326,12 @@ Deno.test("runSimpleModel with label noise 0.2: the saved training set is corrup
     equal(row.ls_alpha, 0.1);
     ok(Number.isFinite(Number(row.memorization_train)), "memorization measured");
     ok(Number(row.clean_centroid_distance_train) > 0, "clean centroid distance measured");
+    // zero_features: the share of training rows of the saved features that are 0 in every unit.
+    const trainFeatures = features.filter((r) => r.split === "train");
+    const zeroRows = trainFeatures.filter((r) =>
+      Object.keys(r).filter((k) => /^f\d+$/.test(k)).every((k) => r[k] === 0)
+    );
+    equal(row.zero_features_train, zeroRows.length / trainFeatures.length);
     // --train_metrics_on all: the same model measured on every saved training sample (the
     // validation part too, as the reference does); test metrics unchanged.
     const all = await runSimpleModel({ ...config, force: true, train_metrics_on: "all" }, {

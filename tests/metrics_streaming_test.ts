@@ -234,6 +234,36 @@ Deno.test("streamed metrics equal a direct float64 computation to 1e-6 relative,
   strictEqual(tf.memory().numTensors, 0, "the evaluation frees every tensor");
 });
 
+Deno.test("zeroFeatureFraction counts the samples whose whole feature vector is 0, over batches", async () => {
+  // ReLU-like 2-d features: some rows exactly 0 in both units (counted), some 0 in one (not).
+  const random = rng(7);
+  const n = 301;
+  const K = 2;
+  const kind = Array.from({ length: n }, () => Math.floor(random() * 3)); // 0: both off
+  const features = Float32Array.from({ length: 2 * n }, (_, t) => {
+    const [i, k] = [Math.floor(t / 2), t % 2];
+    return kind[i] === 0 || (kind[i] === 1 && k === 0) ? 0 : 0.1 + random();
+  });
+  const labels = Int32Array.from({ length: n }, (_, i) => i % K);
+  const logits = Float32Array.from({ length: n * K }, () => random());
+  const classifier: Classifier = {
+    numClasses: K,
+    dim: 2,
+    weight: Float64Array.from([1, -1, -1, 1]),
+    bias: Float64Array.from([0, 0]),
+  };
+  const expected = kind.filter((k) => k === 0).length / n;
+  ok(expected > 0.2 && expected < 0.5, "the fixture has both kinds of rows");
+  for (const [backend, batchSize] of BACKEND_BATCH_SIZES) {
+    tf.setBackend(backend);
+    const m = await evaluateSource(
+      hostFeatureSource({ features, logits, labels, originalLabels: labels }, batchSize),
+      classifier,
+    ).finally(() => tf.setBackend("wasm"));
+    strictEqual(m.zeroFeatureFraction, expected, `${backend}, batch ${batchSize}`);
+  }
+});
+
 Deno.test("accumulating 200,000 random 512-d samples keeps backend tensors and bytes constant", async () => {
   const K = 10;
   const d = 512;

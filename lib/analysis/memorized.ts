@@ -15,6 +15,8 @@ export interface MemorizationCheckInput {
   seed: number;
   /** Training accuracy against the noisy labels trained on, in [0, 1]. */
   train_acc: number;
+  /** Share of training samples whose features are all zero (reported for runs that failed). */
+  zero_features_train?: number;
 }
 
 /** The check's verdict on one run. */
@@ -52,6 +54,16 @@ export function checkMemorized(
 }
 
 /**
+ * Where many training samples have all-zero features, say so: with ReLU features they get no
+ * gradient, the usual reason a run cannot fit its flipped samples (README, `--classifier_init`).
+ */
+function zeroFeatureNote(zeroFeatures: number | undefined): string {
+  if (zeroFeatures === undefined || !(zeroFeatures > 0)) return "";
+  return `, features all zero for ${(100 * zeroFeatures).toFixed(1)}% of training samples (no ` +
+    "gradient there; try --classifier_init etf)";
+}
+
+/**
  * One line per run that did not memorize, plus a headline; the headline alone when all did.
  *
  * @example
@@ -73,7 +85,9 @@ export function memorizationReport(checks: MemorizationCheck[]): string {
       percent(failed[0].threshold)
     } training accuracy against their noisy labels (outside the paper's regime):`,
     ...failed.map((c) =>
-      `  ${c.loss} noise ${c.label_noise} seed ${c.seed}: ${percent(c.train_acc)} (${c.uid})`
+      `  ${c.loss} noise ${c.label_noise} seed ${c.seed}: ${percent(c.train_acc)}${
+        zeroFeatureNote(c.zero_features_train)
+      } (${c.uid})`
     ),
   ].join("\n");
 }

@@ -248,6 +248,7 @@ export function scalarMetrics(source: Evaluation | Measurement): Record<string, 
     row[`noisy_count_${s}`] = md.numNoisy;
     row[`clean_count_${s}`] = md.numClean;
     row[`noisy_unmeasured_count_${s}`] = md.numNoisyWithoutCleanCentroid;
+    row[`zero_features_${s}`] = m.zeroFeatureFraction;
   }
   const train = splits[0][1];
   row.topk = train.predictions.topK;

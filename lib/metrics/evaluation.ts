@@ -127,6 +127,11 @@ export interface SplitMetrics {
   nccAgreement: number;
   /** The memorization-dilation measures (docs/metrics.md#memorization-dilation). */
   memorizationDilation: MemorizationDilationResult;
+  /**
+   * Share of samples whose feature vector is all zero. With ReLU features every unit is then off
+   * and the sample gets no gradient: a class collapsed onto the origin cannot move.
+   */
+  zeroFeatureFraction: number;
 }
 
 async function* batchesOf(source: FeatureSource): AsyncGenerator<SourceBatch> {
@@ -232,6 +237,7 @@ export async function evaluateSource(
       predictions: predictionMeasures(await predictions.read()),
       nccAgreement: distances.nccCount > 0 ? distances.nccAgreements / distances.nccCount : NaN,
       memorizationDilation: memorizationDilationMeasures(distances),
+      zeroFeatureFraction: distances.zeroFeatureRows / numSamples,
     };
   } finally {
     for (const accumulator of [features, logits, softmax, predictions, centroidPass]) {

@@ -732,6 +732,8 @@ export interface DistanceSnapshot extends DistanceStatistics {
   nccAgreements: number;
   /** Samples compared for that agreement (all of them; NaN agreement when no centres). */
   nccCount: number;
+  /** Samples whose feature vector is all zero (with ReLU features: every unit off). */
+  zeroFeatureRows: number;
 }
 
 /**
@@ -739,7 +741,8 @@ export interface DistanceSnapshot extends DistanceStatistics {
  * ‖h - m_c‖ and (clean samples) of ‖h - u_c‖; for noisy samples the memorization distance
  * ‖h - u_o‖ to the clean centroid of the original class, grouped by label and by original class.
  * Also counts how often the nearest-class-centre rule (centres `nccMeans`, typically the TRAINING
- * class means) agrees with the classifier's top-1 prediction (NC4).
+ * class means) agrees with the classifier's top-1 prediction (NC4), and how many samples have
+ * an all-zero feature vector.
  *
  * @example
  * ```ts
@@ -767,6 +770,7 @@ export class StreamingDistances {
   /** Groups: [to class mean (K), clean (K), memorization by label (K), by original (K)]. */
   #moments: StreamingGroupMoments;
   #agreements: CompensatedSum;
+  #zeroRows: CompensatedSum;
   #count = 0;
   #noisyWithoutCleanCentroid = 0;
 
@@ -794,6 +798,7 @@ export class StreamingDistances {
     this.#nccPenalty = tf.tensor1d(nccMeans.map((m) => (m === null ? 3e38 : 0)));
     this.#moments = new StreamingGroupMoments(4 * K);
     this.#agreements = new CompensatedSum([1]);
+    this.#zeroRows = new CompensatedSum([1]);
   }
 
   /** Adds one batch: features n×d and logits n×K (neither disposed), host labels. */
@@ -835,7 +840,7 @@ export class StreamingDistances {
       }
     }
     const G = 4 * K;
-    const [distances, membership, agreements] = tf.tidy(() => {
+    const [distances, membership, agreements, zeroRows] = tf.tidy(() => {
       const labelsTensor = tf.tensor1d(labels, "int32");
       // Not tf.norm: its pow kernel is slow on tfjs-wasm.
       const rowNorms = (x: tf.Tensor) => tf.sqrt(rowSquaredNorms(x as tf.Tensor2D));
@@ -866,11 +871,16 @@ export class StreamingDistances {
         const agree = tf.equal(tf.argMin(squared, 1), tf.argMax(logits, 1));
         agreements = tf.reshape(tf.sum(tf.cast(agree, "float32")), [1]);
       }
-      return [distances, membership, agreements];
+      const zeroRows = tf.reshape(
+        tf.sum(tf.cast(tf.equal(tf.max(tf.abs(features), 1), 0), "float32")),
+        [1],
+      );
+      return [distances, membership, agreements, zeroRows];
     });
     this.#moments.add(distances as tf.Tensor1D, membership as tf.Tensor2D);
     this.#agreements.add(agreements);
-    tf.dispose([distances, membership, agreements]);
+    this.#zeroRows.add(zeroRows);
+    tf.dispose([distances, membership, agreements, zeroRows]);
     this.#count += n;
     return this;
   }
@@ -878,9 +888,10 @@ export class StreamingDistances {
   /** The distance moments and NCC agreement count, read to the host. */
   async read(): Promise<DistanceSnapshot> {
     const K = this.numClasses;
-    const [moments, agreements] = await Promise.all([
+    const [moments, agreements, zeroRows] = await Promise.all([
       this.#moments.read(),
       this.#agreements.read(),
+      this.#zeroRows.read(),
     ]);
     return {
       centroids: this.centroids,
@@ -891,6 +902,7 @@ export class StreamingDistances {
       noisyWithoutCleanCentroid: this.#noisyWithoutCleanCentroid,
       nccAgreements: Math.round(agreements[0]),
       nccCount: this.#hasNccCentres ? this.#count : 0,
+      zeroFeatureRows: Math.round(zeroRows[0]),
     };
   }
 
@@ -905,5 +917,6 @@ export class StreamingDistances {
     ]);
     this.#moments.dispose();
     this.#agreements.dispose();
+    this.#zeroRows.dispose();
   }
 }

@@ -54,7 +54,9 @@ export interface LossComparison {
 }
 
 /** A summary row as the comparison reads it. */
-function comparisonRun(row: SummaryRow): ComparisonRun & { uid: string; train_acc: number } {
+function comparisonRun(
+  row: SummaryRow,
+): ComparisonRun & { uid: string; train_acc: number; zero_features_train: number } {
   return {
     uid: String(row.uid),
     loss: String(row.loss),
@@ -65,6 +67,7 @@ function comparisonRun(row: SummaryRow): ComparisonRun & { uid: string; train_ac
     memorization: Number(row.memorization_train ?? NaN),
     dilation: Number(row.dilation_train ?? NaN),
     clean_centroid_distance: Number(row.clean_centroid_distance_train ?? NaN),
+    zero_features_train: Number(row.zero_features_train ?? NaN),
   };
 }
 
