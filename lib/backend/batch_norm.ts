@@ -188,7 +188,14 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
 
 let gradientRegistered = false;
 
-/** Register the gradient of {@link BATCH_NORM_TRAINING} (once per process). */
+/**
+ * Register the gradient of {@link BATCH_NORM_TRAINING} (once per process; later calls do nothing).
+ *
+ * @example
+ * ```ts
+ * registerBatchNormGradient(); // then tf.grads through batchNormTraining reach x, scale, offset
+ * ```
+ */
 export function registerBatchNormGradient(): void {
   if (gradientRegistered) return;
   gradientRegistered = true;
