@@ -8,6 +8,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import { MEAN_MEMORIZATION_DILATION_TOOLTIP } from "../figures/summary.ts";
 import { theme } from "../figures/theme.ts";
+import { shortLoss } from "../losses/mod.ts";
 import {
   type ComparedQuantity,
   type ComparisonRun,
@@ -40,7 +41,7 @@ export function seedPoints(runs: ComparisonRun[]): SeedPoint[] {
   return DEFINITIONS.flatMap((definition) =>
     runs.map((run) => ({
       definition,
-      loss: run.loss === "CrossEntropy" ? "CE" : run.loss,
+      loss: shortLoss(run.loss),
       label_noise: run.label_noise,
       seed: run.seed,
       ...underDefinition(run, definition),

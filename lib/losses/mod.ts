@@ -11,6 +11,18 @@ export type LossName = "CrossEntropy" | "LS" | "LR" | "MSE";
 /** The `--loss` values, for flag parsing. */
 export const LOSS_NAMES: LossName[] = ["CrossEntropy", "LS", "LR", "MSE"];
 
+/**
+ * Short loss names for labels and figures: CE, LS, LR, MSE.
+ *
+ * @example
+ * ```ts
+ * shortLoss("CrossEntropy"); // "CE"
+ * ```
+ */
+export function shortLoss(loss: unknown): string {
+  return loss === "CrossEntropy" ? "CE" : String(loss);
+}
+
 /** A batch loss: logits (batch x K) and integer labels (batch) to a scalar. */
 export type LossFunction = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
 

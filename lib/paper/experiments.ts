@@ -9,7 +9,8 @@
 import { join } from "node:path";
 import type { TrainConfig } from "../config/schema.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
-import { runFigures, saveNoiseSummaryFigures, shortLoss } from "./noise_sweep.ts";
+import { runFigures, saveNoiseSummaryFigures } from "./noise_sweep.ts";
+import { shortLoss } from "../losses/mod.ts";
 import {
   DISPLAY_POINTS,
   type EpochMetricsRow,

@@ -16,6 +16,7 @@ import {
 } from "../figures/mod.ts";
 import { type DataFrame, readParquet, rowsToFrame } from "../results/mod.ts";
 import { compareLosses, type LossComparison } from "./comparison.ts";
+import { shortLoss } from "../losses/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
 import type { Flags } from "../sweep/grid.ts";
 import type { SweepProgress } from "../sweep/progress.ts";
@@ -113,11 +114,6 @@ export function sweepFlags(
     ...(params.patience === undefined ? {} : { patience: params.patience }),
     ...(params.classifierInit === undefined ? {} : { classifier_init: params.classifierInit }),
   };
-}
-
-/** Short loss names for figures: CE, LS, LR, MSE. */
-export function shortLoss(loss: unknown): string {
-  return loss === "CrossEntropy" ? "CE" : String(loss);
 }
 
 /**

@@ -7,6 +7,7 @@
  * @module
  */
 import type { TrainConfig } from "../../config/schema.ts";
+import { shortLoss } from "../../losses/mod.ts";
 import { validateConfig } from "../../config/validate.ts";
 import { DEFAULT_CONFIG, summaryColumns } from "../../config/schema.ts";
 import { EPOCH_FILES } from "../evaluate.ts";
@@ -46,7 +47,7 @@ const large: SweepRunner<TrainConfig & { seed: number }> = {
       "large",
     ),
   label(config) {
-    const loss = config.loss === "CrossEntropy" ? "CE" : config.loss;
+    const loss = shortLoss(config.loss);
     return `${config.model} ${config.dataset} ${loss} noise ${config.label_noise} seed ${config.seed}`;
   },
   async run(config, context) {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { TrainConfig } from "../../config/schema.ts";
+import { shortLoss } from "../../losses/mod.ts";
 import { validateConfig } from "../../config/validate.ts";
 import { runSimpleModel } from "../run.ts";
 import { readJson } from "../../results/mod.ts";
@@ -39,7 +40,7 @@ const simple: SweepRunner<TrainConfig & { seed: number }> = {
       "simple",
     ),
   label(config) {
-    const loss = config.loss === "CrossEntropy" ? "CE" : config.loss;
+    const loss = shortLoss(config.loss);
     const noise = Array.isArray(config.label_noise)
       ? config.label_noise.join("/")
       : config.label_noise;
