@@ -116,6 +116,26 @@ function stateMessage(target: string, uid: string, state: RunState, kind: RunKin
 }
 
 /**
+ * The result-affecting settings in which `config` differs from those the run in `dir` was trained
+ * with (its saved `args.json`; none when it has none), as {@link settingDifferences} words them.
+ *
+ * @example
+ * ```ts
+ * savedSettingDifferences("results/runs/my_run", config, "simple"); // [] when they agree
+ * ```
+ */
+export function savedSettingDifferences(
+  dir: string,
+  config: TrainConfig,
+  kind: RunKind,
+): string[] {
+  const savedArgs = `${dir}/${RUN_FILES.args}`;
+  return exists(savedArgs)
+    ? settingDifferences(JSON.parse(Deno.readTextFileSync(savedArgs)), config, kind)
+    : [];
+}
+
+/**
  * Open the run directory of `config` under `basePath` for a run of `kind`, applying the rules
  * above. Throws {@link RunExistsError} when the run directory is in the way (the message says
  * what the earlier run left and what recovers it), and a `RunLockedError` when another process
@@ -146,9 +166,7 @@ export async function openRun(
     await cleanStaging(basePath, uid, target);
     const state = runState(target);
     const savedArgs = `${target}/${RUN_FILES.args}`;
-    const differences = exists(savedArgs)
-      ? settingDifferences(JSON.parse(await Deno.readTextFile(savedArgs)), config, kind)
-      : [];
+    const differences = savedSettingDifferences(target, config, kind);
     const mismatch = () =>
       new RunExistsError(
         `${target} was trained with other settings: ${differences.join(", ")}; pass the same ` +

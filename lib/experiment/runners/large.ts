@@ -13,7 +13,13 @@ import { DEFAULT_CONFIG, summaryColumns } from "../../config/schema.ts";
 import { EPOCH_FILES } from "../evaluate.ts";
 import { runLargeScale } from "../large_scale.ts";
 import { readJson } from "../../results/mod.ts";
-import { COMPLETE_MARKER, exists, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
+import {
+  COMPLETE_MARKER,
+  exists,
+  RUN_FILES,
+  runUid,
+  savedSettingDifferences,
+} from "../../runs/mod.ts";
 import { evaluateCheckpoints } from "../evaluate_checkpoints.ts";
 import type { Flags } from "../../sweep/grid.ts";
 import type { SweepRunner } from "../../sweep/runner.ts";
@@ -40,12 +46,7 @@ const large: SweepRunner<TrainConfig & { seed: number }> = {
     const columns = summaryColumns(config as TrainConfig, "train-large");
     return { uid: metrics.uid ?? config.uid, ...columns, ...metrics };
   },
-  differences: (dir, config) =>
-    settingDifferences(
-      readJson(`${dir}/${RUN_FILES.args}`) as Record<string, unknown>,
-      config,
-      "large",
-    ),
+  differences: (dir, config) => savedSettingDifferences(dir, config, "large"),
   label(config) {
     const loss = shortLoss(config.loss);
     return `${config.model} ${config.dataset} ${loss} noise ${config.label_noise} seed ${config.seed}`;

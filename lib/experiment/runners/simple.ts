@@ -9,7 +9,13 @@ import { shortLoss } from "../../losses/mod.ts";
 import { validateConfig } from "../../config/validate.ts";
 import { runSimpleModel } from "../run.ts";
 import { readJson } from "../../results/mod.ts";
-import { COMPLETE_MARKER, exists, RUN_FILES, runUid, settingDifferences } from "../../runs/mod.ts";
+import {
+  COMPLETE_MARKER,
+  exists,
+  RUN_FILES,
+  runUid,
+  savedSettingDifferences,
+} from "../../runs/mod.ts";
 import type { Flags } from "../../sweep/grid.ts";
 import type { SweepRunner } from "../../sweep/runner.ts";
 
@@ -33,12 +39,7 @@ const simple: SweepRunner<TrainConfig & { seed: number }> = {
   uid: (config) => runUid(config, "simple"),
   isFinished: (dir) => exists(`${dir}/${COMPLETE_MARKER}`),
   readResult: (dir) => readJson(`${dir}/${RUN_FILES.summary}`) as Record<string, unknown>,
-  differences: (dir, config) =>
-    settingDifferences(
-      readJson(`${dir}/${RUN_FILES.args}`) as Record<string, unknown>,
-      config,
-      "simple",
-    ),
+  differences: (dir, config) => savedSettingDifferences(dir, config, "simple"),
   label(config) {
     const loss = shortLoss(config.loss);
     const noise = Array.isArray(config.label_noise)
