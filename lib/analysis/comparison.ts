@@ -156,26 +156,23 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
       }
       const noisyCe = ce.filter((r) => r.label_noise > 0);
       const curve = noisyCe.map((r) => ({ ...underDefinition(r, definition), acc: r.test_acc }));
-      const ceDilation = interpolateAlong(
-        curve.map((p) => ({ x: p.memorization, y: p.dilation })),
-        lsValues.memorization,
-      );
+      const dilationCurve = curve.map((p) => ({ x: p.memorization, y: p.dilation }));
+      const ceDilation = interpolateAlong(dilationCurve, lsValues.memorization);
       const ceAccuracy = interpolateAlong(
         curve.map((p) => ({ x: p.memorization, y: p.acc })),
         lsValues.memorization,
       );
+      const matched = Number.isFinite(ceDilation);
       const noiseFree = ce.find((r) => r.label_noise === 0);
-      const bounds = Number.isFinite(ceDilation)
-        ? { low: ceDilation, high: ceDilation }
-        : monotoneBounds([
-          ...(noiseFree ? [{ x: 0, y: underDefinition(noiseFree, definition).dilation }] : []),
-          ...curve.map((p) => ({ x: p.memorization, y: p.dilation })),
-        ], lsValues.memorization);
+      const bounds = matched ? { low: ceDilation, high: ceDilation } : monotoneBounds([
+        ...(noiseFree ? [{ x: 0, y: underDefinition(noiseFree, definition).dilation }] : []),
+        ...dilationCurve,
+      ], lsValues.memorization);
       rows.push({
         definition,
         label_noise: ls.label_noise,
         seed: ls.seed,
-        matched_by: Number.isFinite(ceDilation) ? "memorization" : "bound",
+        matched_by: matched ? "memorization" : "bound",
         ls_memorization: lsValues.memorization,
         ls_dilation: lsValues.dilation,
         ce_dilation: ceDilation,

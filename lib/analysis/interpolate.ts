@@ -54,9 +54,9 @@ export function interpolateAlong(points: CurvePoint[], x: number): number {
  * ```
  */
 export function monotoneBounds(points: CurvePoint[], x: number): { low: number; high: number } {
+  if (!Number.isFinite(x)) return { low: -Infinity, high: Infinity };
   const finite = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const below = finite.filter((p) => p.x <= x).sort((a, b) => b.x - a.x)[0];
   const above = finite.filter((p) => p.x >= x).sort((a, b) => a.x - b.x)[0];
-  if (!Number.isFinite(x)) return { low: -Infinity, high: Infinity };
   return { low: below?.y ?? -Infinity, high: above?.y ?? Infinity };
 }
