@@ -121,10 +121,11 @@ export function applyBatchNorm<T extends tf.Tensor>(
 ): T {
   const beta = norm.beta as tf.Tensor1D;
   const gamma = norm.gamma as tf.Tensor1D;
+  const count = x.size / x.shape[x.shape.length - 1];
   if (training && activeBlas() && x.dtype === "float32") {
     // The native CPU backend's fused kernels: statistics and normalization in two passes.
     const { y, mean, variance } = batchNormTraining(x, gamma, beta, BN_EPSILON);
-    stats.push({ mean, variance, count: x.size / x.shape[x.shape.length - 1] });
+    stats.push({ mean, variance, count });
     return y;
   }
   let mean = norm.runningMean as tf.Tensor1D;
@@ -134,7 +135,7 @@ export function applyBatchNorm<T extends tf.Tensor>(
     const moments = tf.moments(x, axes);
     mean = moments.mean as tf.Tensor1D;
     variance = moments.variance as tf.Tensor1D;
-    stats.push({ mean, variance, count: x.size / x.shape[x.shape.length - 1] });
+    stats.push({ mean, variance, count });
   }
   return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON) as T;
 }
