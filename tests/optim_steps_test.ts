@@ -21,7 +21,7 @@ function close(actual: number, expected: number, tolerance: number, what: string
   ok(Math.abs(actual - expected) <= tolerance, `${what}: expected ${expected}, got ${actual}`);
 }
 
-Deno.test("SGD: momentum 0.9 with weight decay added to the gradient, by hand", () => {
+Deno.test("SGD: momentum 0.9 with weight decay added to the gradient, by hand", async () => {
   equal(SgdFromTraining, Sgd, "lib/training re-exports lib/optim's Sgd");
   // theta = 1, wd = 0.1, lr = 0.5, gradients 2 then 3.
   // Step 1: g' = 2 + 0.1 * 1 = 2.1; v = 2.1; theta = 1 - 0.5 * 2.1 = -0.05.
@@ -31,7 +31,7 @@ Deno.test("SGD: momentum 0.9 with weight decay added to the gradient, by hand", 
   const sgd = new Sgd(0.1);
   sgd.step(new Map([[theta, tf.tensor1d([2])]]), 0.5);
   close(theta.dataSync()[0], -0.05, 1e-7, "step 1");
-  const saved = sgd.exportState([{ name: "theta", variable: theta }]);
+  const saved = await sgd.exportState([{ name: "theta", variable: theta }]);
   deepEqual(saved.map((t) => t.name), ["theta/momentum_buffer"]);
   sgd.step(new Map([[theta, tf.tensor1d([3])]]), 0.5);
   close(theta.dataSync()[0], -2.4925, 1e-6, "step 2");
@@ -49,7 +49,7 @@ Deno.test("SGD: momentum 0.9 with weight decay added to the gradient, by hand", 
   theta.dispose();
 });
 
-Deno.test("Adam: coupled weight decay and bias correction, by hand", () => {
+Deno.test("Adam: coupled weight decay and bias correction, by hand", async () => {
   // theta = 1, wd = 0.1, lr = 0.01, gradient 2 twice; betas 0.9 / 0.999, eps 1e-8.
   // Step 1: g' = 2.1; m = 0.21; v = 0.001 * 4.41 = 0.00441; m_hat = 2.1; v_hat = 4.41;
   //         theta = 1 - 0.01 * 2.1 / (2.1 + 1e-8) = 0.99.
@@ -66,7 +66,7 @@ Deno.test("Adam: coupled weight decay and bias correction, by hand", () => {
   const expected = 0.99 - 0.01 * (m / 0.19) / (Math.sqrt(v / (1 - 0.999 ** 2)) + 1e-8);
   close(theta.dataSync()[0], expected, 1e-6, "step 2");
   deepEqual(
-    adam.exportState([{ name: "theta", variable: theta }]).map((t) => t.name),
+    (await adam.exportState([{ name: "theta", variable: theta }])).map((t) => t.name),
     ["theta/exp_avg", "theta/exp_avg_sq", "theta/step"],
   );
   adam.dispose();

@@ -9,12 +9,10 @@
  *
  * @module
  */
-import { tf } from "../backend/mod.ts";
 import type { RunData, Split } from "../data/mod.ts";
 import {
   type Classifier,
   evaluateSplits,
-  type FeatureSource,
   hostFeatureSource,
   type MemorizationDilationResult,
   type NeuralCollapse1Result,
@@ -32,6 +30,16 @@ import {
 } from "../results/mod.ts";
 import { exists } from "../runs/mod.ts";
 import { predict, type Predictions } from "../training/mod.ts";
+import { classifierOf, EVAL_BATCH, type Measurement, scalarMetrics, splitsOf } from "./measure.ts";
+
+export {
+  classifierOf,
+  type Measurement,
+  measureModel,
+  metricsData,
+  modelSource,
+  scalarMetrics,
+} from "./measure.ts";
 
 /** Everything measured on one split. */
 export interface SplitEvaluation {
@@ -58,87 +66,6 @@ export interface Evaluation {
   classifier: Classifier;
 }
 
-/** The metrics of both splits of one model state, without host copies of the features. */
-export interface Measurement {
-  train: SplitMetrics;
-  test: SplitMetrics;
-  classifier: Classifier;
-}
-
-const EVAL_BATCH = 1000;
-
-/**
- * The classifier of a model (MLP, ResNet, VGG) as the reference stores it: W is K×P (tfjs keeps P×K), b or null.
- *
- * @example
- * ```ts
- * const { weight, bias } = classifierOf(model);
- * ```
- */
-export function classifierOf(model: Model): Classifier {
-  const { featureDim: d, classes: K } = model.config;
-  const stored = model.classifier.weight.dataSync(); // P×K row-major
-  const weight = new Float64Array(K * d);
-  for (let p = 0; p < d; p++) for (let k = 0; k < K; k++) weight[k * d + p] = stored[p * K + k];
-  const bias = model.classifier.bias ? Float64Array.from(model.classifier.bias.dataSync()) : null;
-  return { numClasses: K, dim: d, weight, bias };
-}
-
-/**
- * A source that forwards a split through the model in evaluation mode, batch by batch, keeping
- * nothing on the host: for per-epoch evaluation and models whose features do not fit in memory.
- *
- * @example
- * ```ts
- * const metrics = await evaluateSource(modelSource(model, data.test), classifierOf(model));
- * ```
- */
-export function modelSource(model: Model, split: Split, batchSize = EVAL_BATCH): FeatureSource {
-  const inputSize = model.config.inputSize;
-  return function* () {
-    for (let start = 0; start < split.count; start += batchSize) {
-      const end = Math.min(start + batchSize, split.count);
-      const { features, logits } = tf.tidy(() => {
-        const x = tf.tensor2d(split.inputs.subarray(start * inputSize, end * inputSize), [
-          end - start,
-          inputSize,
-        ]);
-        const out = model.forward(x, false);
-        return { features: out.features, logits: out.logits };
-      });
-      yield {
-        features,
-        logits,
-        labels: split.labels.subarray(start, end),
-        originalLabels: split.originalLabels.subarray(start, end),
-      };
-    }
-  };
-}
-
-/**
- * Measure one model state on a run's training set (labels trained on) and test set (true
- * labels), streaming forward passes: what `--eval_every` records each evaluated epoch.
- *
- * @example
- * ```ts
- * const row = scalarMetrics(await measureModel(model, data));
- * ```
- */
-export function measureModel(
-  model: Model,
-  data: RunData,
-  options: SourceEvaluationOptions = {},
-): Promise<Measurement> {
-  const classifier = classifierOf(model);
-  return evaluateSplits(
-    { train: modelSource(model, data.train), test: modelSource(model, data.test) },
-    classifier,
-    // The data carries its noisy-sample rule (the latent classes in the four-class problem).
-    { isNoisy: data.isNoisy, ...options },
-  ).then((splits) => ({ ...splits, classifier }));
-}
-
 /**
  * Evaluate a model on a run's training set (noisy labels, what it was trained on) and test set
  * (true labels), keeping the features and logits on the host for the tables and plots.
@@ -154,7 +81,7 @@ export async function evaluateModel(
   data: RunData,
   options: SourceEvaluationOptions = {},
 ): Promise<Evaluation> {
-  const classifier = classifierOf(model);
+  const classifier = await classifierOf(model);
   const trainPredictions = await predict(model, data.train.inputs, data.train.count);
   const testPredictions = await predict(model, data.test.inputs, data.test.count);
   const source = (split: Split, predictions: Predictions) =>
@@ -192,71 +119,6 @@ export async function evaluateModel(
     test: splitEvaluation("test", data.test, testPredictions, measured.test),
     classifier,
   };
-}
-
-/** Both splits' metrics, from an {@linkcode Evaluation} or a {@linkcode Measurement}. */
-function splitsOf(source: Evaluation | Measurement): [string, SplitMetrics][] {
-  const metricsOf = (split: SplitEvaluation | SplitMetrics) =>
-    "metrics" in split ? split.metrics : split;
-  return [["train", metricsOf(source.train)], ["test", metricsOf(source.test)]];
-}
-
-/**
- * The scalar metrics of both splits as one flat row; column names are documented in the README
- * (suffix `_train` / `_test`; classifier-only measures have no suffix).
- *
- * @example
- * ```ts
- * const row = scalarMetrics(await measureModel(model, data)); // { train_acc, nc1_train, ... }
- * ```
- */
-export function scalarMetrics(source: Evaluation | Measurement): Record<string, number> {
-  const row: Record<string, number> = {};
-  const splits = splitsOf(source);
-  for (const [s, m] of splits) {
-    const nc = m.collapse;
-    const md = m.memorizationDilation;
-    row[`${s}_acc`] = m.predictions.top1;
-    row[`topk_acc_${s}`] = m.predictions.topKAccuracy;
-    row[`ece_${s}`] = m.predictions.ece;
-    row[`nc1_${s}`] = nc.nc1;
-    row[`nc1_post_${s}`] = m.collapseLogits.nc1;
-    row[`nc1_softmax_${s}`] = m.collapseSoftmax.nc1;
-    row[`cdnv_${s}`] = nc.cdnv;
-    row[`nc2_means_${s}`] = nc.nc2Means;
-    row[`equinorm_means_${s}`] = nc.equinormMeans;
-    row[`equiangularity_means_${s}`] = nc.equiangularityMeans;
-    row[`max_angle_means_${s}`] = nc.maxAngleMeans;
-    row[`nc3_${s}`] = nc.nc3;
-    row[`self_duality_${s}`] = nc.selfDuality;
-    row[`nc4_${s}`] = nc.nc4;
-    row[`ncc_agreement_${s}`] = m.nccAgreement;
-    row[`trace_sigma_w_${s}`] = nc.traceSigmaW;
-    row[`trace_sigma_b_${s}`] = nc.traceSigmaB;
-    row[`trace_sigma_w_post_${s}`] = m.collapseLogits.traceSigmaW;
-    row[`trace_sigma_b_post_${s}`] = m.collapseLogits.traceSigmaB;
-    row[`dilation_${s}`] = md.dilation;
-    row[`clean_mean_square_${s}`] = md.cleanMeanSquare;
-    row[`distance_mean_${s}`] = md.distanceMean;
-    row[`distance_variance_${s}`] = md.distanceVariance;
-    row[`distance_std_${s}`] = md.distanceStd;
-    row[`memorization_${s}`] = md.memorizationPerSample;
-    row[`memorization_per_class_${s}`] = md.memorizationPerClass;
-    row[`memorization_sum_${s}`] = md.memorizationSum;
-    row[`clean_centroid_distance_${s}`] = md.cleanCentroidDistance;
-    row[`corruption_bias_${s}`] = md.corruptionBias;
-    row[`noisy_count_${s}`] = md.numNoisy;
-    row[`clean_count_${s}`] = md.numClean;
-    row[`noisy_unmeasured_count_${s}`] = md.numNoisyWithoutCleanCentroid;
-    row[`zero_features_${s}`] = m.zeroFeatureFraction;
-  }
-  const train = splits[0][1];
-  row.topk = train.predictions.topK;
-  row.nc2 = train.collapse.nc2;
-  row.equinorm_classifier = train.collapse.equinormClassifier;
-  row.equiangularity_classifier = train.collapse.equiangularityClassifier;
-  row.max_angle_classifier = train.collapse.maxAngleClassifier;
-  return row;
 }
 
 /**

@@ -125,12 +125,14 @@ async function trainLargeScale(
             lr: record.lr,
             history,
           },
-          model.state().map(({ name, variable }) => ({
-            name,
-            shape: variable.shape,
-            values: variable.dataSync() as Float32Array,
-          })),
-          optimizer.exportState(model.trainable()),
+          await Promise.all(
+            model.state().map(async ({ name, variable }) => ({
+              name,
+              shape: variable.shape,
+              values: await variable.data() as Float32Array,
+            })),
+          ),
+          await optimizer.exportState(model.trainable()),
         );
         options.onEpoch?.(record);
       },

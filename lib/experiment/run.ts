@@ -14,7 +14,7 @@ import {
   type TrainConfig,
 } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
-import { concatSplits, loadRunData, type RunData } from "../data/mod.ts";
+import { loadRunData, type RunData } from "../data/mod.ts";
 import {
   featureScatterSpec,
   saveFigure,
@@ -23,6 +23,7 @@ import {
   type TrainingHistoryRow,
 } from "../figures/mod.ts";
 import { lossFor } from "../losses/mod.ts";
+import type { Classifier } from "../metrics/mod.ts";
 import { type Model, runModel } from "../models/mod.ts";
 import {
   columnsToFrame,
@@ -45,7 +46,6 @@ import {
 import { loadTrainingSet, orchestrateRun, type RunSetup } from "./orchestrate.ts";
 import { type EpochRecord, trainModel } from "../training/mod.ts";
 import {
-  classifierOf,
   classMetricRows,
   EpochMetricsLog,
   evaluateModel,
@@ -53,6 +53,7 @@ import {
   featureColumns,
   measureModel,
   metricColumns,
+  metricsData,
 } from "./evaluate.ts";
 
 /** What a finished run returns. */
@@ -194,28 +195,14 @@ async function saveRunFigures(
 }
 
 /** The classifier as the tables and figures show it: K rows of P weights, and K biases. */
-function classifierRows(model: Model): { weights: number[][]; bias: number[] } {
-  const { numClasses: K, dim: P, weight, bias } = classifierOf(model);
+function classifierRows(
+  { numClasses: K, dim: P, weight, bias }: Classifier,
+): { weights: number[][]; bias: number[] } {
   const weights = Array.from(
     { length: K },
     (_, k) => Array.from(weight.subarray(k * P, (k + 1) * P)),
   );
   return { weights, bias: bias ? Array.from(bias) : weights.map(() => 0) };
-}
-
-/**
- * The data the metrics are measured on: the run's splits, with `train` extended by the
- * validation part when `--train_metrics_on all` (the reference's choice).
- *
- * @example
- * ```ts
- * const measured = metricsData(data, { train_metrics_on: "all" }); // train + validation
- * ```
- */
-export function metricsData(data: RunData, config: Pick<TrainConfig, "train_metrics_on">): RunData {
-  return config.train_metrics_on === "all"
-    ? { ...data, train: concatSplits(data.train, data.validation) }
-    : data;
 }
 
 /** Evaluate, then write every table, the figures and finally the completion marker. */
@@ -232,7 +219,7 @@ async function evaluateAndSave(
   epochLog?: EpochMetricsLog,
 ): Promise<RunResult> {
   const evaluation = await evaluateModel(model, metricsData(data, config));
-  const classifier = classifierRows(model);
+  const classifier = classifierRows(evaluation.classifier);
   const last = history[history.length - 1];
   const metricsRow = {
     ...configColumns(uid, config, backend),
@@ -362,11 +349,13 @@ async function trainSimpleModel(
     });
     await saveTensors(
       dir,
-      model.state().map(({ name, variable }) => ({
-        name,
-        shape: variable.shape,
-        values: variable.dataSync() as Float32Array,
-      })),
+      await Promise.all(
+        model.state().map(async ({ name, variable }) => ({
+          name,
+          shape: variable.shape,
+          values: await variable.data() as Float32Array,
+        })),
+      ),
     );
   }
   const result = await evaluateAndSave(

@@ -119,27 +119,30 @@ export class Adam implements Optimizer {
    *
    * @example
    * ```ts
-   * const tensors = adam.exportState(model.trainable());
+   * const tensors = await adam.exportState(model.trainable());
    * ```
    */
-  exportState(parameters: NamedParameter[]): StateTensor[] {
-    return parameters.flatMap(({ name, variable }) => {
+  async exportState(parameters: NamedParameter[]): Promise<StateTensor[]> {
+    const saved: StateTensor[] = [];
+    for (const { name, variable } of parameters) {
       const state = this.#moments.get(variable);
-      if (!state) return [];
-      return [
+      if (!state) continue;
+      // Asynchronous reads: WebGPU under Deno has no synchronous read-back.
+      saved.push(
         {
           name: `${name}/exp_avg`,
           shape: variable.shape,
-          values: state.first.dataSync() as Float32Array,
+          values: await state.first.data() as Float32Array,
         },
         {
           name: `${name}/exp_avg_sq`,
           shape: variable.shape,
-          values: state.second.dataSync() as Float32Array,
+          values: await state.second.data() as Float32Array,
         },
         { name: `${name}/step`, shape: [1], values: Float32Array.of(state.step) },
-      ];
-    });
+      );
+    }
+    return saved;
   }
 
   /**

@@ -86,20 +86,19 @@ export class Sgd implements Optimizer {
    *
    * @example
    * ```ts
-   * const tensors = sgd.exportState(model.trainable());
+   * const tensors = await sgd.exportState(model.trainable());
    * ```
    */
-  exportState(parameters: NamedParameter[]): StateTensor[] {
-    return parameters.flatMap(({ name, variable }) => {
+  async exportState(parameters: NamedParameter[]): Promise<StateTensor[]> {
+    const saved: StateTensor[] = [];
+    for (const { name, variable } of parameters) {
       const velocity = this.#velocity.get(variable);
-      return velocity
-        ? [{
-          name: `${name}/momentum_buffer`,
-          shape: velocity.shape,
-          values: velocity.dataSync() as Float32Array,
-        }]
-        : [];
-    });
+      if (!velocity) continue;
+      // Asynchronous reads: WebGPU under Deno has no synchronous read-back.
+      const values = await velocity.data() as Float32Array;
+      saved.push({ name: `${name}/momentum_buffer`, shape: velocity.shape, values });
+    }
+    return saved;
   }
 
   /**

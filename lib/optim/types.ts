@@ -23,7 +23,7 @@ export interface Optimizer {
   /** Update every variable of `gradients` with learning rate `lr`. */
   step(gradients: Map<tf.Variable, tf.Tensor>, lr: number): void;
   /** The state (momentum buffers, moments, step counts), named `<parameter>/<buffer>`. */
-  exportState(parameters: NamedParameter[]): StateTensor[];
+  exportState(parameters: NamedParameter[]): Promise<StateTensor[]>;
   /** Restore state saved by {@link Optimizer.exportState} for the same parameters. */
   importState(parameters: NamedParameter[], values: Map<string, Float32Array>): void;
   dispose(): void;

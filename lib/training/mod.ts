@@ -303,6 +303,13 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
   const xTrain = resident ? tf.tensor2d(train.inputs, [train.count, inputSize]) : undefined;
   const yTrain = tf.tensor1d(train.labels, "int32");
   const isLbfgs = config.optimizer === "LBFGS";
+  if (isLbfgs && tf.getBackend() === "webgpu") {
+    // Its line search reads the loss synchronously, which WebGPU under Deno cannot do.
+    throw new Error(
+      "--optimizer LBFGS does not run on the webgpu backend (its line search needs synchronous " +
+        "read-backs, which WebGPU in Deno lacks): use --backend openblas, wasm or cpu",
+    );
+  }
   const optimizer = isLbfgs ? undefined : inputs.optimizer ?? optimizerFor(config);
   const lbfgs = isLbfgs
     ? new Lbfgs({ lr: config.lr, historySize: config.history_size ?? 10 })
