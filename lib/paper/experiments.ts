@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { TrainConfig } from "../config/schema.ts";
+import { settingFlags, type SettingParams, type TrainConfig } from "../config/schema.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
 import { runFigures, saveNoiseSummaryFigures } from "./noise_sweep.ts";
 import { shortLoss } from "../losses/mod.ts";
@@ -27,28 +27,30 @@ import { grid } from "../sweep/grid.ts";
 import type { SweepProgress } from "../sweep/progress.ts";
 import { runSweep, type SweepResult, type SweepRun } from "../sweep/sweep.ts";
 
-/** Settings every experiment shares (the notebooks' parameters). */
-export interface TrainingParams {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
+/** The settings every experiment gives each of its runs, by their camelCase names. */
+const TRAINING_SETTINGS = [
+  "epochs",
+  "batchSize",
+  "lr",
+  "weightDecay",
+  "sampleSize",
+  "backend",
+] as const;
+
+/**
+ * Settings every experiment shares (the notebooks' parameters): run settings typed from the schema
+ * (`sampleSize` null: all samples), the seeds, and where and how many runs at once.
+ */
+export type TrainingParams = Pick<SettingParams, (typeof TRAINING_SETTINGS)[number]> & {
   seeds: number[];
-  /** Keep the first n training samples of each label (null: all). */
-  sampleSize: number | null;
-  backend: TrainConfig["backend"];
   /** Most runs at once (null: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
   concurrency: number | null;
   /** Directory of the sweep: runs, tables, figures. */
   resultsDir: string;
-}
+};
 
 /** The MLP of the simple-model experiments. */
-export interface MlpParams {
-  width: number;
-  depth: number;
-  useBn: boolean;
-}
+export type MlpParams = Pick<SettingParams, "width" | "depth" | "useBn">;
 
 /** What an experiment returns: the sweep's result and its figures' base paths by name. */
 export interface ExperimentResult {
@@ -63,14 +65,7 @@ export interface ExperimentOptions {
 }
 
 function trainingFlags(params: TrainingParams) {
-  return {
-    epochs: params.epochs,
-    batch_size: params.batchSize,
-    lr: params.lr,
-    weight_decay: params.weightDecay,
-    sample_size: params.sampleSize,
-    backend: params.backend,
-  };
+  return settingFlags(params, TRAINING_SETTINGS);
 }
 
 /** Write the table of the runs a figure came from, next to it (read by the gallery). */
