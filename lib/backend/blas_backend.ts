@@ -50,6 +50,22 @@ export function activeBlas(): { blas: BlasProvider; backend: BackendWasm } | und
   return blas ? { blas, backend: tf.backend() as unknown as BackendWasm } : undefined;
 }
 
+/**
+ * Whether the active backend is a native one: its matrix products with transposed operands,
+ * convolution gradients and training-mode batch normalization (`batchNormTraining`) are
+ * fast kernels of its own, so callers use plain tfjs ops rather than their workarounds for the
+ * wasm and CPU backends.
+ *
+ * @example
+ * ```ts
+ * declare const x: tf.Tensor2D;
+ * const gram = hasNativeKernels() ? tf.matMul(x, x, true, false) : tf.matMul(tf.transpose(x), x);
+ * ```
+ */
+export function hasNativeKernels(): boolean {
+  return providers.has(tf.getBackend());
+}
+
 /** Operand sizes of a (batched) matrix product, as tfjs' BatchMatMul defines them. */
 interface ProductShape {
   m: number;

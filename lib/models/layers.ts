@@ -10,7 +10,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { activeBlas } from "../backend/blas_backend.ts";
+import { hasNativeKernels } from "../backend/blas_backend.ts";
 import { batchNormTraining } from "../backend/batch_norm.ts";
 import type { Random } from "../data/random.ts";
 
@@ -122,7 +122,7 @@ export function applyBatchNorm<T extends tf.Tensor>(
   const beta = norm.beta as tf.Tensor1D;
   const gamma = norm.gamma as tf.Tensor1D;
   const count = x.size / x.shape[x.shape.length - 1];
-  if (training && activeBlas() && x.dtype === "float32") {
+  if (training && hasNativeKernels() && x.dtype === "float32") {
     // The native CPU backend's fused kernels: statistics and normalization in two passes.
     const { y, mean, variance } = batchNormTraining(x, gamma, beta, BN_EPSILON);
     stats.push({ mean, variance, count });
@@ -311,7 +311,7 @@ export function conv2d(
   stride: number,
   padding: number,
 ): tf.Tensor4D {
-  if (activeBlas()) {
+  if (hasNativeKernels()) {
     return tf.conv2d(x, weight, stride, [[0, 0], [padding, padding], [padding, padding], [0, 0]]);
   }
   const op = tf.customGrad(
@@ -434,7 +434,7 @@ export const denseMatMul: (x: tf.Tensor2D, weight: tf.Tensor2D) => tf.Tensor2D =
  */
 export function applyDense(layer: Dense, h: tf.Tensor2D): tf.Tensor2D {
   // The native CPU backend multiplies transposed operands at full speed: tfjs' own gradient.
-  const product = activeBlas()
+  const product = hasNativeKernels()
     ? tf.matMul(h, layer.weight as tf.Tensor2D) as tf.Tensor2D
     : denseMatMul(h, layer.weight as tf.Tensor2D);
   return layer.bias ? tf.add(product, layer.bias as tf.Tensor1D) as tf.Tensor2D : product;
