@@ -15,7 +15,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { labelDiffersFromOriginal, type NoisyPredicate } from "./accumulate.ts";
+import { labelDiffersFromOriginal, type NoisyPredicate } from "./statistics.ts";
 import {
   type Classifier,
   neuralCollapseMeasures,

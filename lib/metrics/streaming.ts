@@ -3,8 +3,8 @@
  * class counts, class sums and second moments (one-hot matrix products), prediction and
  * calibration counts, group sums for the M-D centroids, and distance moments. Nothing leaves the
  * backend until `read()`, which returns small float64 host snapshots for the measures
- * (`nc.ts`, `collapse.ts`, `memorization.ts`). The host accumulators of `accumulate.ts` are the
- * float64 reference implementation these are tested against.
+ * (`nc.ts`, `collapse.ts`, `memorization.ts`). The tests hold a float64 host implementation
+ * (tests/metrics_oracle.ts) these are tested against.
  *
  * Precision. Backends compute in float32, so two devices keep the results close to float64:
  * - every running sum is compensated (Kahan): one correction tensor per sum, so rounding does not
@@ -23,14 +23,14 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { activeBlas } from "../backend/blas_backend.ts";
+import { gramMatrix } from "../backend/gram_matrix.ts";
 import {
   type Centroids,
   type ClassStatistics,
   labelDiffersFromOriginal,
   type NoisyPredicate,
   ScalarMoments,
-} from "./accumulate.ts";
+} from "./statistics.ts";
 import type { DistanceStatistics } from "./memorization.ts";
 
 /**
@@ -144,15 +144,6 @@ class LazyShift {
   dispose(): void {
     tf.dispose([this.shift, this.#isSet]);
   }
-}
-
-/**
- * xᵀx. On the native backend one transposed product, which it computes as a symmetric rank-k
- * update (half the work); elsewhere with an explicit transpose, since tfjs-wasm's transposed
- * matMul is several times slower.
- */
-function gramMatrix(x: tf.Tensor2D): tf.Tensor2D {
-  return activeBlas() ? tf.matMul(x, x, true, false) : tf.matMul(tf.transpose(x), x);
 }
 
 /**
@@ -506,7 +497,7 @@ export function noisyFlags(
  * First M-D pass on the backend: group sums giving the class means m_c, clean centroids u_c,
  * noisy means and noisy centroids C[c][o] (docs/metrics.md#memorization-dilation). Groups: clean samples of label c are group c;
  * noisy samples are group K + c·K + o (or K + c above {@linkcode MAX_NOISY_PAIR_CLASSES}).
- * `read()` returns the same {@linkcode Centroids} as the host's `CentroidAccumulator`.
+ * `read()` returns {@linkcode Centroids}, as the tests' float64 host oracle does.
  *
  * @example
  * ```ts
