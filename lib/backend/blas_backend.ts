@@ -41,8 +41,8 @@ const providers = new Map<string, BlasProvider>();
  *
  * @example
  * ```ts
- * const blas = activeBlas();
- * if (blas) console.log(blas.description);
+ * const native = activeBlas();
+ * if (native) console.log(native.blas.description);
  * ```
  */
 export function activeBlas(): { blas: BlasProvider; backend: BackendWasm } | undefined {
@@ -58,6 +58,7 @@ export function activeBlas(): { blas: BlasProvider; backend: BackendWasm } | und
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * declare const x: tf.Tensor2D;
  * const gram = hasNativeKernels() ? tf.matMul(x, x, true, false) : tf.matMul(tf.transpose(x), x);
  * ```
@@ -348,7 +349,11 @@ const NATIVE_KERNELS: Record<
  *
  * @example
  * ```ts
- * registerBlasBackend(openOpenBlas(openBlasPath(), 2), wasmBackend);
+ * import { tf } from "../backend/mod.ts";
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import type { BlasProvider } from "./blas/provider.ts";
+ * declare const openBlas: BlasProvider, wasmBackend: BackendWasm;
+ * registerBlasBackend(openBlas, wasmBackend);
  * await tf.setBackend("openblas");
  * ```
  */

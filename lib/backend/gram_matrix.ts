@@ -13,6 +13,7 @@ import { hasNativeKernels } from "./blas_backend.ts";
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const gram = gramMatrix(tf.tensor2d([[1, 2], [3, 4]])); // [[10, 14], [14, 20]]
  * ```
  */

@@ -16,6 +16,7 @@ import { heapView, onHeap, writableView } from "./wasm_heap.ts";
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * declare const weight: tf.Variable, gradient: tf.Tensor;
  * if (canStepInPlace([weight, gradient])) console.log("fused update");
  * ```
@@ -47,6 +48,7 @@ export interface SgdStep {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * declare const weight: tf.Variable, velocity: tf.Variable, gradient: tf.Tensor;
  * sgdStepInPlace(weight, velocity, gradient, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
  * ```
@@ -94,6 +96,7 @@ export interface AdamStep {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * declare const weight: tf.Variable, m: tf.Variable, v: tf.Variable, gradient: tf.Tensor;
  * adamStepInPlace(weight, m, v, gradient, {
  *   beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, stepSize: 1e-2, rootCorrection2: 0.03,

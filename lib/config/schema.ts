@@ -818,7 +818,8 @@ export function settingOfParam(name: string): SettingName | undefined {
  *
  * @example
  * ```ts
- * settingFlags({ batchSize: 64, useBn: true, seeds: [1, 2] }, ["batchSize", "useBn"]);
+ * const params = { batchSize: 64, useBn: true, seeds: [1, 2] };
+ * settingFlags(params, ["batchSize", "useBn"]);
  * // { batch_size: 64, use_bn: true }
  * ```
  */

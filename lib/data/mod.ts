@@ -90,6 +90,9 @@ export interface DataOptions extends TrainingSetOptions {
  *
  * @example
  * ```ts
+ * import { MNIST_NORMALIZATION } from "./preprocess.ts";
+ * import type { PreparedDataset } from "./cache.ts";
+ * declare const prepared: PreparedDataset, labels: Int32Array;
  * const split = makeSplit(prepared.test, Int32Array.from([0, 1]), labels, MNIST_NORMALIZATION);
  * split.inputs.length; // 2 * 3072
  * ```
@@ -136,6 +139,7 @@ export function makeSplit(
  *
  * @example
  * ```ts
+ * declare const data: RunData;
  * const batch = gatherInputs(data.train, Int32Array.from([5, 2, 9])); // 3 * 3072 floats
  * ```
  */
@@ -168,6 +172,7 @@ export function gatherInputs(split: Split, index: ArrayLike<number>): Float32Arr
  *
  * @example
  * ```ts
+ * declare const data: RunData;
  * const all = concatSplits(data.train, data.validation);
  * all.count === data.train.count + data.validation.count; // true
  * ```
@@ -203,6 +208,10 @@ const latentClass = (label: number) => label > 1;
  *
  * @example
  * ```ts
+ * import type { PreparedDataset } from "./cache.ts";
+ * import type { TrainingSetRecord } from "./training_set.ts";
+ * declare const prepared: PreparedDataset, record: TrainingSetRecord;
+ * declare const options: Pick<DataOptions, "classes" | "fourclass_problem">;
  * const data = runDataFrom(prepared, record, options);
  * ```
  */

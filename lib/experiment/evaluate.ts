@@ -72,6 +72,8 @@ const EVAL_BATCH = 1000;
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * declare const model: Model;
  * const { weight, bias } = classifierOf(model);
  * ```
  */
@@ -90,6 +92,10 @@ export function classifierOf(model: Model): Classifier {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * import { evaluateSource } from "../metrics/mod.ts";
+ * declare const model: Model, data: RunData;
  * const metrics = await evaluateSource(modelSource(model, data.test), classifierOf(model));
  * ```
  */
@@ -122,6 +128,9 @@ export function modelSource(model: Model, split: Split, batchSize = EVAL_BATCH):
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData;
  * const row = scalarMetrics(await measureModel(model, data));
  * ```
  */
@@ -145,6 +154,9 @@ export function measureModel(
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData;
  * const evaluation = await evaluateModel(model, data);
  * console.log(evaluation.train.memorizationDilation.dilation);
  * ```
@@ -207,6 +219,9 @@ function splitsOf(source: Evaluation | Measurement): [string, SplitMetrics][] {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData;
  * const row = scalarMetrics(await measureModel(model, data)); // { train_acc, nc1_train, ... }
  * ```
  */
@@ -264,6 +279,7 @@ export function scalarMetrics(source: Evaluation | Measurement): Record<string, 
  *
  * @example
  * ```ts
+ * declare const evaluation: Evaluation;
  * const row = metricColumns(evaluation); // { train_acc, test_acc, nc1_train, dilation_train, ... }
  * ```
  */
@@ -280,6 +296,7 @@ const listOf = (vector: Float64Array | null) => (vector ? Array.from(vector) : n
  *
  * @example
  * ```ts
+ * declare const evaluation: Evaluation;
  * const rows = classMetricRows(evaluation);
  * ```
  */
@@ -335,6 +352,7 @@ export interface MatrixRow extends Record<string, unknown> {
  *
  * @example
  * ```ts
+ * declare const evaluation: Evaluation;
  * const sigmaW = matrixRows(evaluation).find((m) => m.split === "train" && m.name === "sigma_w");
  * ```
  */
@@ -388,6 +406,8 @@ export function matrixRows(source: Evaluation | Measurement): MatrixRow[] {
  *
  * @example
  * ```ts
+ * import type { RunData } from "../data/mod.ts";
+ * declare const evaluation: Evaluation, data: RunData;
  * const columns = featureColumns(evaluation, data.isNoisy);
  * ```
  */
@@ -439,6 +459,9 @@ export const EPOCH_FILES = {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData, runDir: string;
  * const log = new EpochMetricsLog();
  * log.add(5, await measureModel(model, data));
  * await log.write(runDir);

@@ -28,7 +28,10 @@ const TRAINING_SET_INFO = "training_set.json";
  *
  * @example
  * ```ts
- * await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/training_set.parquet`);
+ * import type { TrainingSetRecord } from "../data/mod.ts";
+ * import { writeParquetAtomic } from "../results/mod.ts";
+ * declare const record: TrainingSetRecord, dir: string;
+ * await writeParquetAtomic(trainingSetFrame(record), `${dir}/training_set.parquet`);
  * ```
  */
 export function trainingSetFrame(record: TrainingSetRecord): DataFrame {
@@ -57,6 +60,8 @@ async function saveTrainingSet(dir: string, config: TrainConfig, record: Trainin
  *
  * @example
  * ```ts
+ * import type { TrainConfig } from "../config/schema.ts";
+ * declare const config: TrainConfig;
  * const record = loadTrainingSet("results/runs/my_run", config);
  * ```
  */
@@ -105,6 +110,8 @@ export interface OrchestrateOptions {
  *
  * @example
  * ```ts
+ * import type { TrainConfig } from "../config/schema.ts";
+ * declare const config: TrainConfig, basePath: string;
  * const { result, dir } = await orchestrateRun(config, "simple", { basePath }, async (setup) => {
  *   // train setup.model on setup.data unless setup.run.reuse, then evaluate
  *   return 1;

@@ -124,6 +124,7 @@ function configColumns(uid: string, config: TrainConfig, backend: string) {
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * runBasePath({ ...DEFAULT_CONFIG, fourclass_problem: true }); // .../results/runs_fourclass
  * ```
  */
@@ -209,6 +210,8 @@ function classifierRows(model: Model): { weights: number[][]; bias: number[] } {
  *
  * @example
  * ```ts
+ * import type { RunData } from "../data/mod.ts";
+ * declare const data: RunData;
  * const measured = metricsData(data, { train_metrics_on: "all" }); // train + validation
  * ```
  */
@@ -292,6 +295,7 @@ function savedHistory(dir: string): EpochRecord[] {
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * const result = await runSimpleModel({ ...DEFAULT_CONFIG, epochs: 2, width: 64, depth: 3 });
  * console.log(result.dir, result.metrics.toRecords()[0].test_acc);
  * ```

@@ -31,6 +31,7 @@ export type LossFunction = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scal
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const loss = crossEntropy(tf.tensor2d([[2, 0]]), tf.tensor1d([0], "int32"));
  * // -log(e^2 / (e^2 + 1)) = 0.1269
  * ```
@@ -45,6 +46,7 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const loss = labelSmoothing(0.1)(tf.tensor2d([[2, 0]]), tf.tensor1d([0], "int32"));
  * ```
  */
@@ -64,6 +66,7 @@ export function labelSmoothing(alpha: number): LossFunction {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const r = labelRelaxationTarget(tf.tensor2d([[2, 0, 0]]), tf.tensor1d([0], "int32"), 0.1);
  * // [[0.9, 0.05, 0.05]]
  * ```
@@ -92,6 +95,7 @@ export function labelRelaxationTarget(
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const loss = labelRelaxation(0.1)(tf.tensor2d([[0, 0]]), tf.tensor1d([0], "int32"));
  * // p_y = 0.5 <= 0.9: KL([0.9, 0.1] || [0.5, 0.5]) = 0.368
  * ```
@@ -136,6 +140,7 @@ export function labelRelaxation(alpha: number): LossFunction {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const loss = meanSquaredError(tf.tensor2d([[1, 1]]), tf.tensor1d([0], "int32")); // 0.5
  * ```
  */
@@ -153,6 +158,9 @@ export function meanSquaredError(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.S
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * import type { Mlp } from "../models/mod.ts";
+ * declare const features: tf.Tensor2D, model: Mlp;
  * const penalty = separatedDecay(features, model.classifier, 5e-4, 1e-4);
  * ```
  */

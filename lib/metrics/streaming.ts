@@ -45,6 +45,7 @@ export const MAX_NOISY_PAIR_CLASSES = 32;
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const sum = new CompensatedSum([2]);
  * sum.add(tf.tensor1d([1, 2])).add(tf.tensor1d([3, 4]));
  * await sum.read(); // Float64Array [4, 6]
@@ -168,6 +169,7 @@ function labelTensor(labels: Int32Array | tf.Tensor1D): tf.Tensor1D {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const moments = new StreamingClassMoments(2, 2);
  * moments.add(tf.tensor2d([[0, 0], [2, 0], [4, 4]]), Int32Array.from([0, 0, 1]));
  * const stats = await moments.read();
@@ -262,6 +264,7 @@ export class ClassMomentsSnapshot implements ClassStatistics {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const moments = new StreamingClassMoments(2, 2);
  * moments.add(tf.tensor2d([[0, 0], [2, 0], [4, 4]]), Int32Array.from([0, 0, 1]));
  * (await moments.read()).classScatterTrace(0); // 2
@@ -389,6 +392,7 @@ export interface PredictionStatistics {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const predictions = new StreamingPredictions(2, { topK: 1, numBins: 15 });
  * predictions.add(tf.tensor2d([[2, 0], [0, 1]]), Int32Array.from([0, 0]));
  * (await predictions.read()).correctTop1; // 1
@@ -501,6 +505,7 @@ export function noisyFlags(
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const pass1 = new StreamingCentroids(2, 2);
  * pass1.add(tf.tensor2d([[0, 0], [2, 0], [5, 5]]), Int32Array.from([0, 0, 0]), Int32Array.from([0, 0, 1]));
  * (await pass1.read()).cleanCentroids[0]; // [1, 0]
@@ -737,6 +742,7 @@ export interface DistanceSnapshot extends DistanceStatistics {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const features = tf.tensor2d([[0, 0], [2, 0], [5, 5]]);
  * const labels = Int32Array.from([0, 0, 0]);
  * const originals = Int32Array.from([0, 0, 1]);

@@ -5,7 +5,7 @@
  * carries `"tags": ["parameters"]`. Each non-blank line of that cell is either a `//` comment
  * or a declaration of the form
  *
- * ```ts
+ * ```text
  * const name = <JSON-compatible literal>; // optional comment
  * const name: Type = <JSON-compatible literal>;
  * ```

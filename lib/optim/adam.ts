@@ -30,6 +30,8 @@ export class Adam implements Optimizer {
    *
    * @example
    * ```ts
+   * import { tf } from "../backend/mod.ts";
+   * declare const weight: tf.Variable, gradient: tf.Tensor;
    * const adam = new Adam(5e-4);
    * adam.step(new Map([[weight, gradient]]), 1e-3);
    * ```
@@ -100,6 +102,8 @@ export class Adam implements Optimizer {
    *
    * @example
    * ```ts
+   * import type { Model } from "../models/mod.ts";
+   * declare const adam: Adam, model: Model;
    * const tensors = adam.exportState(model.trainable());
    * ```
    */
@@ -128,6 +132,8 @@ export class Adam implements Optimizer {
    *
    * @example
    * ```ts
+   * import type { Model } from "../models/mod.ts";
+   * declare const adam: Adam, model: Model, values: Map<string, Float32Array>;
    * adam.importState(model.trainable(), values);
    * ```
    */

@@ -21,6 +21,8 @@ export class Sgd implements Optimizer {
    *
    * @example
    * ```ts
+   * import { tf } from "../backend/mod.ts";
+   * declare const weight: tf.Variable, gradient: tf.Tensor;
    * const sgd = new Sgd(5e-4);
    * sgd.step(new Map([[weight, gradient]]), 0.1);
    * ```
@@ -65,6 +67,8 @@ export class Sgd implements Optimizer {
    *
    * @example
    * ```ts
+   * import type { Model } from "../models/mod.ts";
+   * declare const sgd: Sgd, model: Model;
    * const tensors = sgd.exportState(model.trainable());
    * ```
    */
@@ -86,6 +90,8 @@ export class Sgd implements Optimizer {
    *
    * @example
    * ```ts
+   * import type { Model } from "../models/mod.ts";
+   * declare const sgd: Sgd, model: Model, values: Map<string, Float32Array>;
    * sgd.importState(model.trainable(), values);
    * ```
    */

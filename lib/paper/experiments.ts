@@ -98,6 +98,7 @@ export interface ConventionalNoiseParams extends TrainingParams, MlpParams {
  *
  * @example
  * ```ts
+ * declare const params: ConventionalNoiseParams;
  * const { sweep, figures } = await runConventionalNoise(params);
  * ```
  */
@@ -134,6 +135,9 @@ export async function runConventionalNoise(
  *
  * @example
  * ```ts
+ * import { showFigures } from "../figures/mod.ts";
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const sweep: SweepResult;
  * for (const run of runFiguresWhere(sweep, { label_noise: 0.3, seed: 1 })) {
  *   await showFigures(run.figures.features_train);
  * }
@@ -189,6 +193,7 @@ function latentRows(sweep: SweepResult) {
  *
  * @example
  * ```ts
+ * declare const run: { dir: string };
  * const base = await saveFeaturePairsFigure(run.dir, "train", "LS, degree 0.5");
  * ```
  */
@@ -237,6 +242,7 @@ export async function saveFeaturePairsFigure(
  *
  * @example
  * ```ts
+ * declare const params: LatentClassParams;
  * const { sweep, figures } = await runLatentClass(params);
  * ```
  */
@@ -335,6 +341,8 @@ export const EPOCH_PANELS: MetricPanel[] = [
  *
  * @example
  * ```ts
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const sweep: SweepResult;
  * const rows = epochRows(sweep.runs);
  * ```
  */
@@ -360,6 +368,7 @@ export function epochRows(runs: SweepRun[]): EpochMetricsRow[] {
  *
  * @example
  * ```ts
+ * declare const params: LargeScaleParams;
  * const { sweep, figures } = await runLargeScaleExperiment(params);
  * ```
  */

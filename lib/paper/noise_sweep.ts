@@ -94,6 +94,7 @@ export interface NoiseSweepResult {
  *
  * @example
  * ```ts
+ * declare const params: NoiseSweepParams;
  * const flags = sweepFlags(params, "LS", 0.2, 6);
  * ```
  */
@@ -119,6 +120,8 @@ export function sweepFlags(
  *
  * @example
  * ```ts
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const result: SweepResult;
  * const figures = await saveNoiseSummaryFigures(result.summary, "results/x/figures");
  * ```
  */
@@ -177,6 +180,8 @@ export function runFigures(dir: string): Record<string, string> {
  *
  * @example
  * ```ts
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const result: SweepResult;
  * const run = readSweepRun(result.runs[0]);
  * ```
  */
@@ -199,6 +204,7 @@ export function readSweepRun(run: Pick<SweepRun, "uid" | "dir" | "status">): Swe
  *
  * @example
  * ```ts
+ * declare const params: NoiseSweepParams;
  * const { summary, figures } = await runNoiseSweep({ ...params, resultsDir: "results/md" });
  * ```
  */
