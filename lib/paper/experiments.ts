@@ -35,22 +35,32 @@ const TRAINING_SETTINGS = [
   "weightDecay",
   "sampleSize",
   "backend",
+  "decayType",
 ] as const;
 
 /**
  * Settings every experiment shares (the notebooks' parameters): run settings typed from the schema
- * (`sampleSize` null: all samples), the seeds, and where and how many runs at once.
+ * (`sampleSize` null: all samples; `decayType` optional, default step every `patience` epochs),
+ * the seeds, and where and how many runs at once.
  */
-export type TrainingParams = Pick<SettingParams, (typeof TRAINING_SETTINGS)[number]> & {
-  seeds: number[];
-  /** Most runs at once (null: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
-  concurrency: number | null;
-  /** Directory of the sweep: runs, tables, figures. */
-  resultsDir: string;
-};
+export type TrainingParams =
+  & Pick<SettingParams, Exclude<(typeof TRAINING_SETTINGS)[number], "decayType">>
+  & Partial<Pick<SettingParams, "decayType">>
+  & {
+    seeds: number[];
+    /** Most runs at once (null: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
+    concurrency: number | null;
+    /** Directory of the sweep: runs, tables, figures. */
+    resultsDir: string;
+  };
 
-/** The MLP of the simple-model experiments. */
-export type MlpParams = Pick<SettingParams, "width" | "depth" | "useBn">;
+/** The MLP settings of the simple-model experiments, by their camelCase names. */
+const MLP_SETTINGS = ["width", "depth", "useBn", "classifierInit"] as const;
+
+/** The MLP of the simple-model experiments (`classifierInit` optional, default PyTorch's). */
+export type MlpParams =
+  & Pick<SettingParams, "width" | "depth" | "useBn">
+  & Partial<Pick<SettingParams, "classifierInit">>;
 
 /** What an experiment returns: the sweep's result and its figures' base paths by name. */
 export interface ExperimentResult {
@@ -66,6 +76,10 @@ export interface ExperimentOptions {
 
 function trainingFlags(params: TrainingParams) {
   return settingFlags(params, TRAINING_SETTINGS);
+}
+
+function mlpFlags(params: MlpParams) {
+  return settingFlags(params, MLP_SETTINGS);
 }
 
 /** Write the table of the runs a figure came from, next to it (read by the gallery). */
@@ -113,9 +127,7 @@ export async function runConventionalNoise(
     runs: grid({
       ...trainingFlags(params),
       classes: params.classes,
-      width: params.width,
-      depth: params.depth,
-      use_bn: params.useBn,
+      ...mlpFlags(params),
     }, {
       dataset: params.datasets,
       loss: params.losses,
@@ -260,9 +272,7 @@ export async function runLatentClass(
       classes: 2,
       fourclass_problem: true,
       label_noise: params.labelNoise,
-      width: params.width,
-      depth: params.depth,
-      use_bn: params.useBn,
+      ...mlpFlags(params),
     }, {
       fourclass_twofeatures: params.featureCounts.map((count) => count === 2),
       fc_noise_degree: params.degrees,
