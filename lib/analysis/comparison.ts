@@ -117,6 +117,7 @@ export const CE_VS_LS: LossPair = { reference: "CrossEntropy", treatment: "LS" }
  *
  * @example
  * ```ts
+ * declare const runs: ComparisonRun[];
  * const paired = pairRuns(runs); // one row per (definition, LS run)
  * ```
  */
@@ -225,6 +226,7 @@ export interface DifferenceRow extends Omit<TInterval, "level"> {
  *
  * @example
  * ```ts
+ * declare const runs: ComparisonRun[];
  * const table = differenceTable(pairRuns(runs)); // rows with n, mean, low, high
  * ```
  */
@@ -343,6 +345,7 @@ function dilationVerdict(
  *
  * @example
  * ```ts
+ * declare const runs: ComparisonRun[];
  * const verdict = verdictTable(differenceTable(pairRuns(runs)));
  * ```
  */
@@ -390,6 +393,7 @@ export function verdictTable(differences: DifferenceRow[]): VerdictRow[] {
  *
  * @example
  * ```ts
+ * declare const runs: ComparisonRun[];
  * console.log(formatVerdictTable(verdictTable(differenceTable(pairRuns(runs)))));
  * ```
  */

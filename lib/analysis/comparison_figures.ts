@@ -34,6 +34,8 @@ export interface SeedPoint {
  *
  * @example
  * ```ts
+ * import type { ComparisonRun } from "./comparison.ts";
+ * declare const runs: ComparisonRun[];
  * const points = seedPoints(runs); // 2 rows per run: raw and scale-free
  * ```
  */
@@ -199,6 +201,8 @@ export function seedsDilationVsMemorizationSpec(points: SeedPoint[]): TopLevelSp
  *
  * @example
  * ```ts
+ * import { type ComparisonRun, differenceTable, pairRuns } from "./comparison.ts";
+ * declare const runs: ComparisonRun[];
  * const spec = differencesSpec(differenceTable(pairRuns(runs)));
  * ```
  */

@@ -68,6 +68,7 @@ function zeroFeatureNote(zeroFeatures: number | undefined): string {
  *
  * @example
  * ```ts
+ * declare const checks: MemorizationCheck[];
  * memorizationReport(checks); // "NOT MEMORIZED: 1 of 2 runs below 99% training accuracy ..."
  * ```
  */

@@ -68,6 +68,9 @@ const STALE_PATTERN = /^\.epoch_\d{3,}\.tmp-/;
  *
  * @example
  * ```ts
+ * import type { StateTensor } from "../optim/mod.ts";
+ * declare const runDir: string, history: Record<string, number>[];
+ * declare const modelTensors: StateTensor[], optimizerTensors: StateTensor[];
  * await writeCheckpoint(runDir, { format: CHECKPOINT_FORMAT, epoch: 3, optimizer: "SGD",
  *   lr: 0.1, history }, modelTensors, optimizerTensors);
  * ```
@@ -101,6 +104,7 @@ export async function writeCheckpoint<Record>(
  *
  * @example
  * ```ts
+ * declare const runDir: string;
  * listCheckpoints(runDir); // [1, 2, 3]
  * ```
  */
@@ -128,6 +132,8 @@ export function listCheckpoints(runDir: string): number[] {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * declare const runDir: string, model: Model;
  * const checkpoint = await loadCheckpoint(runDir, 3);
  * model.load(checkpoint.model);
  * ```
@@ -156,6 +162,7 @@ export async function loadCheckpoint<Record = unknown>(
  *
  * @example
  * ```ts
+ * declare const runDir: string;
  * await removeStaleCheckpoints(runDir);
  * ```
  */
@@ -175,6 +182,7 @@ export async function removeStaleCheckpoints(runDir: string): Promise<string[]> 
  *
  * @example
  * ```ts
+ * declare const runDir: string;
  * await deleteCheckpoints(runDir);
  * ```
  */

@@ -13,6 +13,7 @@ import { BACKEND_NAMES } from "../backend/mod.ts";
 import { DATASET_NAMES } from "../data/registry.ts";
 import { LOSS_NAMES } from "../losses/mod.ts";
 import { MODEL_NAMES } from "../models/build.ts";
+import { type Activation, CLASSIFIER_INITS, type ClassifierInit } from "../models/mlp.ts";
 import { OPTIMIZER_NAMES, parseDecayType } from "../optim/mod.ts";
 
 /** The commands that take run settings. */
@@ -185,8 +186,8 @@ export const SETTINGS = {
   }),
   classifier_init: row({
     type: "default | etf",
-    default: "default" as "default" | "etf",
-    parse: choice(["default", "etf"] as const),
+    default: "default" as ClassifierInit,
+    parse: choice(CLASSIFIER_INITS),
     help: "MLP classifier's starting weight: PyTorch's default, or the simplex ETF, then " +
       "trained (--ETF_fc keeps it fixed)",
     role: "model",
@@ -249,9 +250,9 @@ export const SETTINGS = {
   }),
   act_fn: row({
     type: "activation",
-    default: "relu" as "relu" | "sigmoid" | "none",
+    default: "relu" as Activation,
     // The reference treats any activation name other than relu and sigmoid as "no activation".
-    parse: (value: unknown): "relu" | "sigmoid" | "none" => {
+    parse: (value: unknown): Activation => {
       if (typeof value !== "string") throw new SettingError(`expected a name, got ${show(value)}`);
       return value === "relu" || value === "sigmoid" ? value : "none";
     },
@@ -764,4 +765,71 @@ export function summaryColumns(
     }
   }
   return columns;
+}
+
+/** A setting's name in camelCase (`batch_size` -> `batchSize`), as notebooks and experiments write it. */
+export type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+/**
+ * The settings by their camelCase names, typed from the schema: an experiment's parameters are a
+ * `Pick` of these, turned into flags by {@link settingFlags}.
+ */
+export type SettingParams = { -readonly [K in SettingName as CamelCase<K>]: TrainConfig[K] };
+
+/** A setting's camelCase name. */
+export type SettingParamName = keyof SettingParams;
+
+/**
+ * The camelCase name of a setting (`batch_size` -> `batchSize`, `ETF_fc` -> `ETFFc`).
+ *
+ * @example
+ * ```ts
+ * camelCase("weight_decay"); // "weightDecay"
+ * ```
+ */
+export function camelCase<S extends string>(name: S): CamelCase<S> {
+  return name.replace(/_([^_])/g, (_, letter: string) => letter.toUpperCase()) as CamelCase<S>;
+}
+
+const SETTING_OF_PARAM = new Map<string, SettingName>(
+  settingRows().map(([name]) => [camelCase(name), name]),
+);
+
+/**
+ * The setting a parameter name stands for: its camelCase name (`batchSize`) or the setting's own
+ * name (`batch_size`); undefined for a name that is no setting (`noiseLevels`).
+ *
+ * @example
+ * ```ts
+ * settingOfParam("weightDecay"); // "weight_decay"
+ * settingOfParam("noiseLevels"); // undefined
+ * ```
+ */
+export function settingOfParam(name: string): SettingName | undefined {
+  return SETTING_OF_PARAM.get(name) ??
+    (Object.hasOwn(SETTINGS, name) ? name as SettingName : undefined);
+}
+
+/**
+ * The flags (setting names) of the camelCase parameters `names` of `params`, in the order of
+ * `names`; an undefined parameter leaves its setting's default.
+ *
+ * @example
+ * ```ts
+ * const params = { batchSize: 64, useBn: true, seeds: [1, 2] };
+ * settingFlags(params, ["batchSize", "useBn"]);
+ * // { batch_size: 64, use_bn: true }
+ * ```
+ */
+export function settingFlags<N extends SettingParamName>(
+  params: Partial<Pick<SettingParams, N>>,
+  names: readonly N[],
+): Partial<TrainConfig> {
+  const flags: Record<string, unknown> = {};
+  for (const name of names) {
+    if (params[name] !== undefined) flags[SETTING_OF_PARAM.get(name)!] = params[name];
+  }
+  return flags as Partial<TrainConfig>;
 }

@@ -113,6 +113,7 @@ export function findFiles(dirs: string[], names: string[]): string[] | undefined
  *
  * @example
  * ```ts
+ * declare const files: DatasetFile[];
  * await downloadFiles("/root/data/FashionMNIST/raw", files);
  * ```
  */
@@ -163,6 +164,8 @@ export function notFoundMessage(
  *
  * @example
  * ```ts
+ * declare const trainPath: string, testPath: string;
+ * declare function decode(path: string): Promise<Uint8Array>;
  * const [train, test] = await allInOrder([decode(trainPath), decode(testPath)]);
  * ```
  */

@@ -73,6 +73,8 @@ export function defaultCacheDir(): string {
  *
  * @example
  * ```ts
+ * import type { RawDataset } from "./idx_dataset.ts";
+ * declare const raw: RawDataset;
  * const prepared = prepareSplit(raw.train); // 28 x 28 grayscale -> 1 x 32 x 32
  * ```
  */

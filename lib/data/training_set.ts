@@ -57,6 +57,7 @@ function pick(values: Int32Array, positions: Int32Array): Int32Array {
  *
  * @example
  * ```ts
+ * declare const trainLabels: Int32Array;
  * const record = drawTrainingSet(trainLabels, {
  *   classes: 2, label_noise: [0.1, 0.3], val_split_prop: 0.2, seed: 6,
  * });
@@ -109,6 +110,7 @@ export function drawTrainingSet(
  *
  * @example
  * ```ts
+ * declare const record: TrainingSetRecord, trainLabels: Int32Array;
  * checkRecordAgainst(record, trainLabels, "results/runs/my_run/training_set.parquet");
  * ```
  */

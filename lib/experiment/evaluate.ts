@@ -72,6 +72,9 @@ export interface Evaluation {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData;
  * const evaluation = await evaluateModel(model, data);
  * console.log(evaluation.train.memorizationDilation.dilation);
  * ```
@@ -126,6 +129,7 @@ export async function evaluateModel(
  *
  * @example
  * ```ts
+ * declare const evaluation: Evaluation;
  * const row = metricColumns(evaluation); // { train_acc, test_acc, nc1_train, dilation_train, ... }
  * ```
  */
@@ -142,6 +146,7 @@ const listOf = (vector: Float64Array | null) => (vector ? Array.from(vector) : n
  *
  * @example
  * ```ts
+ * declare const evaluation: Evaluation;
  * const rows = classMetricRows(evaluation);
  * ```
  */
@@ -197,6 +202,7 @@ export interface MatrixRow extends Record<string, unknown> {
  *
  * @example
  * ```ts
+ * declare const evaluation: Evaluation;
  * const sigmaW = matrixRows(evaluation).find((m) => m.split === "train" && m.name === "sigma_w");
  * ```
  */
@@ -250,6 +256,8 @@ export function matrixRows(source: Evaluation | Measurement): MatrixRow[] {
  *
  * @example
  * ```ts
+ * import type { RunData } from "../data/mod.ts";
+ * declare const evaluation: Evaluation, data: RunData;
  * const columns = featureColumns(evaluation, data.isNoisy);
  * ```
  */
@@ -301,6 +309,9 @@ export const EPOCH_FILES = {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData, runDir: string;
  * const log = new EpochMetricsLog();
  * log.add(5, await measureModel(model, data));
  * await log.write(runDir);

@@ -63,6 +63,7 @@ export interface LargeScaleResult {
  *
  * @example
  * ```ts
+ * import { parseTrainLargeArgs } from "../config/flags.ts";
  * const config = parseTrainLargeArgs(["--dataset", "cifar10", "--label_noise", "0.2"]);
  * const result = await runLargeScale(config);
  * ```

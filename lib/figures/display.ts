@@ -108,6 +108,9 @@ export function tableHtml(frame: DataFrame): string {
  *
  * @example
  * ```ts
+ * import { summaryTable } from "../sweep/summary.ts";
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const sweep: SweepResult;
  * await showTable(summaryTable(sweep.overSeeds, ["loss", "label_noise", "test_acc_mean"]));
  * ```
  */
@@ -127,6 +130,8 @@ export async function showTable(frame: DataFrame): Promise<void> {
  *
  * @example
  * ```ts
+ * import type { NoiseSweepResult } from "../paper/noise_sweep.ts";
+ * declare const sweep: NoiseSweepResult;
  * await showFigures(sweep.figures.dilation_vs_memorization);
  * ```
  */

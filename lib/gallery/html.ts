@@ -104,6 +104,7 @@ function experimentHtml(experiment: string, index: number, figures: GalleryFigur
  *
  * @example
  * ```ts
+ * import { collectFigures } from "./collect.ts";
  * const html = galleryHtml(collectFigures("results"), { title: "memdil results" });
  * ```
  */

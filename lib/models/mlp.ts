@@ -26,6 +26,16 @@ import {
   updateRunningAverages,
 } from "./layers.ts";
 
+/** Activations of the MLP's hidden layers (`none`: linear). */
+export const ACTIVATIONS = ["relu", "sigmoid", "none"] as const;
+/** One of {@link ACTIVATIONS}. */
+export type Activation = typeof ACTIVATIONS[number];
+
+/** Starting weights of the MLP classifier: PyTorch's default, or the simplex ETF. */
+export const CLASSIFIER_INITS = ["default", "etf"] as const;
+/** One of {@link CLASSIFIER_INITS}. */
+export type ClassifierInit = typeof CLASSIFIER_INITS[number];
+
 /** Architecture of the MLP. */
 export interface MlpConfig {
   inputSize: number;
@@ -36,7 +46,7 @@ export interface MlpConfig {
   classes: number;
   /** Penultimate feature dimension P (K in the paper's experiments, 2 with four-class two-feature runs). */
   featureDim: number;
-  actFn: "relu" | "sigmoid" | "none";
+  actFn: Activation;
   useBn: boolean;
   /** LayerNorm after each hidden linear layer (after batch norm when both are on). */
   useLayerNorm?: boolean;
@@ -50,7 +60,7 @@ export interface MlpConfig {
    * origin, where both feature units are off and its samples get no gradient; starting at the
    * ETF makes each unit one class's detector from the first step.
    */
-  classifierInit?: "default" | "etf";
+  classifierInit?: ClassifierInit;
 }
 
 /** LayerNorm over the features of each sample, with an elementwise affine transform. */
@@ -211,7 +221,7 @@ export class Mlp implements Model {
   }
 }
 
-function activate(h: tf.Tensor2D, actFn: MlpConfig["actFn"]): tf.Tensor2D {
+function activate(h: tf.Tensor2D, actFn: Activation): tf.Tensor2D {
   if (actFn === "relu") return tf.relu(h);
   if (actFn === "sigmoid") return tf.sigmoid(h);
   return h;

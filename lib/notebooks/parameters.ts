@@ -5,7 +5,7 @@
  * carries `"tags": ["parameters"]`. Each non-blank line of that cell is either a `//` comment
  * or a declaration of the form
  *
- * ```ts
+ * ```text
  * const name = <JSON-compatible literal>; // optional comment
  * const name: Type = <JSON-compatible literal>;
  * ```
@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { SettingError, type SettingName, SETTINGS } from "../config/schema.ts";
+import { SettingError, settingOfParam, SETTINGS } from "../config/schema.ts";
 
 /** A JSON value, as allowed for notebook parameters. */
 export type JsonValue =
@@ -236,7 +236,8 @@ export function checkParameterValue(
     const element = kindOf(declared[0]);
     if (value.some((v) => kindOf(v) !== element)) throw problem(`takes a list of ${element}s`);
   }
-  const setting = SETTINGS[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) as SettingName];
+  const settingName = settingOfParam(name);
+  const setting = settingName && SETTINGS[settingName];
   if (setting && !(value === null && declared === null)) {
     try {
       setting.parse(value);

@@ -78,7 +78,9 @@ function comparisonRun(
  *
  * @example
  * ```ts
- * const comparison = await compareLosses(sweep.summary.toRecords(), "results/md");
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const sweep: SweepResult;
+ * const comparison = await compareLosses(sweep.summary, "results/md");
  * console.log(comparison.memorizationReport, "\n", comparison.verdictText);
  * ```
  */

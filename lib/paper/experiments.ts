@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { TrainConfig } from "../config/schema.ts";
+import { settingFlags, type SettingParams, type TrainConfig } from "../config/schema.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
 import { runFigures, saveNoiseSummaryFigures } from "./noise_sweep.ts";
 import { shortLoss } from "../losses/mod.ts";
@@ -27,28 +27,40 @@ import { grid } from "../sweep/grid.ts";
 import type { SweepProgress } from "../sweep/progress.ts";
 import { runSweep, type SweepResult, type SweepRun } from "../sweep/sweep.ts";
 
-/** Settings every experiment shares (the notebooks' parameters). */
-export interface TrainingParams {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  seeds: number[];
-  /** Keep the first n training samples of each label (null: all). */
-  sampleSize: number | null;
-  backend: TrainConfig["backend"];
-  /** Most runs at once (null: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
-  concurrency: number | null;
-  /** Directory of the sweep: runs, tables, figures. */
-  resultsDir: string;
-}
+/** The settings every experiment gives each of its runs, by their camelCase names. */
+const TRAINING_SETTINGS = [
+  "epochs",
+  "batchSize",
+  "lr",
+  "weightDecay",
+  "sampleSize",
+  "backend",
+  "decayType",
+] as const;
 
-/** The MLP of the simple-model experiments. */
-export interface MlpParams {
-  width: number;
-  depth: number;
-  useBn: boolean;
-}
+/**
+ * Settings every experiment shares (the notebooks' parameters): run settings typed from the schema
+ * (`sampleSize` null: all samples; `decayType` optional, default step every `patience` epochs),
+ * the seeds, and where and how many runs at once.
+ */
+export type TrainingParams =
+  & Pick<SettingParams, Exclude<(typeof TRAINING_SETTINGS)[number], "decayType">>
+  & Partial<Pick<SettingParams, "decayType">>
+  & {
+    seeds: number[];
+    /** Most runs at once (null: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
+    concurrency: number | null;
+    /** Directory of the sweep: runs, tables, figures. */
+    resultsDir: string;
+  };
+
+/** The MLP settings of the simple-model experiments, by their camelCase names. */
+const MLP_SETTINGS = ["width", "depth", "useBn", "classifierInit"] as const;
+
+/** The MLP of the simple-model experiments (`classifierInit` optional, default PyTorch's). */
+export type MlpParams =
+  & Pick<SettingParams, "width" | "depth" | "useBn">
+  & Partial<Pick<SettingParams, "classifierInit">>;
 
 /** What an experiment returns: the sweep's result and its figures' base paths by name. */
 export interface ExperimentResult {
@@ -63,14 +75,11 @@ export interface ExperimentOptions {
 }
 
 function trainingFlags(params: TrainingParams) {
-  return {
-    epochs: params.epochs,
-    batch_size: params.batchSize,
-    lr: params.lr,
-    weight_decay: params.weightDecay,
-    sample_size: params.sampleSize,
-    backend: params.backend,
-  };
+  return settingFlags(params, TRAINING_SETTINGS);
+}
+
+function mlpFlags(params: MlpParams) {
+  return settingFlags(params, MLP_SETTINGS);
 }
 
 /** Write the table of the runs a figure came from, next to it (read by the gallery). */
@@ -103,6 +112,7 @@ export interface ConventionalNoiseParams extends TrainingParams, MlpParams {
  *
  * @example
  * ```ts
+ * declare const params: ConventionalNoiseParams;
  * const { sweep, figures } = await runConventionalNoise(params);
  * ```
  */
@@ -117,9 +127,7 @@ export async function runConventionalNoise(
     runs: grid({
       ...trainingFlags(params),
       classes: params.classes,
-      width: params.width,
-      depth: params.depth,
-      use_bn: params.useBn,
+      ...mlpFlags(params),
     }, {
       dataset: params.datasets,
       loss: params.losses,
@@ -139,6 +147,9 @@ export async function runConventionalNoise(
  *
  * @example
  * ```ts
+ * import { showFigures } from "../figures/mod.ts";
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const sweep: SweepResult;
  * for (const run of runFiguresWhere(sweep, { label_noise: 0.3, seed: 1 })) {
  *   await showFigures(run.figures.features_train);
  * }
@@ -194,6 +205,7 @@ function latentRows(sweep: SweepResult) {
  *
  * @example
  * ```ts
+ * declare const run: { dir: string };
  * const base = await saveFeaturePairsFigure(run.dir, "train", "LS, degree 0.5");
  * ```
  */
@@ -242,6 +254,7 @@ export async function saveFeaturePairsFigure(
  *
  * @example
  * ```ts
+ * declare const params: LatentClassParams;
  * const { sweep, figures } = await runLatentClass(params);
  * ```
  */
@@ -259,9 +272,7 @@ export async function runLatentClass(
       classes: 2,
       fourclass_problem: true,
       label_noise: params.labelNoise,
-      width: params.width,
-      depth: params.depth,
-      use_bn: params.useBn,
+      ...mlpFlags(params),
     }, {
       fourclass_twofeatures: params.featureCounts.map((count) => count === 2),
       fc_noise_degree: params.degrees,
@@ -340,6 +351,8 @@ export const EPOCH_PANELS: MetricPanel[] = [
  *
  * @example
  * ```ts
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const sweep: SweepResult;
  * const rows = epochRows(sweep.runs);
  * ```
  */
@@ -365,6 +378,7 @@ export function epochRows(runs: SweepRun[]): EpochMetricsRow[] {
  *
  * @example
  * ```ts
+ * declare const params: LargeScaleParams;
  * const { sweep, figures } = await runLargeScaleExperiment(params);
  * ```
  */

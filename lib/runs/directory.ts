@@ -121,6 +121,8 @@ function stateMessage(target: string, uid: string, state: RunState, kind: RunKin
  *
  * @example
  * ```ts
+ * import type { TrainConfig } from "../config/schema.ts";
+ * declare const config: TrainConfig;
  * savedSettingDifferences("results/runs/my_run", config, "simple"); // [] when they agree
  * ```
  */
@@ -143,6 +145,8 @@ export function savedSettingDifferences(
  *
  * @example
  * ```ts
+ * import type { TrainConfig } from "../config/schema.ts";
+ * declare const config: TrainConfig;
  * const run = await openRun("results/runs", config, "simple");
  * try {
  *   if (!run.reuse) await run.create(); // then train into run.dir

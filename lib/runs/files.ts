@@ -59,6 +59,7 @@ export class NonFiniteError extends Error {
  *
  * @example
  * ```ts
+ * declare const dir: string;
  * await saveTensors(dir, [{ name: "w", shape: [2], values: new Float32Array([1, 2]) }]);
  * ```
  */
@@ -91,6 +92,7 @@ export async function saveTensors(
  *
  * @example
  * ```ts
+ * declare const dir: string;
  * const values = await loadTensors(dir); // Map name -> Float32Array
  * ```
  */

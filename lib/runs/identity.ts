@@ -47,6 +47,7 @@ export function pythonFloat(value: number): string {
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * simpleModelUid({ ...DEFAULT_CONFIG, loss: "LS", label_noise: 0.2 });
  * ```
  */
@@ -117,6 +118,7 @@ function lossTag(
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * largeScaleUid({ ...DEFAULT_CONFIG, model: "resnet18", dataset: "cifar10" });
  * ```
  */
@@ -161,6 +163,7 @@ const TRAINING_COMMAND: Record<RunKind, CommandName> = { simple: "train", large:
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * settingsDigest({ ...DEFAULT_CONFIG, lr: 0.05 }, "simple"); // e.g. "5d0c1a9e"
  * ```
  */
@@ -180,6 +183,7 @@ export function settingsDigest(config: TrainConfig, kind: RunKind): string {
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * runUid({ ...DEFAULT_CONFIG, epochs: 2 }, "simple");
  * ```
  */
@@ -195,6 +199,7 @@ export function runUid(config: TrainConfig, kind: RunKind): string {
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * settingDifferences({ ...DEFAULT_CONFIG }, { ...DEFAULT_CONFIG, bias: false }, "simple");
  * // ["--bias false (the run used true)"]
  * ```

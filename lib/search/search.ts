@@ -105,6 +105,9 @@ export interface SearchResult {
  *
  * @example
  * ```ts
+ * import type { TrialTable } from "./trials.ts";
+ * import { referenceSpace } from "./space.ts";
+ * declare const table: TrialTable;
  * await saveSearchFigures("results/ho/lr/figures", table.trials, referenceSpace("LS"));
  * ```
  */
@@ -140,7 +143,7 @@ function trialRandom(seed: number, trial: number): Random {
  *
  * @example
  * ```ts
- * const definition = await searchDefinition({ name: "s", base: { loss: "LS" },
+ * const { definition } = await searchDefinition({ name: "s", base: { loss: "LS" },
  *   algorithm: "random_search", trials: 4, resultsDir: "/tmp/s" });
  * console.log(definition.space); // the reference's LS space
  * ```
@@ -415,6 +418,8 @@ export async function runSearch(
  *
  * @example
  * ```ts
+ * import type { TrialTable } from "./trials.ts";
+ * declare const table: TrialTable;
  * bestCompleted(table.trials)?.params;
  * ```
  */

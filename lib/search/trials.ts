@@ -44,6 +44,7 @@ export interface TrialTable {
  *
  * @example
  * ```ts
+ * declare const table: TrialTable;
  * table.trials.filter(isSettled).length; // trials that will not run again
  * ```
  */
@@ -92,6 +93,7 @@ export function writeTrialTable(path: string, table: TrialTable): Promise<void> 
  *
  * @example
  * ```ts
+ * declare const table: TrialTable;
  * const rows = trialRows(table.trials);
  * ```
  */

@@ -87,6 +87,7 @@ async function slurmCommand(
  *
  * @example
  * ```ts
+ * declare const settings: SlurmSettings;
  * const script = batchScript({ name: "s", dir: "/shared/s/submissions/0", tasks: 4,
  *   concurrency: 2, args: ["run", "worker.ts"], settings });
  * ```
@@ -269,6 +270,8 @@ export interface SlurmArrayOptions extends PoolOptions {
  *
  * @example
  * ```ts
+ * import type { PoolJob } from "./pool.ts";
+ * declare const jobs: PoolJob[], settings: SlurmSettings;
  * const outcomes = await runSlurmArray(jobs, {
  *   name: "tiny", stateDir: "/shared/tiny/slurm", concurrency: 2, settings,
  * });
@@ -405,6 +408,8 @@ export type LaunchJob = (
  *
  * @example
  * ```ts
+ * import type { PoolJob } from "./pool.ts";
+ * declare const job: PoolJob, settings: SlurmSettings;
  * const launch = slurmJobLauncher({ name: "lr", stateDir: "/shared/lr/slurm", settings });
  * const outcome = await launch(job, { onMessage: (key, message) => console.log(message) });
  * ```

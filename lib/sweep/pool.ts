@@ -159,6 +159,7 @@ export function workerBlasThreads(concurrency: number): number {
  *
  * @example
  * ```ts
+ * declare const jobs: PoolJob[];
  * const outcomes = await runPool(jobs, { concurrency: 2 });
  * console.log(outcomes.filter((o) => o.status === "failed").length, "failed");
  * ```
@@ -193,6 +194,7 @@ export async function runPool(jobs: PoolJob[], options: PoolOptions): Promise<Po
  *
  * @example
  * ```ts
+ * declare const job: PoolJob;
  * const outcome = await runWorker(job, { onMessage: (key, message) => console.log(message) });
  * ```
  */

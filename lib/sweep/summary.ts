@@ -128,6 +128,8 @@ export function meanAndStd(values: readonly number[]): { mean: number | null; st
  *
  * @example
  * ```ts
+ * import type { SweepResult } from "./sweep.ts";
+ * declare const result: { sweep: SweepResult };
  * console.log(summaryTable(result.sweep.overSeeds, ["loss", "test_acc_mean"]).toString());
  * ```
  */

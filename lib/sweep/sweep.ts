@@ -181,6 +181,7 @@ function distinctUids(runner: SweepRunner, flags: Flags[], configs: RunConfig[])
  *
  * @example
  * ```ts
+ * declare const sweep: Sweep;
  * const result = await runSweep(sweep);
  * for (const failure of result.failures) console.log(failure.uid, failure.error);
  * ```
@@ -327,6 +328,7 @@ function isString(value: unknown): value is string {
  *
  * @example
  * ```ts
+ * declare const result: SweepResult;
  * const report = failureReport(result);
  * if (report) console.error(report);
  * ```

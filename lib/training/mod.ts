@@ -66,6 +66,8 @@ export class TrainingDivergedError extends Error {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * declare const model: Model;
  * if (!(await stateIsFinite(model))) throw new Error("diverged");
  * ```
  */
@@ -111,6 +113,9 @@ const EVAL_BATCH = 1000;
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData;
  * const { features, logits } = await predict(model, data.test.inputs, data.test.count);
  * ```
  */
@@ -291,6 +296,8 @@ function lbfgsStep(
  *
  * @example
  * ```ts
+ * declare const inputs: TrainInputs;
+ * const { model, loss, train, validation, test, config } = inputs;
  * const history = await trainModel({ model, loss, train, validation, test, config });
  * ```
  */
