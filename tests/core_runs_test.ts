@@ -20,12 +20,14 @@ import {
   writeParquetAtomic,
 } from "../lib/results/mod.ts";
 import {
-  COMPLETE_MARKER,
   loadTensors,
   lockRun,
+  markRunFinished,
+  markRunUnfinished,
   NonFiniteError,
   openRun,
   pythonFloat,
+  RUN_MARKER,
   RunExistsError,
   RunLockedError,
   runState,
@@ -33,6 +35,7 @@ import {
   saveTensors,
   simpleModelUid,
   writeFileAtomic,
+  writeRunMarker,
 } from "../lib/runs/mod.ts";
 import { SettingError, validateUid } from "../lib/config/schema.ts";
 
@@ -144,11 +147,12 @@ async function fakeRun(
   state: "finished" | "trained" | "unfinished",
 ) {
   await Deno.mkdir(dir, { recursive: true });
+  await writeRunMarker(dir, { uid: config.uid ?? "run", kind: "simple" });
   await Deno.writeTextFile(`${dir}/args.json`, JSON.stringify(config));
   if (state !== "unfinished") {
     await saveTensors(dir, [{ name: "w", shape: [1], values: new Float32Array([1]) }]);
   }
-  if (state === "finished") await Deno.writeTextFile(`${dir}/${COMPLETE_MARKER}`, "{}");
+  if (state === "finished") await markRunFinished(dir, { uid: config.uid ?? "run" });
 }
 
 Deno.test("openRun: nothing created before training starts; states and what each refusal says", async () => {
@@ -173,7 +177,7 @@ Deno.test("openRun: nothing created before training starts; states and what each
       return true;
     });
     ok(!(await listNames(`${base}/run_a`)).some((name) => name.includes(".tmp-")));
-    await Deno.remove(`${base}/run_a/${COMPLETE_MARKER}`);
+    await markRunUnfinished(`${base}/run_a`);
     equal(runState(`${base}/run_a`), "trained");
     await rejects(
       openRun(base, config, "simple"),
@@ -183,7 +187,12 @@ Deno.test("openRun: nothing created before training starts; states and what each
     const reuse = await openRun(base, { ...config, force: true }, "simple");
     equal(reuse.reuse, true);
     await reuse.close(true);
-    deepEqual(await listNames(`${base}/run_a`), ["args.json", "model.bin", "model.json"]);
+    deepEqual(await listNames(`${base}/run_a`), [
+      "args.json",
+      "model.bin",
+      "model.json",
+      RUN_MARKER,
+    ]);
   });
 });
 
@@ -206,7 +215,7 @@ Deno.test("openRun --force: reuse only when every result-affecting setting match
       "args.json",
       "model.bin",
       "model.json",
-      COMPLETE_MARKER,
+      RUN_MARKER,
     ]);
   });
 });
@@ -230,7 +239,7 @@ Deno.test("openRun --force_retrain: trains aside, the old run is replaced only o
     await retrain.commit();
     await retrain.close(true);
     deepEqual(await listNames(base), ["run_c"]);
-    deepEqual(await listNames(`${base}/run_c`), ["new.txt"]);
+    deepEqual(await listNames(`${base}/run_c`), ["new.txt", RUN_MARKER]);
   });
 });
 
@@ -494,5 +503,35 @@ TMP_PATH = e`,
       ),
     );
     equal(readIniConfig(path).dataDir, `${REPO_ROOT}/data/fmnist`);
+  });
+});
+
+Deno.test("openRun: a directory without the run marker is never staged over or deleted, whatever the flags", async () => {
+  await withTempDir(async (base) => {
+    // Issue 19 #1: `--force` on a directory that is not a run deleted the user's file.
+    await Deno.mkdir(`${base}/mysweep`);
+    await Deno.writeTextFile(`${base}/mysweep/summary.parquet`, "x");
+    equal(runState(`${base}/mysweep`), "foreign");
+    for (const flags of [{}, { force: true }, { force_retrain: true }]) {
+      for (const kind of ["simple", "large"] as const) {
+        await rejects(
+          openRun(base, { ...DEFAULT_CONFIG, uid: "mysweep", ...flags }, kind),
+          (error: Error) =>
+            error instanceof RunExistsError && error.message.includes("not a memdil run") &&
+            error.message.includes(RUN_MARKER),
+        );
+      }
+    }
+    equal(await Deno.readTextFile(`${base}/mysweep/summary.parquet`), "x");
+    deepEqual(await listNames(base), ["mysweep"]);
+    // Staging-like names that are not memdil's staging directories are left alone too.
+    await Deno.mkdir(`${base}/.other.staging-1`);
+    await Deno.writeTextFile(`${base}/.other.staging-1/keep.txt`, "keep");
+    const run = await openRun(base, { ...DEFAULT_CONFIG, uid: "other" }, "simple");
+    await run.create();
+    ok(Deno.statSync(`${run.dir}/${RUN_MARKER}`).isFile, "the marker is written first");
+    equal(runState(run.dir), "unfinished");
+    await run.close(true);
+    equal(await Deno.readTextFile(`${base}/.other.staging-1/keep.txt`), "keep");
   });
 });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../lib/config/ini.ts";
 import { readParquet } from "../lib/results/mod.ts";
 import { runSearch, type Search } from "../lib/search/mod.ts";
+import { RUNNERS } from "../lib/experiment/runners/mod.ts";
 import { grid, launcherFor, runSweep, type SlurmSettings, type Sweep } from "../lib/sweep/mod.ts";
 import { taskArgs } from "./fixtures/task_args.ts";
 import {
@@ -109,12 +110,16 @@ Deno.test({
   fn: () =>
     withCluster("memdil-sweep-slurm-", async (dir, cluster) => {
       const settings = testSettings(cluster);
-      const local = await runSweep(tinySweep(join(dir, "local"), "local"), { progress: false });
+      const local = await runSweep(tinySweep(join(dir, "local"), "local"), {
+        progress: false,
+        registry: RUNNERS,
+      });
       assert.deepEqual(local.failures.map((f) => f.error), []);
 
       // Kill task 1 of the first array while it runs; only it is resubmitted.
       const stateDir = join(dir, "slurm", "slurm");
       const sweeping = runSweep(tinySweep(join(dir, "slurm"), "slurm"), {
+        registry: RUNNERS,
         progress: false,
         slurm: settings,
       });

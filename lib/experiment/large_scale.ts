@@ -22,7 +22,7 @@ import { readIniConfig } from "../config/ini.ts";
 import { lossFor } from "../losses/mod.ts";
 import { type Model, modelSummary } from "../models/mod.ts";
 import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
-import { COMPLETE_MARKER, RUN_FILES } from "../runs/mod.ts";
+import { markRunFinished, RUN_FILES } from "../runs/mod.ts";
 import {
   type EpochRecord,
   optimizerFor,
@@ -162,9 +162,8 @@ async function trainLargeScale(
     const deleted = await deleteCheckpoints(dir);
     log(`--delete_model: deleted ${deleted} checkpoint(s)`);
   }
-  await writeJsonAtomic(`${dir}/${COMPLETE_MARKER}`, {
+  await markRunFinished(dir, {
     uid,
-    finished: new Date().toISOString(),
     backend: backendName,
     epochs: history.length,
     resumed_from: last,

@@ -21,7 +21,7 @@ import {
 import { exists, type OpenedRun, openRun, RUN_FILES, type RunKind } from "../runs/mod.ts";
 
 /** Name of the training set's run-level facts next to training_set.parquet. */
-const TRAINING_SET_INFO = "training_set.json";
+const TRAINING_SET_INFO = RUN_FILES.trainingSetInfo;
 
 /**
  * A training set's table (`training_set.parquet`): split, source index, label, original label.

@@ -33,9 +33,11 @@ import {
   writeParquetAtomic,
 } from "../results/mod.ts";
 import {
-  COMPLETE_MARKER,
   exists,
+  isRunDirectory,
   loadTensors,
+  markRunFinished,
+  markRunUnfinished,
   RUN_FILES,
   RunExistsError,
   saveTensors,
@@ -231,6 +233,9 @@ async function evaluateAndSave(
   /** Per-epoch metrics recorded during training; without it, the run's saved ones are kept. */
   epochLog?: EpochMetricsLog,
 ): Promise<RunResult> {
+  // An evaluation stopped half way leaves tables of two evaluations: the run is unfinished until
+  // the last of them is written.
+  await markRunUnfinished(dir);
   const evaluation = await evaluateModel(model, metricsData(data, config));
   const classifier = classifierRows(model);
   const last = history[history.length - 1];
@@ -247,7 +252,7 @@ async function evaluateAndSave(
   await writeParquetAtomic(metrics, `${dir}/${RUN_FILES.metrics}`);
   await writeParquetAtomic(
     rowsToFrame(classMetricRows(evaluation)),
-    `${dir}/class_metrics.parquet`,
+    `${dir}/${RUN_FILES.classMetrics}`,
   );
   // The final evaluation is also the last row of the per-epoch tables.
   const epochs = epochLog ?? new EpochMetricsLog();
@@ -267,9 +272,8 @@ async function evaluateAndSave(
   );
   await writeJsonAtomic(`${dir}/${RUN_FILES.summary}`, metricsRow);
   const figures = await saveRunFigures(dir, config, evaluation, history, classifier, data.isNoisy);
-  await writeJsonAtomic(`${dir}/${COMPLETE_MARKER}`, {
+  await markRunFinished(dir, {
     uid,
-    finished: new Date().toISOString(),
     backend,
     // The native backend's results depend on its thread count: record it with the run.
     ...(activeBackend()?.blasThreads ? { blas_threads: activeBackend()!.blasThreads } : {}),
@@ -420,8 +424,11 @@ export async function evaluateRun(
   options: EvaluateRunOptions = {},
 ): Promise<RunResult> {
   const log = options.log ?? console.log;
-  if (!exists(`${dir}/${RUN_FILES.args}`)) {
-    throw new Error(`${dir} is not a run directory (no ${RUN_FILES.args}); train it first`);
+  if (!isRunDirectory(dir) || !exists(`${dir}/${RUN_FILES.args}`)) {
+    throw new Error(
+      `${dir} is not a memdil run directory (no ${RUN_FILES.marker} or ${RUN_FILES.args}); ` +
+        `name a run directory, or train it first`,
+    );
   }
   if (!exists(`${dir}/${RUN_FILES.modelIndex}`)) {
     throw new Error(`${dir} has no saved model: its training did not finish; train it again`);

@@ -8,20 +8,36 @@ import { writeFileAtomic } from "../io/atomic.ts";
 
 export { writeFileAtomic };
 
-/** Marker file whose presence means the run finished (written last, atomically). */
-export const COMPLETE_MARKER = "run.json";
-/** File names inside a run directory. */
+/**
+ * The run marker: written first, when memdil creates a run directory (`{ memdil_run, uid, kind,
+ * started }`), and rewritten with `finished` (and the backend, epochs, ...) when the run
+ * finished. Only a directory holding it is one of memdil's runs: nothing else is ever staged
+ * over, replaced or deleted.
+ */
+export const RUN_MARKER = "run.json";
+/**
+ * The one list of file names inside a run directory (runs, sweeps, summaries and the gallery
+ * all name files through it).
+ */
 export const RUN_FILES = {
+  marker: RUN_MARKER,
   args: "args.json",
   trainingSet: "training_set.parquet",
   modelWeights: "model.bin",
   modelIndex: "model.json",
   history: "history.parquet",
   metrics: "metrics.parquet",
+  classMetrics: "class_metrics.parquet",
   features: "features.parquet",
   classifier: "classifier.parquet",
   summary: "metrics.json",
   log: "log.txt",
+  trainingSetInfo: "training_set.json",
+  figures: "figures",
+  epochMetrics: "epoch_metrics.parquet",
+  epochClassMetrics: "epoch_class_metrics.parquet",
+  epochMatrices: "epoch_matrices.parquet",
+  epochSummary: "epoch_metrics.json",
 } as const;
 
 /** A run directory that is refused without `--force`. */
@@ -37,6 +53,113 @@ export function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What a run marker holds. */
+export interface RunMarker {
+  /** Format tag: `1`. */
+  memdil_run?: number;
+  uid: string;
+  kind?: string;
+  started?: string;
+  /** When the run finished (absent while it is unfinished). */
+  finished?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The run marker of `dir`, or undefined when `dir` is not one of memdil's runs (no marker, or one
+ * that is not a marker).
+ *
+ * @example
+ * ```ts
+ * readRunMarker("results/runs/my_run")?.finished; // ISO time, or undefined
+ * ```
+ */
+export function readRunMarker(dir: string): RunMarker | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(Deno.readTextFileSync(`${dir}/${RUN_MARKER}`));
+  } catch {
+    return undefined;
+  }
+  const marker = value as RunMarker;
+  return marker !== null && typeof marker === "object" && typeof marker.uid === "string"
+    ? marker
+    : undefined;
+}
+
+/**
+ * Whether `dir` is one of memdil's run directories (it holds a run marker).
+ *
+ * @example
+ * ```ts
+ * isRunDirectory("results/runs/my_run"); // true
+ * isRunDirectory("results"); // false
+ * ```
+ */
+export function isRunDirectory(dir: string): boolean {
+  return readRunMarker(dir) !== undefined;
+}
+
+/**
+ * Whether `dir` holds a finished run (its marker says so).
+ *
+ * @example
+ * ```ts
+ * isFinishedRun("results/runs/my_run"); // true once the run finished
+ * ```
+ */
+export function isFinishedRun(dir: string): boolean {
+  return typeof readRunMarker(dir)?.finished === "string";
+}
+
+/**
+ * Write the marker of a run directory being created (or being evaluated again: `fields` then
+ * carry what the earlier marker held, without `finished`).
+ *
+ * @example
+ * ```ts
+ * await writeRunMarker(dir, { uid: "my_run", kind: "simple" });
+ * ```
+ */
+export async function writeRunMarker(dir: string, fields: RunMarker): Promise<void> {
+  await writeFileAtomic(
+    `${dir}/${RUN_MARKER}`,
+    JSON.stringify({ memdil_run: 1, started: new Date().toISOString(), ...fields }, null, 1),
+  );
+}
+
+/**
+ * Mark the run in `dir` unfinished (before its results are rewritten, e.g. by an evaluation):
+ * a run stopped half way is then never taken for a finished one.
+ *
+ * @example
+ * ```ts
+ * await markRunUnfinished(dir);
+ * ```
+ */
+export async function markRunUnfinished(dir: string): Promise<void> {
+  const marker = readRunMarker(dir);
+  if (!marker?.finished) return;
+  const { finished: _finished, ...rest } = marker;
+  await writeRunMarker(dir, rest);
+}
+
+/**
+ * Mark the run in `dir` finished, recording `facts` (backend, epochs, ...) in its marker.
+ *
+ * @example
+ * ```ts
+ * await markRunFinished(dir, { uid: "my_run", backend: "wasm", epochs: 2 });
+ * ```
+ */
+export async function markRunFinished(
+  dir: string,
+  facts: { uid: string; [key: string]: unknown },
+): Promise<void> {
+  const marker = readRunMarker(dir) ?? { uid: facts.uid };
+  await writeRunMarker(dir, { ...marker, ...facts, finished: new Date().toISOString() });
 }
 
 /** A named tensor value as saved in a model file. */
