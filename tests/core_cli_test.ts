@@ -117,6 +117,11 @@ Deno.test("parseTrainArgs: unknown flags and bad values are usage errors", () =>
   usageError(["stray"], /stray|argument/);
   // --classes is bounded by the dataset's classes.
   usageError(["--classes", "11"], /fashionmnist has 10 classes/);
+  // Issue 19 #7: seeds alias modulo 2^32 (4294967302 trained the model of 6), and 1e20 passed.
+  usageError(["--seed", "4294967302"], /seed.*4294967295/);
+  usageError(["--seed", "1e20"], /seed/);
+  usageError(["--seed", "-1"], /seed/);
+  equal(parseTrainArgs(["--seed", "4294967295"]).seed, 4294967295);
   usageError(["--dataset", "cifar100", "--classes", "101"], /cifar100 has 100 classes/);
   equal(parseTrainArgs(["--classes", "10"]).classes, 10);
   // Each command takes exactly its own settings.

@@ -20,6 +20,7 @@ import {
   writeParquetAtomic,
 } from "../lib/results/mod.ts";
 import {
+  DamagedFileError,
   loadTensors,
   lockRun,
   markRunFinished,
@@ -246,7 +247,8 @@ Deno.test("openRun --force_retrain: trains aside, the old run is replaced only o
 Deno.test("--uid: only one path segment; '', '.', '..', 'a/b' are refused and nothing is deleted", async () => {
   await withTempDir(async (base) => {
     await Deno.writeTextFile(`${base}/keep.txt`, "precious");
-    for (const uid of ["", ".", "..", "a/b", "../x", ".hidden", "a\\b"]) {
+    // A 250-character uid failed with "File name too long" (issue 19, Low).
+    for (const uid of ["", ".", "..", "a/b", "../x", ".hidden", "a\\b", "x".repeat(250)]) {
       throws(() => validateUid(uid), SettingError, JSON.stringify(uid));
       throws(() => parseTrainArgs(["--uid", uid, "--force", "--force_retrain"]), UsageError);
       await rejects(
@@ -256,6 +258,8 @@ Deno.test("--uid: only one path segment; '', '.', '..', 'a/b' are refused and no
     }
     deepEqual(await listNames(base), ["keep.txt"]);
     equal(validateUid("run_1.5"), "run_1.5");
+    equal(validateUid("x".repeat(200)), "x".repeat(200));
+    throws(() => validateUid("é".repeat(101)), /at most 200 bytes/);
   });
 });
 
@@ -351,6 +355,42 @@ Deno.test("saveTensors / loadTensors round-trip float32 values exactly", async (
     const index = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
     deepEqual(index.tensors[1], { name: "fc0.bias", shape: [2, 3], offset: 5, length: 6 });
     deepEqual((await listNames(dir)).sort(), ["model.bin", "model.json"]);
+  });
+});
+
+Deno.test("loadTensors: a truncated, edited or non-finite model file is named and never used", async () => {
+  // Issue 19 #8: a model.bin of the right size full of NaN was evaluated silently; a truncated
+  // one failed with "saved model lacks 'fc0.weight'", naming no file.
+  await withTempDir(async (dir) => {
+    const values = new Float32Array([1, 2, 3, 4]);
+    const save = () => saveTensors(dir, [{ name: "fc0.weight", shape: [4], values }]);
+    const damaged = (pattern: RegExp) =>
+      rejects(loadTensors(dir), (error: Error) => {
+        ok(error instanceof DamagedFileError, String(error));
+        ok(pattern.test(error.message), error.message);
+        return true;
+      });
+    await save();
+    const bin = `${dir}/model.bin`;
+    await Deno.writeFile(bin, (await Deno.readFile(bin)).subarray(0, 8));
+    await damaged(/model\.bin is damaged \(8 bytes where its index names 16\)/);
+    await save();
+    await Deno.writeFile(bin, new Uint8Array(new Float32Array([NaN, NaN, NaN, NaN]).buffer));
+    await damaged(/model\.bin is damaged \(its checksum does not match .*model\.json\)/);
+    // Same values, edited header (the shape): the checksum covers the index too.
+    await save();
+    const index = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
+    index.tensors[0].shape = [2, 2];
+    await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(index));
+    await damaged(/checksum/);
+    // A file without a checksum (saved before it existed) is still checked for finiteness.
+    delete index.sha256;
+    index.tensors[0].shape = [4];
+    await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(index));
+    await Deno.writeFile(bin, new Uint8Array(new Float32Array([1, NaN, 3, 4]).buffer));
+    await damaged(/fc0\.weight holds NaN/);
+    await Deno.writeTextFile(`${dir}/model.json`, "{ truncated");
+    await damaged(/model\.json is damaged \(not valid JSON/);
   });
 });
 

@@ -183,7 +183,8 @@ Deno.test("search: a second search on one directory is refused before anything i
           trials: 1,
           resultsDir: dir,
         }, { resume: true, log: () => {} }),
-        (error: Error) => error instanceof RunLockedError && /search second .* is in use/.test(error.message),
+        (error: Error) =>
+          error instanceof RunLockedError && /search second .* is in use/.test(error.message),
       );
       assert.equal(await Deno.readTextFile(`${trial}/running.txt`), "in use");
     } finally {

@@ -13,7 +13,7 @@ import {
   CHECKPOINT_FORMAT,
   deleteCheckpoints,
   listCheckpoints,
-  loadCheckpoint,
+  loadLastIntactCheckpoint,
   removeStaleCheckpoints,
   writeCheckpoint,
 } from "../checkpoint/mod.ts";
@@ -94,9 +94,10 @@ async function trainLargeScale(
   const optimizer = optimizerFor(config);
   log(modelSummary(model));
   let history: EpochRecord[] = [];
-  const last = listCheckpoints(dir).at(-1) ?? 0;
-  if (last > 0) {
-    const checkpoint = await loadCheckpoint<EpochRecord>(dir, last);
+  // A damaged last checkpoint (killed disk, edited file) is skipped for the last intact one.
+  const checkpoint = await loadLastIntactCheckpoint<EpochRecord>(dir, log);
+  const last = checkpoint?.epoch ?? 0;
+  if (checkpoint) {
     model.load(checkpoint.model);
     optimizer.importState(model.trainable(), checkpoint.optimizerState);
     history = checkpoint.history;

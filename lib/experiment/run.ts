@@ -426,8 +426,8 @@ export async function evaluateRun(
   const log = options.log ?? console.log;
   if (!isRunDirectory(dir) || !exists(`${dir}/${RUN_FILES.args}`)) {
     throw new Error(
-      `${dir} is not a memdil run directory (no ${RUN_FILES.marker} or ${RUN_FILES.args}); ` +
-        `name a run directory, or train it first`,
+      `${dir} is not a run directory (no ${RUN_FILES.marker} or ${RUN_FILES.args}); name a ` +
+        `run of memdil, or train it first`,
     );
   }
   if (!exists(`${dir}/${RUN_FILES.modelIndex}`)) {

@@ -174,11 +174,35 @@ export class NonFiniteError extends Error {
   override name = "NonFiniteError";
 }
 
+/** A saved file that cannot be used (truncated, edited, damaged, not finite); named in the message. */
+export class DamagedFileError extends Error {
+  override name = "DamagedFileError";
+}
+
+const TENSOR_FORMAT = "memdil-float32-v1";
+
+interface TensorIndexEntry {
+  name: string;
+  shape: number[];
+  offset: number;
+  length: number;
+}
+
+/** SHA-256 of the index (the header) and the values: the checksum of a saved tensor file. */
+async function tensorChecksum(index: TensorIndexEntry[], bytes: Uint8Array): Promise<string> {
+  const header = new TextEncoder().encode(JSON.stringify({ format: TENSOR_FORMAT, tensors: index }));
+  const whole = new Uint8Array(header.length + bytes.length);
+  whole.set(header);
+  whole.set(bytes, header.length);
+  const digest = await crypto.subtle.digest("SHA-256", whole);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /**
  * Save tensors as `<base>.bin` (float32, little-endian, concatenated) plus `<base>.json` (names,
- * shapes, offsets), each written atomically: the one tensor format of saved models and
- * checkpoints. A tensor holding NaN or an infinity is refused ({@link NonFiniteError}), so a
- * diverged model is never saved as if it were trained.
+ * shapes, offsets, and a SHA-256 of the index and the values), each written atomically: the one
+ * tensor format of saved models and checkpoints. A tensor holding NaN or an infinity is refused
+ * ({@link NonFiniteError}), so a diverged model is never saved as if it were trained.
  *
  * @example
  * ```ts
@@ -192,7 +216,7 @@ export async function saveTensors(
 ): Promise<void> {
   const total = tensors.reduce((sum, t) => sum + t.values.length, 0);
   const buffer = new Float32Array(total);
-  const index: { name: string; shape: number[]; offset: number; length: number }[] = [];
+  const index: TensorIndexEntry[] = [];
   let offset = 0;
   for (const tensor of tensors) {
     if (!tensor.values.every(Number.isFinite)) {
@@ -202,15 +226,22 @@ export async function saveTensors(
     index.push({ name: tensor.name, shape: tensor.shape, offset, length: tensor.values.length });
     offset += tensor.values.length;
   }
-  await writeFileAtomic(`${dir}/${base}.bin`, new Uint8Array(buffer.buffer));
+  const bytes = new Uint8Array(buffer.buffer);
+  await writeFileAtomic(`${dir}/${base}.bin`, bytes);
   await writeFileAtomic(
     `${dir}/${base}.json`,
-    JSON.stringify({ format: "memdil-float32-v1", tensors: index }, null, 1),
+    JSON.stringify(
+      { format: TENSOR_FORMAT, tensors: index, sha256: await tensorChecksum(index, bytes) },
+      null,
+      1,
+    ),
   );
 }
 
 /**
- * Load tensors saved by {@link saveTensors}.
+ * Load tensors saved by {@link saveTensors}, checking them first: the index is well formed, the
+ * values file has the size it names, the checksum (of index and values) matches, and every value
+ * is finite. A file failing any check is never used: {@link DamagedFileError} names it.
  *
  * @example
  * ```ts
@@ -218,12 +249,44 @@ export async function saveTensors(
  * ```
  */
 export async function loadTensors(dir: string, base = "model"): Promise<Map<string, Float32Array>> {
-  const index = JSON.parse(await Deno.readTextFile(`${dir}/${base}.json`)) as {
-    tensors: { name: string; offset: number; length: number }[];
-  };
-  const bytes = await Deno.readFile(`${dir}/${base}.bin`);
+  const indexPath = `${dir}/${base}.json`;
+  const valuesPath = `${dir}/${base}.bin`;
+  const damaged = (path: string, why: string) =>
+    new DamagedFileError(
+      `${path} is damaged (${why}): it is not used; train the run again (--force_retrain), or ` +
+        `restore the file`,
+    );
+  let document: { format?: unknown; tensors?: unknown; sha256?: unknown };
+  try {
+    document = JSON.parse(await Deno.readTextFile(indexPath));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw error;
+    throw damaged(indexPath, `not valid JSON: ${(error as Error).message}`);
+  }
+  const index = document?.tensors as TensorIndexEntry[];
+  const wellFormed = document?.format === TENSOR_FORMAT && Array.isArray(index) &&
+    index.every((t) =>
+      t !== null && typeof t === "object" && typeof t.name === "string" &&
+      Number.isInteger(t.offset) && Number.isInteger(t.length) && t.offset >= 0 && t.length >= 0
+    );
+  if (!wellFormed) throw damaged(indexPath, `not a ${TENSOR_FORMAT} index`);
+  const bytes = await Deno.readFile(valuesPath);
+  const expected = 4 * index.reduce((n, t) => Math.max(n, t.offset + t.length), 0);
+  if (bytes.byteLength !== expected) {
+    throw damaged(valuesPath, `${bytes.byteLength} bytes where its index names ${expected}`);
+  }
+  // Files saved before the checksum existed are checked for size and finiteness only.
+  if (document.sha256 !== undefined && document.sha256 !== await tensorChecksum(index, bytes)) {
+    throw damaged(valuesPath, `its checksum does not match ${indexPath}`);
+  }
   const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return new Map(
-    index.tensors.map((t) => [t.name, all.slice(t.offset, t.offset + t.length)]),
-  );
+  const tensors = new Map<string, Float32Array>();
+  for (const t of index) {
+    const values = all.slice(t.offset, t.offset + t.length);
+    if (!values.every(Number.isFinite)) {
+      throw damaged(valuesPath, `${t.name} holds NaN or infinite values`);
+    }
+    tensors.set(t.name, values);
+  }
+  return tensors;
 }
