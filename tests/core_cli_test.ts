@@ -13,8 +13,9 @@ import {
 } from "../lib/config/flags.ts";
 import type { CommandName } from "../lib/config/schema.ts";
 import { BACKEND_NAMES } from "../lib/backend/mod.ts";
-import { REPO_ROOT } from "../lib/config/ini.ts";
-import { runUid, simpleModelUid } from "../lib/runs/mod.ts";
+import { readIniConfig, REPO_ROOT } from "../lib/config/ini.ts";
+import { TASK_SCRIPTS, type TaskName, taskPermissions } from "../lib/config/permissions.ts";
+import { isFinishedRun, runUid, simpleModelUid } from "../lib/runs/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // parseTrainArgs
@@ -385,3 +386,78 @@ Deno.test("deno.json: no task but the test suite has unscoped network, writes, s
     }
   }
 });
+
+Deno.test("deno task train: a BASE_PATH outside results/ works with the task's own permissions; --force never deletes a non-run", async () => {
+  // Issue 19: a BASE_PATH outside results/ was refused until deno.json was edited; `--force`
+  // deleted a directory that was not a run.
+  const dir = await Deno.makeTempDir({ prefix: "memdil_core_cli_task_" });
+  try {
+    const env = { NO_COLOR: "1", MEMDIL_CONFIG: await tempConfig(dir) };
+    const task = async (args: string[]) => {
+      const { code, stdout, stderr } = await new Deno.Command("deno", {
+        args: ["task", "train", ...args],
+        cwd: REPO_ROOT,
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return {
+        code,
+        stdout: new TextDecoder().decode(stdout),
+        err: new TextDecoder().decode(stderr),
+      };
+    };
+    const flags = ["--width", "8", "--depth", "2", "--epochs", "1", "--sample_size", "60"];
+    const trained = await task([...flags, "--uid", "outside"]);
+    equal(trained.code, 0, trained.err);
+    ok(isFinishedRun(`${dir}/runs/outside`), trained.stdout);
+
+    await Deno.mkdir(`${dir}/runs/mysweep`);
+    await Deno.writeTextFile(`${dir}/runs/mysweep/summary.parquet`, "x");
+    const forced = await task([...flags, "--uid", "mysweep", "--force"]);
+    equal(forced.code, 2, forced.err);
+    ok(forced.err.includes("not a memdil run directory"), forced.err);
+    equal(await Deno.readTextFile(`${dir}/runs/mysweep/summary.parquet`), "x");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("taskPermissions: every configured place is writable, nothing else; no task prompts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil_core_cli_perm_" });
+  try {
+    const ini = readIniConfig(await tempConfig(dir));
+    const home = Deno.env.get("HOME") ?? "/root";
+    for (const task of Object.keys(TASK_SCRIPTS) as TaskName[]) {
+      const { flags, script } = taskPermissions(task, ["--data_dir", "~/elsewhere"], { ini });
+      ok(Deno.statSync(script).isFile, script);
+      for (const scoped of ["--allow-write", "--allow-run", "--allow-ffi", "--allow-net", "-A"]) {
+        ok(!flags.includes(scoped), `${task}: ${scoped} without a list`);
+      }
+      const write = flags.find((f) => f.startsWith("--allow-write="))?.slice(14).split(",") ?? [];
+      for (const place of write) {
+        ok(
+          [`${REPO_ROOT}/results`, `${REPO_ROOT}/data`, `${home}/data`, `${home}/elsewhere`]
+            .includes(place) || place.startsWith(`${dir}/`),
+          `${task} may write ${place}`,
+        );
+      }
+      if (["train", "sweep", "search", "data"].includes(task)) {
+        for (const place of [`${dir}/runs`, `${dir}/ho`, `${dir}/data`, `${home}/elsewhere`]) {
+          ok(write.includes(place), `${task} may not write ${place}: ${write}`);
+        }
+      }
+    }
+    // Every task line but the checks and the tests starts the launcher, which adds --no-prompt.
+    const tasks = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/deno.json`)).tasks;
+    for (const [name, line] of Object.entries(tasks as Record<string, string>)) {
+      if (["check", "test"].includes(name)) continue;
+      ok(line.startsWith("deno run --no-prompt "), `${name}: ${line}`);
+      if (name in TASK_SCRIPTS) equal(line, `${LAUNCH} ${name}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const LAUNCH = "deno run --no-prompt --allow-read --allow-env --allow-run=deno cli/launch.ts";

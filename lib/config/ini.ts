@@ -6,6 +6,11 @@
 import ini from "ini";
 import { type BackendName, parseBackendName } from "../backend/mod.ts";
 
+/** config.ini cannot be used (unreadable, unknown or repeated section or key, bad value). */
+export class IniError extends Error {
+  override name = "IniError";
+}
+
 /** Repository root (absolute path, no trailing slash). */
 export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -71,33 +76,33 @@ export function checkIniText(text: string, file: string): void {
     if (header) {
       section = header[1].trim();
       if (!Object.hasOwn(INI_KEYS, section)) {
-        throw new Error(
+        throw new IniError(
           `${where}: unknown section [${section}]; config.ini has ${
             Object.keys(INI_KEYS).map((s) => `[${s}]`).join(", ")
           }`,
         );
       }
       if (seenSections.has(section)) {
-        throw new Error(`${where}: section [${section}] is given twice; merge the two into one`);
+        throw new IniError(`${where}: section [${section}] is given twice; merge the two into one`);
       }
       seenSections.add(section);
       seenKeys = new Set();
       return;
     }
     const at = line.indexOf("=");
-    if (at < 0) throw new Error(`${where}: expected KEY = value or [SECTION], got '${line}'`);
+    if (at < 0) throw new IniError(`${where}: expected KEY = value or [SECTION], got '${line}'`);
     const key = line.slice(0, at).trim();
     if (section === undefined) {
-      throw new Error(`${where}: key ${key} comes before any [SECTION]`);
+      throw new IniError(`${where}: key ${key} comes before any [SECTION]`);
     }
     if (!INI_KEYS[section].includes(key)) {
-      throw new Error(
+      throw new IniError(
         `${where}: unknown key ${key} in [${section}]; its keys are ${
           INI_KEYS[section].join(", ")
         }`,
       );
     }
-    if (seenKeys.has(key)) throw new Error(`${where}: ${key} is given twice in [${section}]`);
+    if (seenKeys.has(key)) throw new IniError(`${where}: ${key} is given twice in [${section}]`);
     seenKeys.add(key);
   });
 }
@@ -182,7 +187,7 @@ export function defaultIniPath(): string {
 function requireKey(section: Record<string, unknown>, name: string, key: string, file: string) {
   const value = section?.[key];
   if (typeof value !== "string" || value === "") {
-    throw new Error(`${file}: missing key ${key} in section [${name}]`);
+    throw new IniError(`${file}: missing key ${key} in section [${name}]`);
   }
   return value;
 }
@@ -190,7 +195,7 @@ function requireKey(section: Record<string, unknown>, name: string, key: string,
 function positiveInt(value: string, key: string, file: string, min = 0): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < min) {
-    throw new Error(`${file}: ${key} must be an integer >= ${min}, got '${value}'`);
+    throw new IniError(`${file}: ${key} must be an integer >= ${min}, got '${value}'`);
   }
   return parsed;
 }
@@ -209,7 +214,7 @@ export function readIniConfig(path: string = defaultIniPath()): IniConfig {
   try {
     text = Deno.readTextFileSync(path);
   } catch (error) {
-    throw new Error(
+    throw new IniError(
       `cannot read ${path} (${(error as Error).message}); restore config/config.ini from git ` +
         `or point MEMDIL_CONFIG at a config file`,
     );
@@ -219,7 +224,9 @@ export function readIniConfig(path: string = defaultIniPath()): IniConfig {
   const get = (section: string, key: string) => requireKey(parsed[section], section, key, path);
   const logLevel = get("LOGGING", "LOG_LEVEL");
   if (!["DEBUG", "INFO", "WARNING", "ERROR"].includes(logLevel)) {
-    throw new Error(`${path}: LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got '${logLevel}'`);
+    throw new IniError(
+      `${path}: LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got '${logLevel}'`,
+    );
   }
   return {
     paths: {
@@ -242,15 +249,23 @@ export function readIniConfig(path: string = defaultIniPath()): IniConfig {
       heapMemoryInGb: positiveInt(get("RESOURCES", "HEAP_MEMORY_IN_GB"), "HEAP_MEMORY_IN_GB", path),
     },
     dataDir: resolvePath(dataDir(parsed.DATA?.DATA_DIR, path)),
-    backend: parseBackendName(parsed.COMPUTE?.BACKEND ?? "auto"),
+    backend: iniBackend(parsed.COMPUTE?.BACKEND, path),
     slurmSharedPath: parsed.SLURM?.SHARED_PATH ? resolvePath(parsed.SLURM.SHARED_PATH) : "",
   };
+}
+
+function iniBackend(value: string | undefined, file: string): BackendName {
+  try {
+    return parseBackendName(value ?? "auto");
+  } catch (error) {
+    throw new IniError(`${file}: [COMPUTE] BACKEND: ${(error as Error).message}`);
+  }
 }
 
 function dataDir(value: string | undefined, file: string): string {
   if (value === undefined) return "~/data";
   if (value.trim() === "") {
-    throw new Error(
+    throw new IniError(
       `${file}: [DATA] DATA_DIR is empty (it would be the repository root); give a directory, ` +
         `e.g. ~/data, or remove the key for that default`,
     );

@@ -190,7 +190,9 @@ interface TensorIndexEntry {
 
 /** SHA-256 of the index (the header) and the values: the checksum of a saved tensor file. */
 async function tensorChecksum(index: TensorIndexEntry[], bytes: Uint8Array): Promise<string> {
-  const header = new TextEncoder().encode(JSON.stringify({ format: TENSOR_FORMAT, tensors: index }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({ format: TENSOR_FORMAT, tensors: index }),
+  );
   const whole = new Uint8Array(header.length + bytes.length);
   whole.set(header);
   whole.set(bytes, header.length);

@@ -8,17 +8,12 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { REPO_ROOT } from "../config/ini.ts";
+import { DATA_HOSTS } from "../config/permissions.ts";
 import { openBlasPath } from "../backend/blas/openblas.ts";
 import { defaultCacheDir } from "../data/cache.ts";
 import { decodeMessage, type WorkerJob, type WorkerMessage } from "./worker.ts";
 
-/** Hosts a run may download a missing dataset from (those of `deno task data`). */
-export const DATA_HOSTS: readonly string[] = [
-  "ossci-datasets.s3.amazonaws.com",
-  "fashion-mnist.s3-website.eu-central-1.amazonaws.com",
-  "www.cs.toronto.edu",
-  "ufldl.stanford.edu",
-];
+export { DATA_HOSTS };
 
 /** Where Debian's dataset packages put their files (read by the data loaders). */
 const SYSTEM_DATASETS = "/usr/share/datasets";
