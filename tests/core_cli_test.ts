@@ -122,6 +122,8 @@ Deno.test("parseTrainArgs: unknown flags and bad values are usage errors", () =>
   usageError(["--seed", "4294967302"], /seed.*4294967295/);
   usageError(["--seed", "1e20"], /seed/);
   usageError(["--seed", "-1"], /seed/);
+  // Issue 19 (Low): `--data_dir <a file>` exited 0 and used another copy of the dataset.
+  usageError(["--data_dir", `${REPO_ROOT}/deno.json`], /deno\.json.* is not a directory/);
   equal(parseTrainArgs(["--seed", "4294967295"]).seed, 4294967295);
   usageError(["--dataset", "cifar100", "--classes", "101"], /cifar100 has 100 classes/);
   equal(parseTrainArgs(["--classes", "10"]).classes, 10);
@@ -412,6 +414,32 @@ Deno.test("deno task train: a BASE_PATH outside results/ works with the task's o
     equal(trained.code, 0, trained.err);
     ok(isFinishedRun(`${dir}/runs/outside`), trained.stdout);
 
+    // Issue 19 (Low): evaluate copied hand-edited args.json values into the metrics, and a
+    // damaged args.json failed with "Unexpected end of JSON input", naming no file.
+    const argsPath = `${dir}/runs/outside/args.json`;
+    const args = JSON.parse(await Deno.readTextFile(argsPath));
+    const metricsBefore = await Deno.readFile(`${dir}/runs/outside/metrics.parquet`);
+    const evaluate = async () => {
+      const { code, stderr } = await new Deno.Command("deno", {
+        args: ["task", "evaluate", "--uid", "outside"],
+        cwd: REPO_ROOT,
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return { code, err: new TextDecoder().decode(stderr) };
+    };
+    await Deno.writeTextFile(argsPath, JSON.stringify({ ...args, label_noise: 1.5 }));
+    const edited = await evaluate();
+    equal(edited.code, 1, edited.err);
+    ok(edited.err.includes(argsPath) && edited.err.includes("label_noise"), edited.err);
+    await Deno.writeTextFile(argsPath, JSON.stringify(args).slice(0, 20));
+    const truncated = await evaluate();
+    equal(truncated.code, 1, truncated.err);
+    ok(truncated.err.includes(`${argsPath} is not valid JSON`), truncated.err);
+    deepEqual(await Deno.readFile(`${dir}/runs/outside/metrics.parquet`), metricsBefore);
+    ok(isFinishedRun(`${dir}/runs/outside`), "the run is untouched");
+
     await Deno.mkdir(`${dir}/runs/mysweep`);
     await Deno.writeTextFile(`${dir}/runs/mysweep/summary.parquet`, "x");
     const forced = await task([...flags, "--uid", "mysweep", "--force"]);
@@ -461,3 +489,11 @@ Deno.test("taskPermissions: every configured place is writable, nothing else; no
 });
 
 const LAUNCH = "deno run --no-prompt --allow-read --allow-env --allow-run=deno cli/launch.ts";
+
+Deno.test("cli/reproduce.ts: a bad profile or parameter is a usage error (exit 2), as for notebooks", async () => {
+  // Issue 19 (Low): reproduce exited 1 where `deno task notebooks` exits 2.
+  for (const args of [["--profile", "nope"], ["--param", "seeds=1e400"], ["--param", "seeds"]]) {
+    const out = await deno("cli/reproduce.ts", args, {});
+    equal(out.code, 2, `${args.join(" ")}: ${out.stderr}`);
+  }
+});

@@ -10,7 +10,7 @@ import {
   type TrainConfig,
   UsageError,
 } from "../lib/config/flags.ts";
-import { readIniConfig, REPO_ROOT, resolvePath } from "../lib/config/ini.ts";
+import { IniError, readIniConfig, REPO_ROOT, resolvePath } from "../lib/config/ini.ts";
 import {
   pl,
   readJson,
@@ -511,6 +511,28 @@ TMP_PATH = e`;
     );
     throws(() => readIniConfig(path), /HEAP_MEMORY_IN_GB/);
     throws(() => readIniConfig(`${dir}/nope.ini`), /nope\.ini.*MEMDIL_CONFIG/);
+    // Issue 19 (Low): unknown sections and keys were ignored (a second [PATHS] silently
+    // redirected runs), an empty DATA_DIR became the repository root, 0 concurrent jobs loaded.
+    const refused = async (text: string, pattern: RegExp) => {
+      await Deno.writeTextFile(path, text);
+      throws(() => readIniConfig(path), (error: Error) => {
+        ok(error instanceof IniError && pattern.test(error.message), error.message);
+        ok(error.message.includes(path), error.message);
+        return true;
+      });
+    };
+    await refused(
+      INI(paths, "[PATHS]\nBASE_PATH = /elsewhere\n"),
+      /line 15: section \[PATHS\] is given twice/,
+    );
+    await refused(INI(paths, "[PATH]\nBASE_PATH = x\n"), /unknown section \[PATH\]/);
+    await refused(INI(paths, "[DATA]\nDATADIR = x\n"), /unknown key DATADIR in \[DATA\]/);
+    await refused(INI(paths + "\nBASE_PATH = again"), /BASE_PATH is given twice/);
+    await refused(INI(paths, "[DATA]\nDATA_DIR =\n"), /DATA_DIR is empty/);
+    await refused(
+      INI(paths).replace("MAXIMUM_CONCURRENT_JOBS = 2", "MAXIMUM_CONCURRENT_JOBS = 0"),
+      /MAXIMUM_CONCURRENT_JOBS must be an integer >= 1/,
+    );
     // Defaults of the optional sections.
     await Deno.writeTextFile(path, INI(paths));
     equal(readIniConfig(path).backend, "auto");

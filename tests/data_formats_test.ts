@@ -386,6 +386,8 @@ Deno.test("download: a checksum mismatch saves nothing and names the URL; no ser
         error.message.includes("train-images-idx3-ubyte.gz") &&
         /Download failed: cannot reach/.test(error.message),
     );
+    // Issue 19 (Low): an offline download left an empty MNIST/raw behind.
+    deepEqual([...Deno.readDirSync(dir)], []);
   });
 });
 

@@ -338,6 +338,16 @@ export const SETTINGS = {
       if (typeof value !== "string" || value === "") {
         throw new SettingError(`expected a directory, got ${show(value)}`);
       }
+      // A file is not a dataset root (the datasets would silently come from elsewhere); a
+      // directory that does not exist yet is one a download creates.
+      let isFile = false;
+      try {
+        isFile = !Deno.statSync(value.replace(/^~(?=\/|$)/, Deno.env.get("HOME") ?? "~"))
+          .isDirectory;
+      } catch {
+        // absent (or unreadable): left to the loaders, which name where they looked
+      }
+      if (isFile) throw new SettingError(`${show(value)} exists and is not a directory`);
       return value;
     },
     help: "dataset root (config.ini [DATA])",

@@ -8,6 +8,7 @@
  * @module
  */
 import { initBackend } from "../backend/mod.ts";
+import { readJsonFile } from "../io/json.ts";
 import type { TrainConfig } from "../config/schema.ts";
 import { loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
 import { type Model, runModel } from "../models/mod.ts";
@@ -63,7 +64,7 @@ async function saveTrainingSet(dir: string, config: TrainConfig, record: Trainin
 export function loadTrainingSet(dir: string, config: TrainConfig): TrainingSetRecord {
   const frame = readParquet(`${dir}/${RUN_FILES.trainingSet}`);
   const info = exists(`${dir}/${TRAINING_SET_INFO}`)
-    ? JSON.parse(Deno.readTextFileSync(`${dir}/${TRAINING_SET_INFO}`))
+    ? readJsonFile(`${dir}/${TRAINING_SET_INFO}`) as { selected_labels: number[]; classes: number }
     : {
       selected_labels: Array.from({ length: config.classes }, (_, k) => k),
       classes: config.classes,

@@ -14,6 +14,8 @@ import {
   type TrainConfig,
 } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
+import { validateConfig } from "../config/validate.ts";
+import { FileFormatError, readJsonFile } from "../io/json.ts";
 import { concatSplits, loadRunData, type RunData } from "../data/mod.ts";
 import {
   featureScatterSpec,
@@ -441,7 +443,21 @@ async function evaluateLocked(
   options: EvaluateRunOptions,
   log: (line: string) => void,
 ): Promise<RunResult> {
-  const saved = JSON.parse(await Deno.readTextFile(`${dir}/${RUN_FILES.args}`));
+  const argsPath = `${dir}/${RUN_FILES.args}`;
+  const saved = readJsonFile(argsPath) as Record<string, unknown>;
+  // A hand-edited args.json (label noise, seed, ...) is checked as the command line would check
+  // it, so the metrics are never labelled with settings that are not valid.
+  try {
+    validateConfig(
+      Object.fromEntries(Object.entries(saved).filter(([key]) => key in SETTINGS)),
+      "train",
+    );
+  } catch (error) {
+    throw new FileFormatError(
+      `${argsPath}: ${(error as Error).message}; it was edited by hand: restore the run's own ` +
+        `settings, or train it again`,
+    );
+  }
   // Runs saved before a flag existed get its default.
   // Run-control settings given now (backend, train_metrics_on, ...) apply; the others are the run's.
   const runControl = Object.entries(options.given ?? {})

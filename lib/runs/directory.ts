@@ -18,6 +18,7 @@
  */
 import type { TrainConfig } from "../config/schema.ts";
 import { validateUid } from "../config/schema.ts";
+import { readJsonFile } from "../io/json.ts";
 import { type RunKind, runUid, settingDifferences } from "./identity.ts";
 import { lockRun, type RunLock } from "./lock.ts";
 import {
@@ -170,7 +171,7 @@ export function savedSettingDifferences(
 ): string[] {
   const savedArgs = `${dir}/${RUN_FILES.args}`;
   return exists(savedArgs)
-    ? settingDifferences(JSON.parse(Deno.readTextFileSync(savedArgs)), config, kind)
+    ? settingDifferences(readJsonFile(savedArgs) as Record<string, unknown>, config, kind)
     : [];
 }
 
