@@ -440,6 +440,29 @@ Deno.test("deno task train: a BASE_PATH outside results/ works with the task's o
     deepEqual(await Deno.readFile(`${dir}/runs/outside/metrics.parquet`), metricsBefore);
     ok(isFinishedRun(`${dir}/runs/outside`), "the run is untouched");
 
+    // Issue 19 (Low): kill -9 during `evaluate --backend cpu` left tables that disagreed on the
+    // backend in a run still marked finished. An evaluation marks the run unfinished first.
+    await Deno.writeTextFile(argsPath, JSON.stringify(args));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "cli/evaluate.ts", "--uid", "outside", "--backend", "cpu"],
+      cwd: REPO_ROOT,
+      env,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const exited = child.status.then(() => true);
+    let done = false;
+    exited.then(() => (done = true));
+    while (isFinishedRun(`${dir}/runs/outside`) && !done) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (!done) child.kill("SIGKILL");
+    await exited;
+    ok(!isFinishedRun(`${dir}/runs/outside`), "a stopped evaluation leaves an unfinished run");
+    const again = await evaluate();
+    equal(again.code, 0, again.err);
+    ok(isFinishedRun(`${dir}/runs/outside`));
+
     await Deno.mkdir(`${dir}/runs/mysweep`);
     await Deno.writeTextFile(`${dir}/runs/mysweep/summary.parquet`, "x");
     const forced = await task([...flags, "--uid", "mysweep", "--force"]);

@@ -186,3 +186,23 @@ Deno.test("sweep: a second sweep on one directory is refused while the first run
     }
   });
 });
+
+Deno.test("workerArgs: a results directory that is a symlink gives the workers its real place too", async () => {
+  // Issue 19 (Low): with results/ a symlink, every sweep worker failed on its lock (Deno checks
+  // where the file really is).
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "real"));
+    await Deno.symlink(join(dir, "real"), join(dir, "results"));
+    const args = workerArgs({
+      basePath: join(dir, "results", "sweep", "runs"), // not created yet
+      dataDirs: [],
+      worker: TEST_RUNNERS.worker,
+    });
+    const real = await Deno.realPath(join(dir, "real"));
+    for (const flag of ["--allow-read=", "--allow-write="]) {
+      const places = args.find((a) => a.startsWith(flag))!.slice(flag.length).split(",");
+      assert.ok(places.includes(join(dir, "results", "sweep", "runs")), places.join(","));
+      assert.ok(places.includes(join(real, "sweep", "runs")), places.join(","));
+    }
+  });
+});

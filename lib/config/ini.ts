@@ -138,26 +138,35 @@ export function resultRoots(config: IniConfig): string[] {
  * ```
  */
 export function isUnder(path: string, roots: readonly string[]): boolean {
-  const real = (p: string): string => {
-    // The longest existing prefix, resolved, then the rest.
-    const parts = normalizeAbsolute(p).split("/");
-    for (let n = parts.length; n > 1; n--) {
-      try {
-        const head = Deno.realPathSync(parts.slice(0, n).join("/") || "/");
-        return [head, ...parts.slice(n)].join("/");
-      } catch {
-        // not there yet: try the parent
-      }
-    }
-    return normalizeAbsolute(p);
-  };
-  const target = real(path);
+  const target = realPathAhead(path);
   return roots.some((root) => {
-    for (const r of new Set([normalizeAbsolute(root), real(root)])) {
+    for (const r of new Set([normalizeAbsolute(root), realPathAhead(root)])) {
       if (target === r || target.startsWith(r.endsWith("/") ? r : `${r}/`)) return true;
     }
     return false;
   });
+}
+
+/**
+ * Where an absolute `path` really is, also before it exists: its longest existing prefix with
+ * symlinks resolved, then the rest.
+ *
+ * @example
+ * ```ts
+ * realPathAhead("/repo/results/new/dir"); // "/scratch/results/new/dir" when results/ is a symlink
+ * ```
+ */
+export function realPathAhead(path: string): string {
+  const parts = normalizeAbsolute(path).split("/");
+  for (let n = parts.length; n > 1; n--) {
+    try {
+      const head = Deno.realPathSync(parts.slice(0, n).join("/"));
+      return [head, ...parts.slice(n)].join("/");
+    } catch {
+      // not there yet: try the parent
+    }
+  }
+  return normalizeAbsolute(path);
 }
 
 function normalizeAbsolute(path: string): string {

@@ -7,7 +7,7 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { REPO_ROOT } from "../config/ini.ts";
+import { realPathAhead, REPO_ROOT } from "../config/ini.ts";
 import { DATA_HOSTS } from "../config/permissions.ts";
 import { openBlasPath } from "../backend/blas/openblas.ts";
 import { defaultCacheDir } from "../data/cache.ts";
@@ -98,13 +98,7 @@ function unique(paths: string[]): string[] {
  * symlink must not lock the workers out of their own runs).
  */
 function withRealPaths(paths: string[]): string[] {
-  return unique(paths.flatMap((path) => {
-    try {
-      return [path, Deno.realPathSync(path)];
-    } catch {
-      return [path];
-    }
-  }));
+  return unique(paths.flatMap((path) => [path, realPathAhead(path)]));
 }
 
 /** One run for the pool. */
