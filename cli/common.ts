@@ -35,7 +35,7 @@ export async function runCli(main: (args: string[]) => Promise<void>): Promise<n
         "hint: each deno task may write only under results/, the places config.ini names " +
           "([PATHS], [DATA] DATA_DIR, [SLURM] SHARED_PATH) and the paths its own flags name, " +
           "and reach only the dataset mirrors; configure other places in config.ini " +
-          "(docs/permissions.md)",
+          "(see docs/permissions.md)",
       );
     }
     if (!usage && Deno.env.get("MEMDIL_DEBUG") && error instanceof Error) {
