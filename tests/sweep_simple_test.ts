@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RUN_FILES } from "../lib/runs/mod.ts";
+import { markRunUnfinished, RUN_FILES } from "../lib/runs/mod.ts";
 import { meanAndStd, readSweepFile, runSweep } from "../lib/sweep/mod.ts";
 import { RUNNERS } from "../lib/experiment/runners/mod.ts";
 import { withTestConfig } from "./fixtures/config_ini.ts";
@@ -63,7 +63,7 @@ Deno.test("sweep of real runs: summary over seeds, then reuse and restart", asyn
     // Rerun: everything reused. Then an interrupted run (no completion marker) is restarted.
     const second = await runSweep(sweep, { progress: false, registry: RUNNERS });
     assert.deepEqual(second.runs.map((r) => r.status), Array(4).fill("reused"));
-    await Deno.remove(join(first.runs[3].dir, "run.json"));
+    await markRunUnfinished(first.runs[3].dir);
     await Deno.remove(join(first.runs[3].dir, RUN_FILES.metrics));
     const third = await runSweep(sweep, { progress: false, registry: RUNNERS });
     assert.deepEqual(third.runs.map((r) => r.status), ["reused", "reused", "reused", "finished"]);
