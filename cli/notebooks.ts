@@ -14,7 +14,8 @@
  */
 
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
+import { IniError, isUnder, readIniConfig, resultRoots } from "../lib/config/ini.ts";
 import {
   DEFAULT_NOTEBOOKS_DIR,
   DEFAULT_OUTPUT_DIR,
@@ -170,6 +171,22 @@ export async function main(args: string[]): Promise<number> {
   if (opts.list) {
     await list(opts.notebooksDir);
     return 0;
+  }
+
+  // Executed copies go where every other result goes: results/ or a place config.ini names.
+  try {
+    const roots = resultRoots(readIniConfig());
+    if (!isUnder(resolve(opts.outDir), roots)) {
+      log(
+        `error: --out-dir ${opts.outDir} is outside the places memdil writes results ` +
+          `(${roots.join(", ")}); choose one under them, or configure the place in config.ini`,
+      );
+      return 2;
+    }
+  } catch (err) {
+    if (!(err instanceof IniError)) throw err;
+    log(`error: ${err.message}`);
+    return 2;
   }
 
   let runs;

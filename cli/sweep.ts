@@ -11,6 +11,7 @@
  */
 import { Command, Option } from "commander";
 import { parseCommandLine, UsageError } from "../lib/config/flags.ts";
+import { SettingError } from "../lib/config/schema.ts";
 import { rowsToFrame } from "../lib/results/mod.ts";
 import {
   type ExecutorName,
@@ -21,7 +22,9 @@ import {
   runSweep,
   summaryLine,
   SweepFileError,
+  UnknownRunnerError,
 } from "../lib/sweep/mod.ts";
+import { RUNNERS } from "../lib/experiment/runners/mod.ts";
 import { runCli } from "./common.ts";
 
 function positiveInteger(value: string): number {
@@ -68,12 +71,19 @@ if (import.meta.main) {
     };
     Deno.addSignalListener("SIGINT", stop);
     const result = await runSweep(sweep, {
+      registry: RUNNERS,
       signal: controller.signal,
       progress: options.quiet
         ? false
         : Deno.stderr.isTerminal()
         ? undefined
         : lineProgress((line) => console.error(line)),
+    }).catch((error) => {
+      // A runner the registry does not hold, or flags a runner refuses: the file's mistake.
+      if (error instanceof UnknownRunnerError || error instanceof SettingError) {
+        throw new UsageError(`${program.args[0]}: ${error.message}`);
+      }
+      throw error;
     }).finally(() => Deno.removeSignalListener("SIGINT", stop));
 
     if (result.overSeeds.length > 0) {

@@ -13,6 +13,7 @@ import {
   serveGallery,
   staticHandler,
 } from "../lib/gallery/mod.ts";
+import { markRunFinished } from "../lib/runs/mod.ts";
 import { writeJsonAtomic } from "../lib/results/mod.ts";
 import { everyFigure } from "./fixtures/gallery_figures.ts";
 
@@ -86,6 +87,7 @@ Deno.test("gallery: every figure renders in headless Chromium, from disk and ser
     const config = { dataset: "fashionmnist", loss: "CrossEntropy", label_noise: 0.2, seed: 3 };
     await writeJsonAtomic(join(runDir, "args.json"), { ...config, model: "MLP", epochs: 2 });
     await writeJsonAtomic(join(runDir, "metrics.json"), { test_acc: 0.9, nc1_train: 0.5 });
+    await markRunFinished(runDir, { uid: "run_a" });
     await Deno.writeTextFile(join(results, "exp", "summary.parquet"), "");
     await Deno.mkdir(join(results, "notebooks"));
     await Deno.writeTextFile(join(results, "notebooks", "exp.ipynb"), "{}");
@@ -158,6 +160,36 @@ Deno.test("gallery server: files under the results directory only", async () => 
     assert.equal(await ok.text(), "<p>hi</p>");
     assert.equal((await handle(new Request("http://127.0.0.1/%2e%2e/etc/passwd"))).status, 404);
     assert.equal((await handle(new Request("http://127.0.0.1/missing.json"))).status, 404);
+    // Issue 19 (Low): the server followed symlinks out of results/ and answered any Host.
+    const outside = await Deno.makeTempDir({ prefix: "memdil-outside-" });
+    try {
+      await Deno.writeTextFile(join(outside, "secret.txt"), "secret");
+      await Deno.symlink(join(outside, "secret.txt"), join(root, "link.txt"));
+      await Deno.symlink(outside, join(root, "linked_dir"));
+      for (const path of ["link.txt", "linked_dir/secret.txt"]) {
+        const response = await handle(new Request(`http://127.0.0.1/${path}`));
+        assert.equal(response.status, 404, path);
+        await response.body?.cancel();
+      }
+    } finally {
+      await Deno.remove(outside, { recursive: true });
+    }
+    const server = await serveGallery(root, { port: 0 });
+    try {
+      const get = async (host: string) => {
+        const connection = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+        await connection.write(
+          new TextEncoder().encode(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+        );
+        const reply = await new Response(connection.readable).text();
+        return reply.split(" ")[1];
+      };
+      assert.equal(await get(`127.0.0.1:${server.port}`), "200");
+      assert.equal(await get(`localhost:${server.port}`), "200");
+      assert.equal(await get(`rebind.example:${server.port}`), "403");
+    } finally {
+      await server.shutdown();
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }

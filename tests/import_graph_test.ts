@@ -17,7 +17,7 @@ const BOTTOM = new Set(["io", "backend", "data", "losses", "models", "optim", "m
  * so the list stays true): the sweep runner loader is being replaced by a static registry; the
  * optional native TensorFlow package lives outside deno.lock, in its own install directory.
  */
-const COMPUTED_IMPORTS_LEFT = new Set(["lib/sweep/runner.ts", "lib/backend/mod.ts"]);
+const COMPUTED_IMPORTS_LEFT = new Set(["lib/backend/mod.ts"]);
 
 function sourceFiles(dir: string): string[] {
   const files: string[] = [];

@@ -132,8 +132,18 @@ export function validateUid(value: unknown): string {
         `got ${show(value)}`,
     );
   }
+  // File systems allow 255 bytes per name; memdil adds up to ~40 (`.<uid>.staging-<pid>`).
+  if (new TextEncoder().encode(value).length > MAX_UID_BYTES) {
+    throw new SettingError(
+      `expected a run name of at most ${MAX_UID_BYTES} bytes, got one of ` +
+        `${new TextEncoder().encode(value).length}; choose a shorter --uid`,
+    );
+  }
   return value;
 }
+
+/** The longest run name (bytes), leaving room for memdil's staging and lock names. */
+export const MAX_UID_BYTES = 200;
 
 /** `--label_noise`: one rate in [0, 1], or per-class rates (a list, or "0.1,0.3" as text). */
 function labelNoise(value: unknown): number | number[] {
@@ -286,9 +296,10 @@ export const SETTINGS = {
     placeholder: "<n>",
   }),
   seed: row({
-    type: "integer >= 0",
+    // Generators take 32 bits: a larger seed would alias a smaller one (2^32 + 6 and 6).
+    type: "integer in [0, 4294967295]",
     default: 6,
-    parse: integer(0),
+    parse: integer(0, 2 ** 32 - 1),
     help: "random seed (label noise, split, initialization, batch order)",
     role: "data",
     commands: TRAINING,
@@ -328,6 +339,16 @@ export const SETTINGS = {
       if (typeof value !== "string" || value === "") {
         throw new SettingError(`expected a directory, got ${show(value)}`);
       }
+      // A file is not a dataset root (the datasets would silently come from elsewhere); a
+      // directory that does not exist yet is one a download creates.
+      let isFile = false;
+      try {
+        isFile = !Deno.statSync(value.replace(/^~(?=\/|$)/, Deno.env.get("HOME") ?? "~"))
+          .isDirectory;
+      } catch {
+        // absent (or unreadable): left to the loaders, which name where they looked
+      }
+      if (isFile) throw new SettingError(`${show(value)} exists and is not a directory`);
       return value;
     },
     help: "dataset root (config.ini [DATA])",

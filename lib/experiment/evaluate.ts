@@ -28,7 +28,7 @@ import {
   writeJsonAtomic,
   writeParquetAtomic,
 } from "../results/mod.ts";
-import { exists } from "../runs/mod.ts";
+import { exists, RUN_FILES } from "../runs/mod.ts";
 import { predict, type Predictions } from "../training/mod.ts";
 import { classifierOf, EVAL_BATCH, type Measurement, scalarMetrics, splitsOf } from "./measure.ts";
 
@@ -295,10 +295,10 @@ export function featureColumns(
 
 /** File names of the per-epoch tables in a run directory. */
 export const EPOCH_FILES = {
-  metrics: "epoch_metrics.parquet",
-  classMetrics: "epoch_class_metrics.parquet",
-  matrices: "epoch_matrices.parquet",
-  summary: "epoch_metrics.json",
+  metrics: RUN_FILES.epochMetrics,
+  classMetrics: RUN_FILES.epochClassMetrics,
+  matrices: RUN_FILES.epochMatrices,
+  summary: RUN_FILES.epochSummary,
 } as const;
 
 /**

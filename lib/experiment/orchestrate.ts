@@ -17,6 +17,8 @@ import {
   SETTINGS,
   type TrainConfig,
 } from "../config/schema.ts";
+import { validateConfig } from "../config/validate.ts";
+import { FileFormatError, readJsonFile } from "../io/json.ts";
 import { loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
 import { type Model, runModel } from "../models/mod.ts";
 import {
@@ -28,6 +30,7 @@ import {
 } from "../results/mod.ts";
 import {
   exists,
+  isRunDirectory,
   type OpenedRun,
   openRun,
   RUN_FILES,
@@ -38,7 +41,7 @@ import {
 } from "../runs/mod.ts";
 
 /** Name of the training set's run-level facts next to training_set.parquet. */
-const TRAINING_SET_INFO = "training_set.json";
+const TRAINING_SET_INFO = RUN_FILES.trainingSetInfo;
 
 /**
  * A training set's table (`training_set.parquet`): split, source index, label, original label.
@@ -85,7 +88,7 @@ async function saveTrainingSet(dir: string, config: TrainConfig, record: Trainin
 export function loadTrainingSet(dir: string, config: TrainConfig): TrainingSetRecord {
   const frame = readParquet(`${dir}/${RUN_FILES.trainingSet}`);
   const info = exists(`${dir}/${TRAINING_SET_INFO}`)
-    ? JSON.parse(Deno.readTextFileSync(`${dir}/${TRAINING_SET_INFO}`))
+    ? readJsonFile(`${dir}/${TRAINING_SET_INFO}`) as { selected_labels: number[]; classes: number }
     : {
       selected_labels: Array.from({ length: config.classes }, (_, k) => k),
       classes: config.classes,
@@ -239,11 +242,28 @@ export async function reevaluateRun<R>(
   body: (run: SavedRun) => Promise<R>,
 ): Promise<R> {
   const log = options.log ?? console.log;
-  if (!exists(`${dir}/${RUN_FILES.args}`)) {
-    throw new Error(`${dir} is not a run directory (no ${RUN_FILES.args}); train it first`);
+  if (!isRunDirectory(dir) || !exists(`${dir}/${RUN_FILES.args}`)) {
+    throw new Error(
+      `${dir} is not a run directory (no ${RUN_FILES.marker} or ${RUN_FILES.args}); name a ` +
+        `run of memdil, or train it first`,
+    );
   }
   return await withRunLock(dir, async () => {
-    const saved = JSON.parse(await Deno.readTextFile(`${dir}/${RUN_FILES.args}`));
+    const argsPath = `${dir}/${RUN_FILES.args}`;
+    const saved = readJsonFile(argsPath) as Record<string, unknown>;
+    // A hand-edited args.json (label noise, seed, ...) is checked as the command line would check
+    // it, so the metrics are never labelled with settings that are not valid.
+    try {
+      validateConfig(
+        Object.fromEntries(Object.entries(saved).filter(([key]) => key in SETTINGS)),
+        options.kind === "large" ? "train-large" : "train",
+      );
+    } catch (error) {
+      throw new FileFormatError(
+        `${argsPath}: ${(error as Error).message}; it was edited by hand: restore the run's own ` +
+          `settings, or train it again`,
+      );
+    }
     // Runs saved before a flag existed get its default.
     const runControl = Object.entries(options.given ?? {})
       .filter(([key]) => key in SETTINGS && !affectsResults(key as SettingName));

@@ -26,7 +26,14 @@ import {
   writeJsonAtomic,
   writeParquetAtomic,
 } from "../results/mod.ts";
-import { COMPLETE_MARKER, exists, loadTensors, RUN_FILES, saveTensors } from "../runs/mod.ts";
+import {
+  exists,
+  loadTensors,
+  markRunFinished,
+  markRunUnfinished,
+  RUN_FILES,
+  saveTensors,
+} from "../runs/mod.ts";
 import {
   orchestrateRun,
   type ReevaluateOptions,
@@ -208,6 +215,9 @@ async function evaluateAndSave(
   /** Per-epoch metrics recorded during training; without it, the run's saved ones are kept. */
   epochLog?: EpochMetricsLog,
 ): Promise<RunResult> {
+  // An evaluation stopped half way leaves tables of two evaluations: the run is unfinished until
+  // the last of them is written.
+  await markRunUnfinished(dir);
   const evaluation = await evaluateModel(model, metricsData(data, config));
   const classifier = classifierRows(evaluation.classifier);
   const last = history[history.length - 1];
@@ -224,7 +234,7 @@ async function evaluateAndSave(
   await writeParquetAtomic(metrics, `${dir}/${RUN_FILES.metrics}`);
   await writeParquetAtomic(
     rowsToFrame(classMetricRows(evaluation)),
-    `${dir}/class_metrics.parquet`,
+    `${dir}/${RUN_FILES.classMetrics}`,
   );
   // The final evaluation is also the last row of the per-epoch tables.
   const epochs = epochLog ?? new EpochMetricsLog();
@@ -244,9 +254,8 @@ async function evaluateAndSave(
   );
   await writeJsonAtomic(`${dir}/${RUN_FILES.summary}`, metricsRow);
   const figures = await saveRunFigures(dir, config, evaluation, history, classifier, data.isNoisy);
-  await writeJsonAtomic(`${dir}/${COMPLETE_MARKER}`, {
+  await markRunFinished(dir, {
     uid,
-    finished: new Date().toISOString(),
     backend,
     // The native backend's results depend on its thread count: record it with the run.
     ...(activeBackend()?.blasThreads ? { blas_threads: activeBackend()!.blasThreads } : {}),

@@ -6,6 +6,7 @@
  */
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import { READER_COLUMNS } from "../results/mod.ts";
+import { isRunDirectory, RUN_FILES } from "../runs/files.ts";
 
 /** The runs behind a figure, as a small table. */
 export interface RunsTable {
@@ -90,8 +91,8 @@ function tableOf(source: string, records: Record<string, unknown>[], columns?: s
 
 /** A run's configuration (`args.json`) merged with its metrics (`metrics.json`), or null. */
 function runRecord(dir: string): Record<string, unknown> | null {
-  const args = readJson(join(dir, "args.json"));
-  const metrics = readJson(join(dir, "metrics.json"));
+  const args = readJson(join(dir, RUN_FILES.args));
+  const metrics = readJson(join(dir, RUN_FILES.summary));
   if (!metrics || typeof metrics !== "object") return null;
   return { ...(args && typeof args === "object" ? args : {}), ...metrics, uid: basename(dir) };
 }
@@ -117,7 +118,7 @@ function records(basePath: string): { source: string; rows: Record<string, unkno
   });
   if (rows.length === 0) return null;
   const source = rows.length === 1 && runDirs(owner)[0] === owner
-    ? join(owner, "metrics.json")
+    ? join(owner, RUN_FILES.summary)
     : join(owner, "sweep.json");
   return { source, rows };
 }
@@ -269,7 +270,7 @@ export function collectFigures(resultsDir: string): GalleryFigure[] {
     }
     const spec = readJson(path);
     const found = records(basePath);
-    const isRun = readJson(join(owner, "args.json")) !== undefined;
+    const isRun = isRunDirectory(owner);
     figures.push({
       id: "",
       title: titleOf(spec, name),

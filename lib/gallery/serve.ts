@@ -57,9 +57,13 @@ const CONTENT_TYPES: Record<string, string> = {
   ".ipynb": "application/json",
 };
 
+/** Host names a page served on the loopback interface is reached by. */
+const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
 /**
- * A request handler serving files under `root` (index.html for `/`); paths escaping `root` get
- * 404.
+ * A request handler serving the regular files under `root` (index.html for `/`): a path escaping
+ * `root`, also through a symlink, gets 404; a request whose Host header is not a loopback name
+ * (DNS rebinding: another site's name resolved to 127.0.0.1) gets 403.
  *
  * @example
  * ```ts
@@ -68,8 +72,13 @@ const CONTENT_TYPES: Record<string, string> = {
  */
 export function staticHandler(root: string): (request: Request) => Promise<Response> {
   const base = resolve(root);
+  let realBase: string | undefined;
   return async (request) => {
     const url = new URL(request.url);
+    const host = request.headers.get("host") ?? url.host;
+    if (!LOCAL_HOSTS.has(host.replace(/:\d+$/, "").toLowerCase())) {
+      return new Response("forbidden host", { status: 403 });
+    }
     let path: string;
     try {
       path = decodeURIComponent(url.pathname);
@@ -78,11 +87,14 @@ export function staticHandler(root: string): (request: Request) => Promise<Respo
     }
     if (path.endsWith("/")) path += "index.html";
     const file = normalize(join(base, path));
-    if (file !== base && !file.startsWith(base + "/")) {
-      return new Response("not found", { status: 404 });
-    }
+    const notFound = () => new Response("not found", { status: 404 });
+    if (file !== base && !file.startsWith(base + "/")) return notFound();
     try {
-      const body = await Deno.readFile(file);
+      // Where the file really is: a symlink out of the results directory is not served.
+      realBase ??= await Deno.realPath(base);
+      const real = await Deno.realPath(file);
+      if (!real.startsWith(realBase + "/") || !(await Deno.stat(real)).isFile) return notFound();
+      const body = await Deno.readFile(real);
       return new Response(body, {
         headers: {
           "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
@@ -90,7 +102,7 @@ export function staticHandler(root: string): (request: Request) => Promise<Respo
         },
       });
     } catch {
-      return new Response("not found", { status: 404 });
+      return notFound();
     }
   };
 }

@@ -358,5 +358,19 @@ export function parseParamAssignment(text: string): [string, JsonValue] {
   if (!IDENTIFIER.test(key)) {
     throw new ParameterError(`--param key "${key}" is not a valid identifier (in "${text}")`);
   }
-  return [key, parseParamValue(text.slice(eq + 1))];
+  const value = parseParamValue(text.slice(eq + 1));
+  // JSON has no infinity: 1e400 would reach the notebook as null.
+  if (!allFinite(value)) {
+    throw new ParameterError(
+      `--param ${key}: ${text.slice(eq + 1)} is not a finite number (JSON has no infinity)`,
+    );
+  }
+  return [key, value];
+}
+
+function allFinite(value: JsonValue): boolean {
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(allFinite);
+  if (value !== null && typeof value === "object") return Object.values(value).every(allFinite);
+  return true;
 }

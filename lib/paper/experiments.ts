@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { settingFlags, type SettingParams, type TrainConfig } from "../config/schema.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
+import { RUNNERS } from "../experiment/runners/mod.ts";
 import { runFigures, saveNoiseSummaryFigures } from "./noise_sweep.ts";
 import { shortLoss } from "../losses/mod.ts";
 import {
@@ -134,7 +135,7 @@ export async function runConventionalNoise(
       label_noise: params.noiseLevels,
       seed: params.seeds,
     }),
-  }, options);
+  }, { ...options, registry: RUNNERS });
   const figures = sweep.summary.length > 0
     ? await saveNoiseSummaryFigures(sweep.summary, join(params.resultsDir, "figures"))
     : {};
@@ -279,7 +280,7 @@ export async function runLatentClass(
       loss: params.losses,
       seed: params.seeds,
     }),
-  }, options);
+  }, { ...options, registry: RUNNERS });
   const figures: Record<string, string> = {};
   const rows = latentRows(sweep);
   if (rows.length > 0) {
@@ -404,7 +405,7 @@ export async function runLargeScaleExperiment(
       label_noise: params.noiseLevels,
       seed: params.seeds,
     }),
-  }, options);
+  }, { ...options, registry: RUNNERS });
   const figures: Record<string, string> = {};
   const finished = sweep.runs.filter((run) => run.status !== "failed");
   if (finished.length === 0) return { sweep, figures };

@@ -16,6 +16,7 @@ import {
 } from "../figures/mod.ts";
 import { type DataFrame, readParquet, rowsToFrame } from "../results/mod.ts";
 import { compareLosses, type LossComparison } from "./comparison.ts";
+import { RUNNERS } from "../experiment/runners/mod.ts";
 import { shortLoss } from "../losses/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
 import type { Flags } from "../sweep/grid.ts";
@@ -224,7 +225,7 @@ export async function runNoiseSweep(
     basePath: join(params.resultsDir, "runs"),
     concurrency: params.concurrency,
     runs,
-  }, { log, progress: options.progress });
+  }, { log, progress: options.progress, registry: RUNNERS });
   const report = failureReport(result);
   if (report) log(report);
   if (result.summary.length === 0) {

@@ -5,6 +5,7 @@
  */
 import pl from "nodejs-polars";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { readJsonFile } from "../io/json.ts";
 
 export { pl };
 
@@ -156,5 +157,5 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
  * ```
  */
 export function readJson(path: string): unknown {
-  return JSON.parse(Deno.readTextFileSync(path));
+  return readJsonFile(path);
 }

@@ -217,6 +217,7 @@ async function submit(
     basePath: jobs[0].access.basePath,
     dataDirs: [...new Set(jobs.flatMap((j) => j.access.dataDirs))],
     extraRead: [...new Set([...basePaths, ...jobs.flatMap((j) => j.access.extraRead ?? [])])],
+    worker: jobs[0].access.worker,
   };
   for (const [index, job] of jobs.entries()) {
     await Deno.mkdir(dirname(job.logPath), { recursive: true });

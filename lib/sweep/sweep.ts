@@ -20,7 +20,8 @@ import { executorFor, type ExecutorName } from "./executor.ts";
 import type { SlurmSettings } from "./executor_slurm.ts";
 import type { PoolJob } from "./pool.ts";
 import { autoProgress, type RunStatus, type SweepProgress } from "./progress.ts";
-import { loadRunner, type RunConfig, type SweepRunner } from "./runner.ts";
+import { lockRun } from "../runs/lock.ts";
+import { type RunConfig, runnerNamed, type RunnerRegistry, type SweepRunner } from "./runner.ts";
 import { summarizeOverSeeds, type SummaryRow } from "./summary.ts";
 
 /**
@@ -43,7 +44,7 @@ import { summarizeOverSeeds, type SummaryRow } from "./summary.ts";
 export interface Sweep {
   /** Name shown in progress and stored in the run table. */
   name: string;
-  /** `simple` (default), or a module URL whose default export is a runner. */
+  /** A runner's name in the registry the sweep runs with (default `simple`). */
   runner?: string;
   /** One entry per run: flag values (names as on the command line, without `--`). */
   runs: Flags[];
@@ -92,14 +93,14 @@ export interface SweepResult {
 
 /** Options of {@link runSweep}. */
 export interface RunSweepOptions {
+  /** The runners the sweep may name, and their worker entry (memdil's: `RUNNERS`). */
+  registry: RunnerRegistry;
   /** Progress display (default: Jupyter, terminal bar, or lines); false for none. */
   progress?: SweepProgress | false;
   /** Lines for the default display (default console.log). */
   log?: (line: string) => void;
   /** Abort: workers are killed, their runs stay unfinished and restart next time. */
   signal?: AbortSignal;
-  /** Extra readable paths for workers (e.g. a custom runner's files). */
-  extraRead?: string[];
   /** Settings of the slurm executor (default config.ini [SLURM]). */
   slurm?: SlurmSettings;
 }
@@ -109,19 +110,19 @@ export interface RunSweepOptions {
  *
  * @example
  * ```ts
- * const planned = await planSweep({ name: "s", resultsDir: "/tmp/s", runs: [{ epochs: 2 }] });
+ * const planned = planSweep({ name: "s", resultsDir: "/tmp/s", runs: [{ epochs: 2 }] }, RUNNERS);
  * console.log(planned.runs[0].uid);
  * ```
  */
-export async function planSweep(sweep: Sweep): Promise<{
+export function planSweep(sweep: Sweep, registry: RunnerRegistry): {
   runner: SweepRunner;
   basePath: string;
   runs: Omit<SweepRun, "status">[];
-}> {
+} {
   if (!Array.isArray(sweep.runs) || sweep.runs.length === 0) {
     throw new Error(`sweep '${sweep.name}' has no runs`);
   }
-  const runner = await loadRunner(sweep.runner ?? "simple");
+  const runner = runnerNamed(registry, sweep.runner ?? "simple");
   const basePath = resolve(sweep.basePath ?? join(sweep.resultsDir, "runs"));
   const configs = sweep.runs.map((flags, i) => {
     try {
@@ -181,15 +182,31 @@ function distinctUids(runner: SweepRunner, flags: Flags[], configs: RunConfig[])
  *
  * @example
  * ```ts
- * declare const sweep: Sweep;
- * const result = await runSweep(sweep);
+ * import type { RunnerRegistry } from "./runner.ts";
+ * declare const sweep: Sweep, RUNNERS: RunnerRegistry;
+ * const result = await runSweep(sweep, { registry: RUNNERS });
  * for (const failure of result.failures) console.log(failure.uid, failure.error);
  * ```
  */
-export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Promise<SweepResult> {
-  const log = options.log ?? console.log;
+export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<SweepResult> {
+  const plan = planSweep(sweep, options.registry);
   const resultsDir = resolve(sweep.resultsDir);
-  const plan = await planSweep(sweep);
+  // One process per sweep directory: a second one is refused before anything is written.
+  const lock = lockRun(resultsDir, "sweep", `sweep ${sweep.name}`);
+  try {
+    return await runLocked(sweep, plan, resultsDir, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  sweep: Sweep,
+  plan: ReturnType<typeof planSweep>,
+  resultsDir: string,
+  options: RunSweepOptions,
+): Promise<SweepResult> {
+  const log = options.log ?? console.log;
   const concurrency = sweep.concurrency ??
     readIniConfig().resources.maximumConcurrentJobs;
   const progress = options.progress === false
@@ -224,7 +241,7 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
       key: run.uid,
       job: { runner: sweep.runner ?? "simple", config: run.config, basePath: plan.basePath },
       logPath,
-      access: { basePath: plan.basePath, dataDirs, extraRead: options.extraRead },
+      access: { basePath: plan.basePath, dataDirs, worker: options.registry.worker },
     });
   });
   const indexOf = new Map(plan.runs.map((run, i) => [run.uid, i]));
