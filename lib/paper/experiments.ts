@@ -41,6 +41,10 @@ export interface TrainingParams {
   concurrency: number | null;
   /** Directory of the sweep: runs, tables, figures. */
   resultsDir: string;
+  /** Learning-rate schedule, `--decay_type` (default: step, every `--patience` epochs). */
+  decayType?: string;
+  /** Training accuracy every run must reach to count as memorized (default 0.99). */
+  memorizedTrainAccuracy?: number;
 }
 
 /** The MLP of the simple-model experiments. */
@@ -48,6 +52,8 @@ export interface MlpParams {
   width: number;
   depth: number;
   useBn: boolean;
+  /** The classifier's starting weight, `--classifier_init` (default: PyTorch's). */
+  classifierInit?: TrainConfig["classifier_init"];
 }
 
 /** What an experiment returns: the sweep's result and its figures' base paths by name. */
@@ -70,6 +76,16 @@ function trainingFlags(params: TrainingParams) {
     weight_decay: params.weightDecay,
     sample_size: params.sampleSize,
     backend: params.backend,
+    ...(params.decayType === undefined ? {} : { decay_type: params.decayType }),
+  };
+}
+
+function mlpFlags(params: MlpParams) {
+  return {
+    width: params.width,
+    depth: params.depth,
+    use_bn: params.useBn,
+    ...(params.classifierInit === undefined ? {} : { classifier_init: params.classifierInit }),
   };
 }
 
@@ -117,9 +133,7 @@ export async function runConventionalNoise(
     runs: grid({
       ...trainingFlags(params),
       classes: params.classes,
-      width: params.width,
-      depth: params.depth,
-      use_bn: params.useBn,
+      ...mlpFlags(params),
     }, {
       dataset: params.datasets,
       loss: params.losses,
@@ -259,9 +273,7 @@ export async function runLatentClass(
       classes: 2,
       fourclass_problem: true,
       label_noise: params.labelNoise,
-      width: params.width,
-      depth: params.depth,
-      use_bn: params.useBn,
+      ...mlpFlags(params),
     }, {
       fourclass_twofeatures: params.featureCounts.map((count) => count === 2),
       fc_noise_degree: params.degrees,
