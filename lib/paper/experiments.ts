@@ -135,10 +135,11 @@ export async function runConventionalNoise(
       classes: params.classes,
       ...mlpFlags(params),
     }, {
-      dataset: params.datasets,
-      loss: params.losses,
-      label_noise: params.noiseLevels,
+      // Seeds slowest: a sweep stopped early leaves whole seeds, each a complete comparison.
       seed: params.seeds,
+      dataset: params.datasets,
+      label_noise: params.noiseLevels,
+      loss: params.losses,
     }),
   }, options);
   const figures = sweep.summary.length > 0
@@ -275,10 +276,11 @@ export async function runLatentClass(
       label_noise: params.labelNoise,
       ...mlpFlags(params),
     }, {
+      // Seeds slowest: a sweep stopped early leaves whole seeds, each a complete comparison.
+      seed: params.seeds,
       fourclass_twofeatures: params.featureCounts.map((count) => count === 2),
       fc_noise_degree: params.degrees,
       loss: params.losses,
-      seed: params.seeds,
     }),
   }, options);
   const figures: Record<string, string> = {};
