@@ -1,12 +1,15 @@
 /**
  * The latent noise class (four-class problem): the memorization and dilation a run reports for
- * its latent samples, against a direct computation from the features it saved; and the training
+ * its latent samples, and its test accuracy with a latent prediction counted as its class, against
+ * a direct computation from the features it saved; and the training
  * set's latent share following `fc_noise_degree` when `sample_size` subsamples.
  */
 import { equal, ok } from "node:assert/strict";
 import { DEFAULT_CONFIG, type TrainConfig } from "../lib/config/flags.ts";
 import { drawTrainingSet } from "../lib/data/mod.ts";
 import { runSimpleModel } from "../lib/experiment/run.ts";
+import { memorizationFromSum, referenceMemorization } from "../lib/analysis/mod.ts";
+import { mergedTestAccuracy } from "../lib/paper/mod.ts";
 import { readParquet } from "../lib/results/mod.ts";
 import { withTempDir } from "./fixtures/data/formats.ts";
 
@@ -82,6 +85,22 @@ Deno.test("four-class run: memorization and dilation of the latent samples equal
     equal(metrics.noisy_count_train, latent.length);
     close(metrics.memorization_sum_train, sum, "memorization_sum_train");
     close(metrics.memorization_train, sum / latent.length, "memorization_train");
+    // The reference's measure (what the comparison matches on): per original class the sum of
+    // its latent samples' distances, mean over the two original classes, not over the four
+    // trained ones. The summary's `classes` is the 2 the run selected.
+    equal(metrics.classes, 2);
+    const reference = referenceMemorization({
+      features: rows.map(features),
+      labels: rows.map((row) => Number(row.label)),
+      originalLabels: rows.map((row) => Number(row.original_label)),
+      numClasses: 2,
+    });
+    close(reference, sum / 2, "the reference's measure, directly");
+    close(
+      memorizationFromSum(metrics.memorization_sum_train, metrics.classes),
+      reference,
+      "the reference's measure from the saved total",
+    );
     // Dilation: mean over the two clean classes of the population std of the distances to u_c
     // (the latent classes have no clean samples and no clean centroid).
     const spread = (c: number) => {
@@ -91,5 +110,19 @@ Deno.test("four-class run: memorization and dilation of the latent samples equal
     };
     close(metrics.dilation_train, (spread(0) + spread(1)) / 2, "dilation_train");
     close(metrics.clean_centroid_distance_train, distance(u[0], u[1]), "clean centroid distance");
+    // Test accuracy with a latent prediction c + 2 counted as c: every sample the reference's
+    // four-way accuracy counts as correct, plus those predicted as their own latent class.
+    const test = (readParquet(`${result.dir}/features.parquet`).toRecords() as Record<
+      string,
+      unknown
+    >[]).filter((row) => row.split === "test");
+    const predicted = (row: Record<string, unknown>) => {
+      const logits = [0, 1, 2, 3].map((k) => Number(row[`logit${k}`]));
+      return logits.indexOf(Math.max(...logits));
+    };
+    const exact = test.filter((row) => predicted(row) === row.label).length;
+    const ownLatent = test.filter((row) => predicted(row) === Number(row.label) + 2).length;
+    close(exact / test.length, metrics.test_acc, "the reference's test accuracy");
+    close(mergedTestAccuracy(result.dir), (exact + ownLatent) / test.length, "merged accuracy");
   });
 });
