@@ -410,7 +410,7 @@ function testValues(values: SeedValue[]) {
     at_least_low: atLeast.n === seeds ? atLeast.low : NaN,
   };
   const counts = { seeds, matched_seeds: matched, bounded_seeds: seeds - matched - missing };
-  if (seeds >= 2 && matched === seeds) {
+  if (seeds > 0 && matched === seeds) {
     const interval: TInterval = tInterval(values.map((v) => v.value));
     const { n, mean, std, low, high, t, p } = interval;
     return { ...counts, missing_seeds: 0, n, mean, std, low, high, t, p, ...bounds, side: 0 };
