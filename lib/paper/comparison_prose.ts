@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { formatNumber, formatP, type LevelSummary } from "../analysis/mod.ts";
+import { formatEstimate, formatNumber, formatP, type LevelSummary } from "../analysis/mod.ts";
 import { shortLoss } from "../losses/mod.ts";
 import type { LossComparison } from "./comparison.ts";
 
@@ -87,8 +87,12 @@ export function describeComparison(comparison: LossComparison): string[] {
       : "not shown";
     const extra = row.claim === "better_test_accuracy"
       ? ""
-      : ` Scale-free: ${formatNumber(row.scale_free_mean)} (${row.scale_free_decision}); ` +
-        `clean mean square: ${formatNumber(row.mean_square_mean)} (${row.mean_square_decision}).`;
+      : ` Scale-free: ${
+        formatEstimate(row.scale_free_mean, row.scale_free_at_most)
+      } (${row.scale_free_decision}); ` +
+        `clean mean square: ${
+          formatEstimate(row.mean_square_mean, row.mean_square_at_most)
+        } (${row.mean_square_decision}).`;
     paragraphs.push(
       `${row.statement}: ${support}. Primary endpoint (${row.endpoint}): ${interval}, ` +
         `${row.n} of ${row.seeds} seeds, p = ${formatP(row.p)}, Holm ${formatP(row.p_holm)}: ` +
