@@ -434,5 +434,11 @@ Deno.test("checkMemorized flags every run below 99 % training accuracy, and says
   const stuck = memorizationReport(checkMemorized([{ ...runs[0], zero_features_train: 0.4875 }]));
   ok(stuck.includes("98.99%, features all zero for 48.8% of training samples"), stuck);
   ok(stuck.includes("--classifier_init etf"), stuck);
+  // A run that already started at the ETF is not told to try it.
+  const etf = memorizationReport(
+    checkMemorized([{ ...runs[0], zero_features_train: 0.4875, classifier_init: "etf" }]),
+  );
+  ok(etf.includes("48.8% of training samples (no gradient there)"), etf);
+  ok(!etf.includes("try --classifier_init"), etf);
   ok(!report.includes("features all zero"), report);
 });

@@ -410,7 +410,7 @@ function testValues(values: SeedValue[]) {
     at_least_low: atLeast.n === seeds ? atLeast.low : NaN,
   };
   const counts = { seeds, matched_seeds: matched, bounded_seeds: seeds - matched - missing };
-  if (seeds >= 2 && matched === seeds) {
+  if (seeds > 0 && matched === seeds) {
     const interval: TInterval = tInterval(values.map((v) => v.value));
     const { n, mean, std, low, high, t, p } = interval;
     return { ...counts, missing_seeds: 0, n, mean, std, low, high, t, p, ...bounds, side: 0 };
@@ -639,11 +639,13 @@ export interface VerdictRow {
   levels_supporting: number;
   levels_contradicting: number;
   levels: number;
-  /** The same endpoint, scale-free: mean and decision. */
+  /** The same endpoint, scale-free: mean (NaN when some seed is only bounded), mean of the upper bounds, decision. */
   scale_free_mean: number;
+  scale_free_at_most: number;
   scale_free_decision: string;
-  /** The same endpoint with the clean mean square as dilation (raw): mean and decision. */
+  /** The same endpoint with the clean mean square as dilation (raw): likewise. */
   mean_square_mean: number;
+  mean_square_at_most: number;
   mean_square_decision: string;
 }
 
@@ -714,8 +716,10 @@ export function verdictTable(rows: EndpointRow[], losses: LossPair = CE_VS_LS): 
       levels_contradicting: levels.filter((r) => r.direction === -sign).length,
       levels: levels.length,
       scale_free_mean: scaleFree?.mean ?? NaN,
+      scale_free_at_most: scaleFree?.at_most_mean ?? NaN,
       scale_free_decision: scaleFree?.decision ?? "not computed",
       mean_square_mean: meanSquare?.mean ?? NaN,
+      mean_square_at_most: meanSquare?.at_most_mean ?? NaN,
       mean_square_decision: meanSquare?.decision ?? "not computed",
     };
   });
@@ -727,6 +731,13 @@ export function formatNumber(value: number, digits = 4): string {
   return Math.abs(value) >= 1e-3 || value === 0
     ? Number(value.toPrecision(digits)).toString()
     : value.toExponential(digits - 1);
+}
+
+/** A mean over seeds, or "at most" the mean of the upper bounds where some seed is only bounded. */
+export function formatEstimate(mean: number, atMost: number): string {
+  return Number.isFinite(mean) || !Number.isFinite(atMost)
+    ? formatNumber(mean)
+    : `at most ${formatNumber(atMost)}`;
 }
 
 /** A p-value for a table. */
@@ -775,8 +786,8 @@ export function formatVerdictTable(rows: VerdictRow[]): string {
       r.decision,
       r.supports_paper,
       `${r.levels_supporting}/${r.levels_contradicting}/${r.levels}`,
-      `${formatNumber(r.scale_free_mean)}: ${r.scale_free_decision}`,
-      `${formatNumber(r.mean_square_mean)}: ${r.mean_square_decision}`,
+      `${formatEstimate(r.scale_free_mean, r.scale_free_at_most)}: ${r.scale_free_decision}`,
+      `${formatEstimate(r.mean_square_mean, r.mean_square_at_most)}: ${r.mean_square_decision}`,
     ]),
   );
 }

@@ -37,6 +37,7 @@ const DEFINITION_TITLES: Record<Definition, string> = {
 export function dilationVsMemorizationMatchedSpec(runs: ComparisonRun[]): TopLevelSpec {
   const seeds = DEFINITIONS.flatMap((definition) =>
     runs.map((run) => ({
+      kind: "seed",
       panel: DEFINITION_TITLES[definition],
       loss: shortLoss(run.loss),
       label_noise: run.label_noise,
@@ -46,6 +47,7 @@ export function dilationVsMemorizationMatchedSpec(runs: ComparisonRun[]): TopLev
   ).filter((p) => Number.isFinite(p.memorization) && Number.isFinite(p.dilation));
   const means = DEFINITIONS.flatMap((definition) =>
     levelSummary(runs, definition).map((level) => ({
+      kind: "mean",
       panel: DEFINITION_TITLES[definition],
       loss: shortLoss(level.loss),
       label_noise: level.label_noise,
@@ -65,20 +67,21 @@ export function dilationVsMemorizationMatchedSpec(runs: ComparisonRun[]): TopLev
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: "Dilation against memorization",
-      subtitle: "open: seeds; filled: mean per noise level with 95% t-intervals, labelled with " +
-        "the noise level, from the noise-free run at memorization 0",
+      subtitle: [
+        "open: seeds; filled: mean per noise level (labelled) with 95% t-intervals,",
+        "each curve from its noise-free run at memorization 0",
+      ],
     },
     config: theme,
     facet: { column: { field: "panel", type: "nominal", title: null } },
-    data: { values: [] },
-    datasets: { seeds, means },
+    data: { values: [...seeds, ...means] },
     spec: {
       width: 300,
       height: 240,
       layer: [
         {
           name: "seeds",
-          data: { name: "seeds" },
+          transform: [{ filter: "datum.kind === 'seed'" }],
           mark: { type: "point", size: 22, opacity: 0.45 },
           encoding: {
             x,
@@ -94,7 +97,7 @@ export function dilationVsMemorizationMatchedSpec(runs: ComparisonRun[]): TopLev
           },
         },
         {
-          data: { name: "means" },
+          transform: [{ filter: "datum.kind === 'mean'" }],
           layer: [
             {
               name: "memorization_interval",
@@ -150,9 +153,9 @@ export function dilationVsMemorizationMatchedSpec(runs: ComparisonRun[]): TopLev
 
 /** The panels of {@link differencesSpec}: one per claim, raw, clean spread. */
 const DIFFERENCE_PANELS: { quantity: EndpointRow["quantity"]; title: string }[] = [
-  { quantity: "dilation_difference", title: "(a) dilation at matched memorization" },
-  { quantity: "excess_dilation_difference", title: "(b) excess dilation d - d(0), matched" },
-  { quantity: "test_acc_difference_pp", title: "(c) test accuracy (pp), same noise" },
+  { quantity: "dilation_difference", title: "(a) dilation, matched" },
+  { quantity: "excess_dilation_difference", title: "(b) excess dilation, matched" },
+  { quantity: "test_acc_difference_pp", title: "(c) test accuracy (pp)" },
 ];
 
 /**
@@ -160,7 +163,7 @@ const DIFFERENCE_PANELS: { quantity: EndpointRow["quantity"]; title: string }[] 
  * (point) with its paired 95 % t-interval (bar) and a zero line; filled where the level counts as
  * evidence and Holm's correction decides it, open otherwise (noise 0 is shown, never counted).
  * Levels where some seed is only bounded show the mean of the upper bound ("at most") and its
- * interval. One panel per claim, each with its own y axis: about 900 px wide.
+ * interval. One panel per claim, each with its own y axis: about 620 px wide (1240 in the PNG).
  *
  * @example
  * ```ts
@@ -174,12 +177,15 @@ export function differencesSpec(rows: EndpointRow[], label = "LS - CE"): TopLeve
       r.dilation_measure === "clean_spread"
     ).map((r) => {
       const matched = Number.isFinite(r.mean);
+      const difference = matched ? r.mean : r.at_most_mean;
+      // Without an interval (one seed; or only an upper bound) the bar collapses onto the point.
+      const end = (v: number) => Number.isFinite(v) ? v : difference;
       return {
         panel: panel.title,
         label_noise: r.label_noise,
-        difference: matched ? r.mean : r.at_most_mean,
-        low: matched ? r.low : NaN,
-        high: matched ? r.high : r.at_most_high,
+        difference,
+        low: end(matched ? r.low : difference),
+        high: end(matched ? r.high : r.at_most_high),
         estimate: matched ? "mean" : "at most",
         decided: r.direction !== 0
           ? "Holm-decided"
@@ -201,69 +207,75 @@ export function differencesSpec(rows: EndpointRow[], label = "LS - CE"): TopLeve
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: `${label} per noise level, mean over seeds with paired 95% t-interval`,
-      subtitle: "matched: at the memorization the first reached, on the second's curve of the " +
-        "same seed. Filled: decided after Holm's correction; noise 0 shown, not counted",
+      text: `${label} per noise level`,
+      subtitle: [
+        "mean over seeds, paired 95% t-interval;",
+        "(b) minus each loss's noise-free dilation;",
+        "filled: decided after Holm; grey: noise 0",
+      ],
     },
     config: theme,
     data: { values },
-    facet: { field: "panel", type: "nominal", title: null, sort: null },
-    columns: 3,
-    spec: {
-      width: 200,
-      height: 170,
-      layer: [
-        {
-          mark: { type: "rule", strokeDash: [4, 3], color: "#7f7f7f" },
-          encoding: { y: { datum: 0 } },
-        },
-        {
-          name: "intervals",
-          mark: { type: "rule", strokeWidth: 2 },
-          encoding: {
-            x,
-            y: { field: "low", type: "quantitative", title: label },
-            y2: { field: "high" },
+    spacing: 14,
+    bounds: "flush",
+    // A panel without any value (e.g. no noise-free runs for the excess) is left out.
+    hconcat: DIFFERENCE_PANELS.filter((panel) => values.some((v) => v.panel === panel.title))
+      .map((panel) => ({
+        title: { text: panel.title, fontSize: 12, fontWeight: "normal" as const },
+        width: 140,
+        height: 150,
+        transform: [{ filter: { field: "panel", equal: panel.title } }],
+        layer: [
+          {
+            mark: { type: "rule", strokeDash: [4, 3], color: "#7f7f7f" },
+            encoding: { y: { datum: 0 } },
           },
-        },
-        {
-          name: "means",
-          mark: { type: "point", size: 60 },
-          encoding: {
-            x,
-            y: { field: "difference", type: "quantitative" },
-            fill: {
-              field: "decided",
-              type: "nominal",
-              title: null,
-              scale: {
-                domain: ["Holm-decided", "undecided", "noise 0"],
-                range: ["#1f77b4", "white", "white"],
-              },
+          {
+            name: `${panel.quantity}_intervals`,
+            mark: { type: "rule", strokeWidth: 2 },
+            encoding: {
+              x,
+              y: { field: "low", type: "quantitative", title: null },
+              y2: { field: "high" },
             },
-            stroke: {
-              field: "decided",
-              type: "nominal",
-              title: null,
-              scale: {
-                domain: ["Holm-decided", "undecided", "noise 0"],
-                range: ["#1f77b4", "#1f77b4", "#7f7f7f"],
-              },
-            },
-            tooltip: [
-              { field: "label_noise", type: "quantitative", title: "label noise" },
-              { field: "estimate", type: "nominal" },
-              { field: "difference", type: "quantitative", format: ".4~g" },
-              { field: "low", type: "quantitative", format: ".4~g" },
-              { field: "high", type: "quantitative", format: ".4~g" },
-              { field: "p_holm", type: "quantitative", format: ".3~g", title: "Holm p" },
-              { field: "decision", type: "nominal" },
-              { field: "matched", type: "nominal", title: "seeds matched" },
-            ],
           },
-        },
-      ],
-    },
-    resolve: { scale: { y: "independent" } },
+          {
+            name: `${panel.quantity}_means`,
+            mark: { type: "point", size: 60 },
+            encoding: {
+              x,
+              y: { field: "difference", type: "quantitative" },
+              fill: {
+                field: "decided",
+                type: "nominal",
+                legend: null,
+                scale: {
+                  domain: ["Holm-decided", "undecided", "noise 0"],
+                  range: ["#1f77b4", "white", "white"],
+                },
+              },
+              stroke: {
+                field: "decided",
+                type: "nominal",
+                legend: null,
+                scale: {
+                  domain: ["Holm-decided", "undecided", "noise 0"],
+                  range: ["#1f77b4", "#1f77b4", "#7f7f7f"],
+                },
+              },
+              tooltip: [
+                { field: "label_noise", type: "quantitative", title: "label noise" },
+                { field: "estimate", type: "nominal" },
+                { field: "difference", type: "quantitative", format: ".4~g" },
+                { field: "low", type: "quantitative", format: ".4~g" },
+                { field: "high", type: "quantitative", format: ".4~g" },
+                { field: "p_holm", type: "quantitative", format: ".3~g", title: "Holm p" },
+                { field: "decision", type: "nominal" },
+                { field: "matched", type: "nominal", title: "seeds matched" },
+              ],
+            },
+          },
+        ],
+      })),
   };
 }

@@ -77,7 +77,12 @@ export interface LossComparison {
 /** A summary row as the comparison reads it. */
 export function comparisonRun(
   row: SummaryRow,
-): ComparisonRun & { uid: string; train_acc: number; zero_features_train: number } {
+): ComparisonRun & {
+  uid: string;
+  train_acc: number;
+  zero_features_train: number;
+  classifier_init: string;
+} {
   const noisy = Number(row.noisy_count_train ?? NaN);
   const clean = Number(row.clean_count_train ?? NaN);
   return {
@@ -97,6 +102,7 @@ export function comparisonRun(
     clean_centroid_distance: Number(row.clean_centroid_distance_train ?? NaN),
     flipped_share: noisy / (noisy + clean),
     zero_features_train: Number(row.zero_features_train ?? NaN),
+    classifier_init: String(row.classifier_init ?? "default"),
   };
 }
 

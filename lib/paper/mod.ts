@@ -7,6 +7,7 @@
  * @module
  */
 export * from "./comparison.ts";
+export * from "./comparison_prose.ts";
 export * from "./noise_sweep.ts";
 export * from "./experiments.ts";
 export * from "./latent_class.ts";
