@@ -66,7 +66,9 @@ function sweepRows(): SummaryRow[] {
 Deno.test("compareWithReference: LS and LR each against CE, LR's verdict from LR's runs alone", async () => {
   const dir = await Deno.makeTempDir({ prefix: "memdil-pairwise-" });
   try {
-    const [ls, lr] = await compareWithReference(sweepRows(), dir, { threshold: 0.99 });
+    const saved = await compareWithReference(sweepRows(), dir, { threshold: 0.99 });
+    deepEqual(saved.map((s) => s.dir), [join(dir, "ls_vs_ce"), join(dir, "lr_vs_ce")]);
+    const [ls, lr] = saved.map((s) => s.comparison);
     deepEqual(ls.losses, { reference: "CrossEntropy", treatment: "LS" });
     deepEqual(lr.losses, { reference: "CrossEntropy", treatment: "LR" });
     equal(pairDirName(lr.losses), "lr_vs_ce");
@@ -97,8 +99,8 @@ Deno.test("compareWithReference: LS and LR each against CE, LR's verdict from LR
       const verdict = pl.readParquet(join(dir, name, "verdict.parquet"));
       equal(verdict.height, 3);
     }
-    const saved = pl.readParquet(join(dir, "lr_vs_ce", "comparison_runs.parquet"));
-    deepEqual([...new Set(saved.getColumn("loss").toArray())].sort(), ["CrossEntropy", "LR"]);
+    const lrRuns = pl.readParquet(join(dir, "lr_vs_ce", "comparison_runs.parquet"));
+    deepEqual([...new Set(lrRuns.getColumn("loss").toArray())].sort(), ["CrossEntropy", "LR"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

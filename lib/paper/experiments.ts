@@ -10,9 +10,8 @@ import { join } from "node:path";
 import type { TrainConfig } from "../config/schema.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
 import { runFigures, saveNoiseSummaryFigures } from "./noise_sweep.ts";
-import type { LossComparison } from "./comparison.ts";
 import { compareLatentClass, type LatentComparisons, mergedTestAccuracy } from "./latent_class.ts";
-import { compareWithReference } from "./pairwise.ts";
+import { compareWithReference, type SavedComparison } from "./pairwise.ts";
 import { shortLoss } from "../losses/mod.ts";
 import {
   DISPLAY_POINTS,
@@ -67,7 +66,7 @@ export interface ExperimentResult {
 
 /** A conventional-noise experiment's result: per dataset, each loss compared with CE. */
 export interface ConventionalNoiseResult extends ExperimentResult {
-  comparisons: { dataset: string; comparisons: LossComparison[] }[];
+  comparisons: { dataset: string; comparisons: SavedComparison[] }[];
 }
 
 /** A latent-class experiment's result, with its comparisons. */

@@ -21,8 +21,8 @@ import { shortLoss } from "../losses/mod.ts";
 import { readParquet } from "../results/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
 import type { SummaryRow } from "../sweep/summary.ts";
-import { compareLosses, type LossComparison } from "./comparison.ts";
-import { compareWithReference } from "./pairwise.ts";
+import { compareLosses } from "./comparison.ts";
+import { compareWithReference, type SavedComparison } from "./pairwise.ts";
 
 /** The feature counts of the experiment. */
 export type FeatureCount = 2 | 4;
@@ -82,9 +82,9 @@ export function latentComparisonRows(
 /** The comparisons of a latent-class sweep. */
 export interface LatentComparisons {
   /** Per feature count: LS (and any other loss) against CE. */
-  byFeatures: { features: FeatureCount; comparisons: LossComparison[] }[];
+  byFeatures: { features: FeatureCount; comparisons: SavedComparison[] }[];
   /** Per loss: 4 features (treatment) against 2 features (reference), when both were run. */
-  byLoss: { loss: string; comparison: LossComparison }[];
+  byLoss: ({ loss: string } & SavedComparison)[];
 }
 
 /**
@@ -124,14 +124,14 @@ export async function compareLatentClass(
         latentComparisonRows(rows.filter((r) => r.loss === loss), features, mergedAccuracy)
           .map((row) => ({ ...row, loss: `${features} features` }))
       );
+      const lossDir = join(dir, `features_${shortLoss(loss).toLowerCase()}`);
       byLoss.push({
         loss,
-        comparison: await compareLosses(
-          familyRows,
-          join(dir, `features_${shortLoss(loss).toLowerCase()}`),
-          threshold,
-          { reference: "2 features", treatment: "4 features" },
-        ),
+        comparison: await compareLosses(familyRows, lossDir, threshold, {
+          reference: "2 features",
+          treatment: "4 features",
+        }),
+        dir: lossDir,
       });
     }
   }

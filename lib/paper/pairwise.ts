@@ -24,6 +24,12 @@ export function pairDirName(losses: { reference: string; treatment: string }): s
   return `${slug(losses.treatment)}_vs_${slug(losses.reference)}`;
 }
 
+/** A comparison and the directory its tables and figures were saved in. */
+export interface SavedComparison {
+  comparison: LossComparison;
+  dir: string;
+}
+
 /**
  * Compare each loss of `rows` other than `reference` (in order of first appearance) with
  * `reference`, saving each comparison under `dir/<treatment>_vs_<reference>/` (tables and
@@ -33,23 +39,25 @@ export function pairDirName(losses: { reference: string; treatment: string }): s
  * @example
  * ```ts
  * const [lsVsCe, lrVsCe] = await compareWithReference(sweep.summary, "results/cn/comparison");
- * console.log(lrVsCe.verdictText);
+ * console.log(lrVsCe.comparison.verdictText, lrVsCe.dir);
  * ```
  */
 export async function compareWithReference(
   rows: SummaryRow[],
   dir: string,
   options: { reference?: string; threshold?: number } = {},
-): Promise<LossComparison[]> {
+): Promise<SavedComparison[]> {
   const reference = options.reference ?? "CrossEntropy";
   const losses = [...new Set(rows.map((row) => String(row.loss)))];
   if (!losses.includes(reference)) return [];
-  const comparisons: LossComparison[] = [];
+  const comparisons: SavedComparison[] = [];
   for (const treatment of losses.filter((loss) => loss !== reference)) {
     const pair = { reference, treatment };
-    comparisons.push(
-      await compareLosses(rows, join(dir, pairDirName(pair)), options.threshold, pair),
-    );
+    const pairDir = join(dir, pairDirName(pair));
+    comparisons.push({
+      comparison: await compareLosses(rows, pairDir, options.threshold, pair),
+      dir: pairDir,
+    });
   }
   return comparisons;
 }
