@@ -77,18 +77,27 @@ if (import.meta.main) {
         "test_acc",
         "nc1_train",
         "dilation_train",
-        "memorization_train",
+        "memorization_sum_train",
       ).toString(),
     );
     if (sweep.comparison) {
       console.log(`\n${sweep.comparison.memorizationReport}`);
       console.log(
-        "\nVerdict: LS minus CE per noise level, mean over seeds [paired 95% t-interval] " +
-          "n=seeds matched.\nThe paper predicts less dilation at matched memorization (< 0) and " +
-          "better test accuracy (> 0).\n",
+        "\nPer noise level, LS minus CE (raw, clean spread): mean over seeds [paired 95% " +
+          "t-interval], seeds matched/bounded/all, p and Holm-adjusted p across the noisy " +
+          "levels. Noise 0 is shown, not counted.\n",
+      );
+      console.log(sweep.comparison.levelText);
+      console.log(
+        "\nVerdict: the primary endpoint of each claim over seeds, Holm-adjusted across the " +
+          "three claims; levels +/-/all: noisy levels decided for / against the paper.\n",
       );
       console.log(sweep.comparison.verdictText);
-      console.log(`\nComparison tables: ${params.resultsDir}/comparison.parquet, verdict.parquet`);
+      console.log(
+        `\nComparison tables: ${params.resultsDir}/comparison.parquet, verdict.parquet, ` +
+          "comparison_runs.parquet, comparison_levels.parquet, comparison_paired.parquet, " +
+          "comparison_seeds.parquet",
+      );
     }
     const minutes = ((performance.now() - started) / 60000).toFixed(1);
     console.log(

@@ -17,6 +17,8 @@ export interface MemorizationCheckInput {
   train_acc: number;
   /** Share of training samples whose features are all zero (reported for runs that failed). */
   zero_features_train?: number;
+  /** The classifier's start (`default`, `etf`): the hint for a failed run depends on it. */
+  classifier_init?: string;
 }
 
 /** The check's verdict on one run. */
@@ -56,11 +58,13 @@ export function checkMemorized(
 /**
  * Where many training samples have all-zero features, say so: with ReLU features they get no
  * gradient, the usual reason a run cannot fit its flipped samples (README, `--classifier_init`).
+ * The ETF start is suggested only to a run that did not already use it.
  */
-function zeroFeatureNote(zeroFeatures: number | undefined): string {
+function zeroFeatureNote(zeroFeatures: number | undefined, classifierInit?: string): string {
   if (zeroFeatures === undefined || !(zeroFeatures > 0)) return "";
+  const hint = classifierInit === "etf" ? "" : "; try --classifier_init etf";
   return `, features all zero for ${(100 * zeroFeatures).toFixed(1)}% of training samples (no ` +
-    "gradient there; try --classifier_init etf)";
+    `gradient there${hint})`;
 }
 
 /**
@@ -87,7 +91,7 @@ export function memorizationReport(checks: MemorizationCheck[]): string {
     } training accuracy against their noisy labels (outside the paper's regime):`,
     ...failed.map((c) =>
       `  ${c.loss} noise ${c.label_noise} seed ${c.seed}: ${percent(c.train_acc)}${
-        zeroFeatureNote(c.zero_features_train)
+        zeroFeatureNote(c.zero_features_train, c.classifier_init)
       } (${c.uid})`
     ),
   ].join("\n");

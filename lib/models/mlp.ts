@@ -6,7 +6,7 @@
  */
 import { tf } from "../backend/mod.ts";
 import { Random } from "../data/random.ts";
-import { simplexEtf } from "./etf.ts";
+import { quadrantFrame, simplexEtf } from "./etf.ts";
 import {
   applyBatchNorm,
   applyDense,
@@ -58,7 +58,9 @@ export interface MlpConfig {
    * The classifier's starting weight: PyTorch's default, or the simplex ETF (then trained). With
    * ReLU features of width K = 2 and the default start, one class often collapses onto the
    * origin, where both feature units are off and its samples get no gradient; starting at the
-   * ETF makes each unit one class's detector from the first step.
+   * ETF makes each unit one class's detector from the first step. With 2 features for more
+   * classes (four-class problem) no ETF exists: the rows start spread over the quadrant
+   * ({@link quadrantFrame}).
    */
   classifierInit?: ClassifierInit;
 }
@@ -110,7 +112,11 @@ export class Mlp implements Model {
     }
     this.classifier = createDense(config.featureDim, config.classes, config.bias, rng);
     if (config.etfClassifier || config.classifierInit === "etf") {
-      const etf = simplexEtf(config.classes, config.featureDim); // K x P
+      // Two features for more classes (four-class problem): no ETF exists; spread the rows over
+      // the quadrant instead. A fixed classifier (--ETF_fc) needs the ETF itself.
+      const etf = !config.etfClassifier && config.featureDim === 2 && config.classes > 2
+        ? quadrantFrame(config.classes)
+        : simplexEtf(config.classes, config.featureDim); // K x P
       const stored = tf.tidy(() =>
         tf.transpose(tf.tensor2d(Float32Array.from(etf), [config.classes, config.featureDim]))
       );

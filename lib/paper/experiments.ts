@@ -11,6 +11,8 @@ import { settingFlags, type SettingParams, type TrainConfig } from "../config/sc
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
 import { RUNNERS } from "../experiment/runners/mod.ts";
 import { runFigures, saveNoiseSummaryFigures } from "./noise_sweep.ts";
+import { compareLatentClass, type LatentComparisons, mergedTestAccuracy } from "./latent_class.ts";
+import { compareWithReference, type SavedComparison } from "./pairwise.ts";
 import { shortLoss } from "../losses/mod.ts";
 import {
   DISPLAY_POINTS,
@@ -53,6 +55,8 @@ export type TrainingParams =
     concurrency: number | null;
     /** Directory of the sweep: runs, tables, figures. */
     resultsDir: string;
+    /** Training accuracy every run must reach to count as memorized (default 0.99). */
+    memorizedTrainAccuracy?: number;
   };
 
 /** The MLP settings of the simple-model experiments, by their camelCase names. */
@@ -67,6 +71,16 @@ export type MlpParams =
 export interface ExperimentResult {
   sweep: SweepResult;
   figures: Record<string, string>;
+}
+
+/** A conventional-noise experiment's result: per dataset, each loss compared with CE. */
+export interface ConventionalNoiseResult extends ExperimentResult {
+  comparisons: { dataset: string; comparisons: SavedComparison[] }[];
+}
+
+/** A latent-class experiment's result, with its comparisons. */
+export interface LatentClassResult extends ExperimentResult {
+  comparisons: LatentComparisons;
 }
 
 /** Options of the experiment functions. */
@@ -109,7 +123,10 @@ export interface ConventionalNoiseParams extends TrainingParams, MlpParams {
 /**
  * Per dataset, every loss at every noise level and seed; then the summary figures (dilation
  * against memorization, test accuracy and NC1 against noise: one panel per dataset, one line
- * per loss). Each run keeps its own feature scatters and training curves.
+ * per loss), and per dataset every loss compared with CE by the analysis of the noise sweep
+ * ({@link compareWithReference}: `comparison/<dataset>/ls_vs_ce/`, `lr_vs_ce/`, each with its
+ * memorization check and verdict table). Each run keeps its own feature scatters and training
+ * curves.
  *
  * @example
  * ```ts
@@ -120,7 +137,7 @@ export interface ConventionalNoiseParams extends TrainingParams, MlpParams {
 export async function runConventionalNoise(
   params: ConventionalNoiseParams,
   options: ExperimentOptions = {},
-): Promise<ExperimentResult> {
+): Promise<ConventionalNoiseResult> {
   const sweep = await runSweep({
     name: "conventional_noise",
     resultsDir: params.resultsDir,
@@ -130,16 +147,30 @@ export async function runConventionalNoise(
       classes: params.classes,
       ...mlpFlags(params),
     }, {
-      dataset: params.datasets,
-      loss: params.losses,
-      label_noise: params.noiseLevels,
+      // Seeds slowest: a sweep stopped early leaves whole seeds, each a complete comparison.
       seed: params.seeds,
+      dataset: params.datasets,
+      label_noise: params.noiseLevels,
+      loss: params.losses,
     }),
   }, { ...options, registry: RUNNERS });
   const figures = sweep.summary.length > 0
     ? await saveNoiseSummaryFigures(sweep.summary, join(params.resultsDir, "figures"))
     : {};
-  return { sweep, figures };
+  const comparisons = [];
+  for (const dataset of params.datasets) {
+    const rows = sweep.summary.filter((row) => row.dataset === dataset);
+    if (rows.length === 0) continue;
+    comparisons.push({
+      dataset,
+      comparisons: await compareWithReference(
+        rows,
+        join(params.resultsDir, "comparison", dataset),
+        { threshold: params.memorizedTrainAccuracy },
+      ),
+    });
+  }
+  return { sweep, figures, comparisons };
 }
 
 /**
@@ -186,14 +217,14 @@ export interface LatentClassParams extends TrainingParams, MlpParams {
 }
 
 /** Figure rows of the four-class runs: configuration and final metrics. */
-function latentRows(sweep: SweepResult) {
+function latentRows(sweep: SweepResult, mergedAccuracy: Map<string, number>) {
   return sweep.summary.map((row) => ({
     dataset: String(row.dataset),
     loss: shortLoss(row.loss),
     fc_noise_degree: Number(row.fc_noise_degree),
     features: row.fourclass_twofeatures ? "2 features" : "4 features",
     seed: Number(row.seed),
-    test_acc: Number(row.test_acc ?? NaN),
+    test_acc: mergedAccuracy.get(String(row.uid)) ?? NaN,
     dilation: Number(row.dilation_train ?? NaN),
     memorization: Number(row.memorization_train ?? NaN),
     nc1: Number(row.nc1_train ?? NaN),
@@ -262,11 +293,13 @@ export async function saveFeaturePairsFigure(
 export async function runLatentClass(
   params: LatentClassParams,
   options: ExperimentOptions = {},
-): Promise<ExperimentResult> {
+): Promise<LatentClassResult> {
   const sweep = await runSweep({
     name: "latent_noise_class",
     resultsDir: params.resultsDir,
     concurrency: params.concurrency ?? undefined,
+    // Degree 0 (no latent sample) builds the same 2-feature binary network for either feature
+    // count: run once, it starts both curves.
     runs: grid({
       ...trainingFlags(params),
       dataset: params.dataset,
@@ -275,18 +308,23 @@ export async function runLatentClass(
       label_noise: params.labelNoise,
       ...mlpFlags(params),
     }, {
+      // Seeds slowest: a sweep stopped early leaves whole seeds, each a complete comparison.
+      seed: params.seeds,
       fourclass_twofeatures: params.featureCounts.map((count) => count === 2),
       fc_noise_degree: params.degrees,
       loss: params.losses,
-      seed: params.seeds,
-    }),
+    }).filter((run) => !(run.fc_noise_degree === 0 && run.fourclass_twofeatures)),
   }, { ...options, registry: RUNNERS });
   const figures: Record<string, string> = {};
-  const rows = latentRows(sweep);
+  const mergedAccuracy = new Map(
+    sweep.runs.filter((run) => run.status !== "failed")
+      .map((run) => [run.uid, mergedTestAccuracy(run.dir)]),
+  );
+  const rows = latentRows(sweep, mergedAccuracy);
   if (rows.length > 0) {
     const dir = join(params.resultsDir, "figures");
     const curves: [string, string, string][] = [
-      ["test_accuracy_vs_degree", "test_acc", "test accuracy"],
+      ["test_accuracy_vs_degree", "test_acc", "test accuracy (latent class counted as its class)"],
       ["dilation_vs_degree", "dilation", "dilation"],
       ["memorization_vs_degree", "memorization", "memorization"],
     ];
@@ -312,7 +350,13 @@ export async function runLatentClass(
       `${shortLoss(config.loss)}, degree ${config.fc_noise_degree}, seed ${config.seed}`,
     );
   }
-  return { sweep, figures };
+  const comparisons = await compareLatentClass(
+    sweep.summary,
+    join(params.resultsDir, "comparison"),
+    mergedAccuracy,
+    params.memorizedTrainAccuracy,
+  );
+  return { sweep, figures, comparisons };
 }
 
 // ------------------------------------------------------------------ large scale

@@ -15,6 +15,7 @@ import {
   saveFigure,
 } from "../figures/mod.ts";
 import { type DataFrame, readParquet, rowsToFrame } from "../results/mod.ts";
+import { memorizationFromSum } from "../analysis/mod.ts";
 import { compareLosses, type LossComparison } from "./comparison.ts";
 import { RUNNERS } from "../experiment/runners/mod.ts";
 import { shortLoss } from "../losses/mod.ts";
@@ -116,8 +117,8 @@ export function sweepFlags(
 
 /**
  * Save the summary figures of noise-sweep rows (summary.parquet records) under `figuresDir`:
- * dilation against memorization, test accuracy and NC1 against noise; one line per loss, one
- * panel per dataset, seeds averaged. Returns their base paths by name.
+ * dilation against memorization (the reference's sum measure), test accuracy and NC1 against
+ * noise; one line per loss, one panel per dataset, seeds averaged. Returns their base paths by name.
  *
  * @example
  * ```ts
@@ -135,7 +136,11 @@ export async function saveNoiseSummaryFigures(
     loss: shortLoss(row.loss),
     label_noise: Number(row.label_noise),
     seed: Number(row.seed),
-    memorization: Number(row.memorization_train ?? NaN),
+    // The reference's memorization (sum measure, mean over classes): 0 without noise.
+    memorization: memorizationFromSum(
+      Number(row.memorization_sum_train ?? NaN),
+      Number(row.classes ?? NaN),
+    ),
     dilation: Number(row.dilation_train),
     test_acc: Number(row.test_acc),
     nc1: Number(row.nc1_train),
@@ -145,7 +150,8 @@ export async function saveNoiseSummaryFigures(
     test_accuracy_vs_noise: join(figuresDir, "test_accuracy_vs_noise"),
     nc1_vs_noise: join(figuresDir, "nc1_vs_noise"),
   };
-  // Runs without noisy samples have no memorization; they are left out of that figure.
+  // Each loss's curve starts at its noise-free run (memorization 0); a run without the columns
+  // (NaN) is left out.
   await saveFigure(
     dilationVsMemorizationSpec(figureRows.filter((r) => Number.isFinite(r.memorization))),
     figures.dilation_vs_memorization,

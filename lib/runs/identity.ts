@@ -42,8 +42,8 @@ export function pythonFloat(value: number): string {
  * The reference's simple-model uid, e.g. `MLP_svhn_c2_ln0.2_LS0.1_relu_d9_w2048_wd0.001-0.0001_with_bn_s42`.
  * Four-class runs append `_4c{fc_noise_degree}` (and `_4c2d` with two features), as the reference
  * does. memdil's additions: a per-class label noise vector reads `ln0.1-0.3` (the rates joined by
- * "-"), and `--sample_size n` appends `_n{n}` (the reference leaves both out of the uid, so such
- * runs would collide).
+ * "-"), and `--sample_size n` appends `_n{n}`, before the four-class part (the reference leaves both
+ * out of the uid, so such runs would collide).
  *
  * @example
  * ```ts
@@ -85,7 +85,8 @@ export function simpleModelUid(
     ? `_4c${pythonFloat(config.fc_noise_degree ?? 0.5)}` +
       (config.fourclass_twofeatures ? "_4c2d" : "")
     : "";
-  const suffix = fourclass + (config.sample_size ? `_n${config.sample_size}` : "");
+  // `_n` before `_4c`: in the four-class problem the subsample is drawn before the move.
+  const suffix = (config.sample_size ? `_n${config.sample_size}` : "") + fourclass;
   return [
     config.model,
     config.dataset,
