@@ -375,14 +375,20 @@ Deno.test("saveFigure: refuses specs that load data from a url", async () => {
 
 // ---------------------------------------------------------------- notebook display
 
-Deno.test("tables in notebooks: integers as integers, 4 significant digits, null as a dash", () => {
+Deno.test("tables in notebooks: shape, integers as integers, 4 significant digits, n/a", () => {
   const html = tableHtml(rowsToFrame([
-    { loss: "LS", seed: 42, test_acc: 0.912345, memorization_train: NaN },
-    { loss: "CE", seed: 7, test_acc: 0.5, memorization_train: 1.23456 },
+    { loss: "LS", seed: 42, test_acc_pct: 91.2345, memorization_train: NaN },
+    { loss: "CE", seed: 7, test_acc_pct: 50, memorization_train: 1.23456 },
   ]));
   const cells = [...html.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
-  deepEqual(cells, ["LS", "42", "0.9123", "–", "CE", "7", "0.5", "1.235"]);
-  ok(html.startsWith('<table class="memdil-table"><thead><tr><th>loss</th><th>seed</th>'));
+  deepEqual(cells, ["LS", "42", "91.23", "n/a", "CE", "7", "50", "1.235"]);
+  ok(html.startsWith('<p class="memdil-table-shape">2 rows x 4 columns</p><table'), html);
+  ok(html.includes("<thead><tr><th>loss</th><th>seed</th>"));
+  // A long table: its first and last rows, and how many are left out.
+  const long = tableHtml(rowsToFrame(Array.from({ length: 100 }, (_, i) => ({ i }))), 10);
+  const shown = [...long.matchAll(/<td style[^>]*>(\d+)<\/td>/g)].map((m) => Number(m[1]));
+  deepEqual(shown, [0, 1, 2, 3, 4, 95, 96, 97, 98, 99]);
+  ok(long.includes("100 rows x 1 column") && long.includes("90 rows left out"), long);
 });
 
 Deno.test("figures for notebooks: MIME type from the spec's schema; thinning keeps noisy points", () => {
