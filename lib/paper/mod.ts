@@ -9,5 +9,6 @@
 export * from "./comparison.ts";
 export * from "./noise_sweep.ts";
 export * from "./experiments.ts";
+export * from "./findings.ts";
 export { failureReport } from "../sweep/sweep.ts";
 export { summaryTable } from "../sweep/summary.ts";
