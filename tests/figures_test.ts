@@ -412,3 +412,20 @@ Deno.test("figures for notebooks: MIME type from the spec's schema; thinning kee
   equal(few.filter((p) => p.noisy).length, 96);
   deepEqual(thinPoints(points.slice(0, 10), 1500).length, 10);
 });
+
+Deno.test("accuracy against noise: percent on an axis zoomed to the data", async () => {
+  const rows = [0, 0.1, 0.2].flatMap((noise) => [
+    { dataset: "fashionmnist", loss: "CE", label_noise: noise, test_acc: 0.98 - noise / 10 },
+    { dataset: "fashionmnist", loss: "LS", label_noise: noise, test_acc: 0.985 - noise / 10 },
+  ]);
+  const view = await new vega.View(vega.parse(vl.compile(accuracyVsNoiseSpec(rows)).spec), {
+    renderer: "none",
+  }).runAsync();
+  const svg = await view.toSVG();
+  view.finalize();
+  ok(svg.includes("test accuracy (%)"), "the axis says percent");
+  // Tick labels of the y axis: percent values near the data (96-98.5), not a 0-1 or 0-100 axis.
+  const ticks = [...svg.matchAll(/<text[^>]*>([\d.]+)<\/text>/g)].map((m) => Number(m[1]));
+  ok(ticks.some((t) => t >= 96 && t <= 99), `ticks ${ticks}`);
+  ok(!ticks.some((t) => t > 1 && t < 50), `no tick between 1 and 50: ${ticks}`);
+});
