@@ -55,7 +55,7 @@ export function checkMemorized(
 
 /**
  * Where many training samples have all-zero features, say so: with ReLU features they get no
- * gradient, the usual reason a run cannot fit its flipped samples (README, `--classifier_init`).
+ * gradient, the usual reason a run cannot fit its flipped samples (docs/regime.md, `--classifier_init`).
  */
 function zeroFeatureNote(zeroFeatures: number | undefined): string {
   if (zeroFeatures === undefined || !(zeroFeatures > 0)) return "";

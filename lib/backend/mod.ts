@@ -43,7 +43,7 @@ export interface BackendChoice {
 const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
 
 /**
- * Where a GPU-host user installs tfjs-node(-gpu) with npm (README, "Backends"):
+ * Where a GPU-host user installs tfjs-node(-gpu) with npm (docs/backends.md):
  * `MEMDIL_TFJS_NODE_DIR`, else `vendor/tfjs-node` in the repository. Packages are looked up
  * there and never fetched at run time, so a machine without them never downloads anything.
  */
@@ -250,7 +250,7 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
       if (failure !== undefined) {
         throw new Error(
           `backend 'tensorflow' is not available: ${failure}. Install it on a GPU host as the ` +
-            `README's "Backends" section says, or choose --backend auto|webgpu|openblas|wasm|cpu`,
+            `docs/backends.md says, or choose --backend auto|webgpu|openblas|wasm|cpu`,
         );
       }
     }
