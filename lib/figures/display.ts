@@ -4,6 +4,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { gzipSync } from "node:zlib";
 import type { DataFrame } from "../results/mod.ts";
 import { VEGA_SCRIPTS, vegaScriptPath } from "./vega_scripts.ts";
 
@@ -33,21 +34,37 @@ export function vegaLiteMimeType(spec: { $schema?: string }): string {
 /** Whether this kernel session has sent the browser scripts (vega, vega-lite, vega-embed). */
 let scriptsSent = false;
 
+/** The three browser scripts, gzipped and base64-encoded (about 380 kB instead of 1.2 MB). */
+let packedScripts: string | undefined;
+
 /**
- * The browser scripts as one inline `<script>`, with `define`, `exports` and `module` hidden so
- * that their UMD wrappers set globals even where the page has RequireJS (the classic Notebook).
+ * The browser scripts as one inline `<script>` that unpacks them (gzip, with the browser's
+ * DecompressionStream) and runs them with `define`, `exports` and `module` hidden, so that their
+ * UMD wrappers set globals even where the page has RequireJS (the classic Notebook). It leaves
+ * `window.memdilVega`, a promise of vega-embed, for the figures.
  */
 function inlineScripts(): string {
-  const source = VEGA_SCRIPTS.map((script) => Deno.readTextFileSync(vegaScriptPath(script)))
-    .join(";\n").replace(/<\/script/gi, "<\\/script");
-  return `<script>(function (define, exports, module) {\n${source}\n}).call(window);</script>`;
+  packedScripts ??= gzipSync(
+    VEGA_SCRIPTS.map((script) => Deno.readTextFileSync(vegaScriptPath(script))).join(";\n"),
+    { level: 9 },
+  ).toString("base64");
+  return `<script>(function () {
+  if (window.memdilVega) return;
+  window.memdilVega = (async function () {
+    var bytes = Uint8Array.from(atob("${packedScripts}"), function (c) { return c.charCodeAt(0); });
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    var source = await new Response(stream).text();
+    new Function("define", "exports", "module", source).call(window);
+    return window.vegaEmbed;
+  })();
+})();</script>`;
 }
 
 /**
  * The HTML output of a figure: the PNG, replaced by the interactive chart once vega-embed renders
  * the spec. The first figure of a kernel session carries vega, vega-lite and vega-embed from the
- * pinned npm packages (about 1.2 MB, no CDN); later ones use them. Where scripts do not run (an
- * untrusted notebook, GitHub's viewer) the PNG stays.
+ * pinned npm packages (packed, about 380 kB; no CDN); later ones use them. Where scripts do not
+ * run (an untrusted notebook, GitHub's viewer) the PNG stays.
  */
 function figureHtml(spec: unknown, png: string, alt: string): string {
   const id = `memdil-figure-${crypto.randomUUID()}`;
@@ -58,10 +75,14 @@ function figureHtml(spec: unknown, png: string, alt: string): string {
     scripts +
     `<script>(function () {
   var el = document.getElementById(${JSON.stringify(id)});
-  if (!el || typeof window.vegaEmbed !== "function") return;
+  var ready = window.memdilVega ||
+    (typeof window.vegaEmbed === "function" ? Promise.resolve(window.vegaEmbed) : null);
+  if (!el || !ready) return;
   var target = document.createElement("div");
-  window.vegaEmbed(target, ${json}, { actions: { export: true, source: false, compiled: false,
-    editor: false } }).then(function () { el.replaceChildren(target); })
+  ready.then(function (vegaEmbed) {
+    return vegaEmbed(target, ${json}, { actions: { export: true, source: false,
+      compiled: false, editor: false } });
+  }).then(function () { el.replaceChildren(target); })
     .catch(function (e) { console.error("memdil figure:", e); });
 })();</script>`;
 }
