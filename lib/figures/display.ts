@@ -90,9 +90,10 @@ function figureHtml(spec: unknown, png: string, alt: string): string {
 /**
  * A Jupyter display bundle for a figure saved by `saveFigure`: an HTML output that shows the
  * figure interactively in the classic Notebook, VS Code and `jupyter nbconvert --to html` (the
- * spec, rendered by vega-embed, with the PNG until it renders), and the PNG on its own for
- * exports. A spec larger than {@link FIGURE_BUNDLE_SPEC_LIMIT} is left out (PNG only). The SVG
- * stays on disk (it is the largest of the three).
+ * spec, rendered by vega-embed), holding the PNG, which shows until the chart renders and stays
+ * where scripts do not run and in HTML exports. A spec larger than
+ * {@link FIGURE_BUNDLE_SPEC_LIMIT} is left out (the PNG alone, as `image/png`). The SVG stays on
+ * disk (it is the largest of the three).
  *
  * @example
  * ```ts
@@ -104,14 +105,14 @@ export function figureBundle(basePath: string): Record<string, unknown> {
   const spec = JSON.parse(Deno.readTextFileSync(`${basePath}.vl.json`));
   vegaLiteMimeType(spec); // a Vega-Lite spec, or an error naming the file's $schema
   const png = Buffer.from(Deno.readFileSync(`${basePath}.png`)).toString("base64");
-  const bundle: Record<string, unknown> = {
-    "image/png": png,
-    "text/plain": `figure ${basePath}.{vl.json,svg,png}`,
-  };
-  if (JSON.stringify(spec).length <= FIGURE_BUNDLE_SPEC_LIMIT) {
-    bundle["text/html"] = figureHtml(spec, png, basePath.split("/").at(-1) ?? "figure");
+  const text = `figure ${basePath}.{vl.json,svg,png}`;
+  // The PNG goes once: inside the HTML output (front ends and nbconvert's HTML show it until
+  // the chart renders), or on its own for a spec too large to embed.
+  if (JSON.stringify(spec).length > FIGURE_BUNDLE_SPEC_LIMIT) {
+    return { "image/png": png, "text/plain": text };
   }
-  return bundle;
+  const alt = basePath.split("/").at(-1) ?? "figure";
+  return { "text/html": figureHtml(spec, png, alt), "text/plain": text };
 }
 
 type JupyterDisplay = { display(bundle: unknown, options: { raw: boolean }): Promise<void> };
