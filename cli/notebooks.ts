@@ -213,7 +213,7 @@ export async function main(args: string[]): Promise<number> {
   if (opts.profile === "paper" || opts.profile === "defaults") {
     log(
       `notebooks: profile ${opts.profile}: the paper's settings take days to weeks on a CPU ` +
-        "(README, Notebooks); `--profile quick` (the default) runs in minutes",
+        "(docs/notebooks.md); `--profile quick` (the default) runs in minutes",
     );
   }
   const label = await parameterSetLabel(opts.profile, Object.fromEntries(opts.param));

@@ -1,6 +1,6 @@
 /**
  * `deno task sweep FILE [--concurrency N] [--executor local|slurm] [--quiet]`: run a sweep file (format in
- * lib/sweep/file.ts and the README). Finished runs are reused; unfinished ones are trained in
+ * lib/sweep/file.ts and docs/sweeps.md). Finished runs are reused; unfinished ones are trained in
  * worker subprocesses, at most config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS at once. Prints the
  * summary over seeds and any failed runs.
  *
@@ -39,7 +39,7 @@ if (import.meta.main) {
   await runCli(async (args) => {
     const program = new Command("sweep")
       .description("Run a sweep file: a grid of training runs, reusing finished ones.")
-      .argument("<file>", "sweep file (JSON; see the README's Sweeps section)")
+      .argument("<file>", "sweep file (JSON; see docs/sweeps.md)")
       .addOption(
         new Option("--concurrency <n>", "most runs at once (default: config.ini)").argParser(
           positiveInteger,

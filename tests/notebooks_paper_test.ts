@@ -73,7 +73,7 @@ Deno.test("conventional_noise notebook runs on a tiny profile", async () => {
     });
     // The live sweep display, then the table over seeds.
     assert.match(outputs, /memdil-sweep/);
-    assert.match(outputs, /test_acc_mean/);
+    assert.match(outputs, /test_acc_pct_mean/);
     assert.match(outputs, /<table class=\\"memdil-table\\">/, "the table as HTML");
     // 2 losses x 2 noise levels = 4 runs; what was varied and the headline metrics come first,
     // counts as integers.

@@ -9,6 +9,7 @@ import {
   type JsonValue,
   JupyterSetupError,
   listNotebooks,
+  listProfiles,
   type Notebook,
   NotebookExecutionError,
   NotebookUsageError,
@@ -172,6 +173,20 @@ Deno.test("applyParameters checks each override's type, and run settings by the 
   refused({ lr: -1 }, /`lr` expected a number in \(0, Infinity\]/);
   applyParameters(nb, { noiseLevels: [0.1], epochs: 2, sampleSize: 50, lr: 0.01 }, "md");
   applyParameters(nb, { sampleSize: null }, "md");
+  // null where the default is a number: allowed exactly where the run setting accepts it
+  const numeric = notebook("const sampleSize = 500;\nconst epochs = 3;");
+  applyParameters(numeric, { sampleSize: null }, "md");
+  assert.throws(() => applyParameters(numeric, { epochs: null }, "md"), /`epochs` takes a number/);
+});
+
+Deno.test("every shipped profile validates against every notebook it names", async () => {
+  const profiles = await listProfiles();
+  assert.ok(profiles.length >= 3, `profiles: ${profiles}`);
+  for (const profile of profiles) {
+    const configured = Object.keys(await readProfile(profile));
+    const runs = await planRuns({ profile }); // the real checker: throws on any bad pair
+    assert.deepEqual(runs.map((run) => run.name).sort(), configured.sort(), profile);
+  }
 });
 
 Deno.test("parameters cells breaking the convention are errors", () => {

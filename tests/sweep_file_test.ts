@@ -11,6 +11,7 @@ import {
   type RunStatus,
   sparkline,
   summarizeOverSeeds,
+  sweepEta,
   SweepFileError,
   sweepFromDocument,
   UnknownRunnerError,
@@ -187,6 +188,25 @@ Deno.test("progress: HTML table, lines, and a Jupyter display updated in place",
     "[3/4] running: run 2",
   ]);
   assert.equal(formatDuration(3725), "1h 02m");
+  // The terminal bar's estimate counts epochs: reused runs cost nothing, a running run its share.
+  const at = (epoch: number | undefined, state: RunStatus["state"]): RunStatus => ({
+    uid: state,
+    label: state,
+    state,
+    epoch,
+    epochs: epoch === undefined ? undefined : 4,
+  });
+  assert.equal(sweepEta([at(undefined, "reused"), at(undefined, "queued")], 100), undefined);
+  // 1 run finished + 1 of 4 epochs in 50 s = 40 s per run; 3/4 + 1 run left: 70 s.
+  assert.equal(
+    sweepEta([
+      at(undefined, "reused"),
+      at(undefined, "finished"),
+      at(1, "running"),
+      at(undefined, "queued"),
+    ], 50),
+    70,
+  );
 
   const calls: { html: string; options: Record<string, unknown> }[] = [];
   const fake = {

@@ -202,10 +202,10 @@ Deno.test({
       assert.ok(after[0].collected);
       const rows = readParquet(join(dir, "resume", "summary.parquet")).toRecords();
       assert.deepEqual(
-        rows.map((r) => [r.loss, r.seed, r.test_acc]),
+        rows.map((r) => [r.loss, r.seed, r.test_acc_pct]),
         localRows.filter((r) =>
           r.loss === "LS"
-        ).map((r) => [r.loss, r.seed, r.test_acc]),
+        ).map((r) => [r.loss, r.seed, r.test_acc_pct]),
       );
     }),
 });

@@ -57,7 +57,8 @@ export function checkMemorized(
 
 /**
  * Where many training samples have all-zero features, say so: with ReLU features they get no
- * gradient, the usual reason a run cannot fit its flipped samples (README, `--classifier_init`).
+ * gradient, the usual reason a run cannot fit its flipped samples (docs/regime.md,
+ * `--classifier_init`).
  * The ETF start is suggested only to a run that did not already use it.
  */
 function zeroFeatureNote(zeroFeatures: number | undefined, classifierInit?: string): string {

@@ -139,7 +139,8 @@ export function splitsOf(source: MeasuredSplits): [string, SplitMetrics][] {
 }
 
 /**
- * The scalar metrics of both splits as one flat row; column names are documented in the README
+ * The scalar metrics of both splits as one flat row; column names are documented in
+ * docs/metrics.md
  * (suffix `_train` / `_test`; classifier-only measures have no suffix).
  *
  * @example

@@ -110,6 +110,11 @@ export function finalMetricsLine(row: Record<string, unknown>): string {
     `test acc ${value("test_acc", 4)}`;
 }
 
+/** A number to 3 decimals for a figure's subtitle; `n/a` when it is null, NaN or infinite. */
+function fixed(value: number | null | undefined): string {
+  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(3) : "n/a";
+}
+
 /** The configuration columns of a metrics row, from the schema. */
 function configColumns(uid: string, config: TrainConfig, backend: string) {
   return { uid, ...summaryColumns(config, "train"), backend };
@@ -174,9 +179,8 @@ async function saveRunFigures(
           classifier,
           title: `${e.split === "train" ? "Train" : "Test"} features: ${plotTitle(config)}`,
           subtitle:
-            `dilation ${md.dilation.toFixed(3)}, memorization ${
-              md.memorizationPerSample.toFixed(3)
-            }` + (points.length < allPoints.length
+            `dilation ${fixed(md.dilation)}, memorization ${fixed(md.memorizationPerSample)}` +
+            (points.length < allPoints.length
               ? ` (${points.length} of ${allPoints.length} samples shown)`
               : ""),
         }),

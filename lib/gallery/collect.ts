@@ -14,6 +14,8 @@ export interface RunsTable {
   source: string;
   columns: string[];
   rows: (string | number | boolean | null)[][];
+  /** Each row's values of the gallery's filters (dataset, loss, noise, seed), where it has them. */
+  rowFacets: Partial<Record<keyof FigureFacets, string>>[];
 }
 
 /** The values a figure can be filtered by (each: the values among its runs). */
@@ -45,7 +47,7 @@ export interface GalleryFigure {
   experiment: string;
   /** The run's configuration in words for a single run's figure, else null. */
   runLabel: string | null;
-  /** The Vega-Lite spec, embedded in the page so it renders opened from disk. */
+  /** The Vega-Lite spec, written to its own script file that the page loads on demand. */
   spec: unknown;
   /** URLs (relative to the gallery page) of the spec and the PNG. */
   specUrl: string;
@@ -75,6 +77,14 @@ function cell(value: unknown): string | number | boolean | null {
   return JSON.stringify(value);
 }
 
+/** The column each filter of the gallery reads. */
+const FACET_COLUMNS: Record<keyof FigureFacets, string> = {
+  dataset: "dataset",
+  loss: "loss",
+  noise: "label_noise",
+  seed: "seed",
+};
+
 function tableOf(source: string, records: Record<string, unknown>[], columns?: string[]) {
   const names = columns ??
     [...new Set(records.flatMap((record) => Object.keys(record)))];
@@ -86,6 +96,13 @@ function tableOf(source: string, records: Record<string, unknown>[], columns?: s
     source,
     columns: present,
     rows: records.map((record) => present.map((name) => cell(record[name]))),
+    rowFacets: records.map((record) =>
+      Object.fromEntries(
+        Object.entries(FACET_COLUMNS).flatMap(([facet, column]) =>
+          record[column] == null ? [] : [[facet, String(record[column])]]
+        ),
+      )
+    ),
   };
 }
 

@@ -8,7 +8,7 @@ import { extname, join, normalize, resolve } from "node:path";
 import { writeFileAtomic } from "../runs/mod.ts";
 import { copyGalleryScripts } from "./assets.ts";
 import { collectFigures, collectNotebooks, type GalleryFigure } from "./collect.ts";
-import { ASSETS_DIR, galleryHtml } from "./html.ts";
+import { ASSETS_DIR, FIGURES_DIR, figureScript, galleryHtml } from "./html.ts";
 
 /** What {@link buildGallery} wrote. */
 export interface BuiltGallery {
@@ -18,8 +18,26 @@ export interface BuiltGallery {
 }
 
 /**
- * Write `<resultsDir>/index.html` embedding every figure found under `resultsDir`, and copy the
- * vega scripts to `<resultsDir>/_gallery/`.
+ * One script per figure (its spec) in `dir`, the gallery's own directory; scripts of figures of
+ * an earlier build that no longer exist are removed from it.
+ */
+async function writeFigureScripts(dir: string, figures: GalleryFigure[]): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const wanted = new Set(figures.map((figure) => `${figure.id}.js`));
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && /^figure-\d+\.js$/.test(entry.name) && !wanted.has(entry.name)) {
+      await Deno.remove(join(dir, entry.name));
+    }
+  }
+  for (const figure of figures) {
+    await writeFileAtomic(join(dir, `${figure.id}.js`), figureScript(figure.id, figure.spec));
+  }
+}
+
+/**
+ * Write `<resultsDir>/index.html` listing every figure found under `resultsDir`, each figure's
+ * spec as a script in `<resultsDir>/_gallery/figures/`, and copy the vega scripts to
+ * `<resultsDir>/_gallery/`.
  *
  * @example
  * ```ts
@@ -34,6 +52,7 @@ export async function buildGallery(
   const root = resolve(resultsDir);
   const figures = collectFigures(root);
   await copyGalleryScripts(join(root, ASSETS_DIR));
+  await writeFigureScripts(join(root, ASSETS_DIR, FIGURES_DIR), figures);
   const index = join(root, "index.html");
   await writeFileAtomic(
     index,

@@ -209,13 +209,16 @@ function kindOf(value: JsonValue): string {
  * Check an override of a notebook parameter before the notebook runs: it must have the kind of
  * value its default has (a number for a number, a list of numbers for a list of numbers; any
  * value where the default is null), and a parameter named after a run setting (`batchSize` for
- * `batch_size`) must pass that setting's check from the configuration schema. Throws
+ * `batch_size`) must pass that setting's check from the configuration schema, which decides
+ * whether null is allowed (`sampleSize` null: all samples). Throws
  * {@link ParameterError} naming the parameter and what it takes.
  *
  * @example
  * ```ts
  * checkParameterValue("noiseLevels", [0, 0.2], [0.1], "md"); // ok
  * checkParameterValue("noiseLevels", [0, 0.2], 1.5, "md"); // throws: takes a list
+ * checkParameterValue("sampleSize", 500, null, "md"); // ok: the setting accepts null (all)
+ * checkParameterValue("epochs", 12, null, "md"); // throws: takes a number
  * ```
  */
 export function checkParameterValue(
@@ -229,6 +232,17 @@ export function checkParameterValue(
       `${notebook}: parameter \`${name}\` ${what}, got ${JSON.stringify(value)} (default ` +
         `${JSON.stringify(declared)})`,
     );
+  const settingName = settingOfParam(name);
+  const setting = settingName && SETTINGS[settingName];
+  // null is a value of its own for a run setting that accepts it (sampleSize null: all samples)
+  if (value === null && setting) {
+    try {
+      setting.parse(null);
+      return;
+    } catch (error) {
+      if (!(error instanceof SettingError)) throw error;
+    }
+  }
   if (declared !== null && kindOf(value) !== kindOf(declared)) {
     throw problem(`takes a ${kindOf(declared)}`);
   }
@@ -236,8 +250,6 @@ export function checkParameterValue(
     const element = kindOf(declared[0]);
     if (value.some((v) => kindOf(v) !== element)) throw problem(`takes a list of ${element}s`);
   }
-  const settingName = settingOfParam(name);
-  const setting = settingName && SETTINGS[settingName];
   if (setting && !(value === null && declared === null)) {
     try {
       setting.parse(value);

@@ -26,6 +26,7 @@ export * from "./runner.ts";
 export * from "./pool.ts";
 export * from "./progress.ts";
 export * from "./summary.ts";
+export * from "./columns.ts";
 export * from "./sweep.ts";
 export * from "./file.ts";
 export * from "./executor.ts";

@@ -8,13 +8,8 @@
  */
 import { join, relative, resolve } from "node:path";
 import { readIniConfig } from "../config/ini.ts";
-import {
-  type DataFrame,
-  readerOrder,
-  rowsToFrame,
-  writeJsonAtomic,
-  writeParquetAtomic,
-} from "../results/mod.ts";
+import { writeJsonAtomic } from "../results/mod.ts";
+import { writeSummaryTable } from "./columns.ts";
 import type { Flags } from "./grid.ts";
 import { executorFor, type ExecutorName } from "./executor.ts";
 import type { SlurmSettings } from "./executor_slurm.ts";
@@ -177,8 +172,10 @@ function distinctUids(runner: SweepRunner, flags: Flags[], configs: RunConfig[])
 /**
  * Run the sweep. Resolves when every run has ended; failing runs are in `failures` (the promise
  * does not reject for them). Writes into `resultsDir`: `summary.parquet` (one row per finished
- * run), `summary_over_seeds.parquet`, `sweep.json` (every run: uid, flags, status, time, error,
- * log) and `logs/<uid>.log` (each worker's output).
+ * run), `summary_over_seeds.parquet` (both as `writeSummaryTable` writes them: accuracy in
+ * percent, a `.columns.parquet` dictionary beside each), `sweep.json` (every run: uid, flags,
+ * status, time, error, log) and `logs/<uid>.log` (each worker's output). The returned rows keep
+ * the runs' own units (accuracy as a fraction, as in each run's `metrics.parquet`).
  *
  * @example
  * ```ts
@@ -310,9 +307,8 @@ async function runLocked(
     runs: join(resultsDir, "sweep.json"),
   };
   if (summary.length > 0) {
-    const readable = (frame: DataFrame) => frame.select(...readerOrder(frame.columns));
-    await writeParquetAtomic(readable(rowsToFrame(summary)), tables.summary);
-    await writeParquetAtomic(readable(rowsToFrame(overSeeds)), tables.overSeeds);
+    await writeSummaryTable(summary, tables.summary);
+    await writeSummaryTable(overSeeds, tables.overSeeds);
   }
   // Paths relative to the sweep's directory, so a results folder can be moved or copied.
   const local = (path: string) => relative(resultsDir, path) || ".";

@@ -53,6 +53,7 @@ const simple: SweepRunner<TrainConfig & { seed: number }> = {
           epochs: config.epochs,
           values: {
             train_loss: record.train_loss,
+            train_acc: record.train_acc,
             val_acc: record.val_acc,
             test_acc: record.test_acc,
           },
