@@ -176,6 +176,7 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.le
  *
  * @example
  * ```ts
+ * declare const runs: ComparisonRun[];
  * const paired = pairRuns(runs); // one row per (measure, definition, LS run)
  * ```
  */
@@ -254,6 +255,7 @@ export function pairRuns(runs: ComparisonRun[], losses: LossPair = CE_VS_LS): Pa
  *
  * @example
  * ```ts
+ * declare const runs: ComparisonRun[];
  * const perSeed = seedTradeOffs(runs, pairRuns(runs));
  * ```
  */
@@ -525,7 +527,9 @@ const testedOnce = (claim: Claim, definition: Definition, measure: DilationMeasu
  *
  * @example
  * ```ts
- * const table = endpointTable(seedTradeOffs(runs, paired), pairRuns(runs));
+ * declare const runs: ComparisonRun[];
+ * const paired = pairRuns(runs);
+ * const table = endpointTable(seedTradeOffs(runs, paired), paired);
  * ```
  */
 export function endpointTable(
@@ -673,6 +677,7 @@ const ENDPOINTS: Record<Claim, string> = {
  *
  * @example
  * ```ts
+ * declare const perSeed: SeedTradeOff[], paired: PairedRun[];
  * const verdict = verdictTable(endpointTable(perSeed, paired));
  * ```
  */
@@ -760,6 +765,7 @@ export function alignedTable(header: string[], body: string[][]): string {
  *
  * @example
  * ```ts
+ * declare const table: EndpointRow[];
  * console.log(formatVerdictTable(verdictTable(table)));
  * ```
  */
@@ -798,6 +804,7 @@ export function formatVerdictTable(rows: VerdictRow[]): string {
  *
  * @example
  * ```ts
+ * declare const table: EndpointRow[];
  * console.log(formatLevelTable(table, "raw", "clean_spread"));
  * ```
  */

@@ -31,6 +31,8 @@ const DEFINITION_TITLES: Record<Definition, string> = {
  *
  * @example
  * ```ts
+ * import type { ComparisonRun } from "./comparison.ts";
+ * declare const runs: ComparisonRun[];
  * const spec = dilationVsMemorizationMatchedSpec(runs);
  * ```
  */
@@ -167,6 +169,8 @@ const DIFFERENCE_PANELS: { quantity: EndpointRow["quantity"]; title: string }[] 
  *
  * @example
  * ```ts
+ * import { endpointTable, type PairedRun, type SeedTradeOff } from "./comparison.ts";
+ * declare const perSeed: SeedTradeOff[], paired: PairedRun[];
  * const spec = differencesSpec(endpointTable(perSeed, paired), "LS - CE");
  * ```
  */

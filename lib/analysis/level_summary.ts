@@ -41,6 +41,8 @@ export interface LevelSummary {
  *
  * @example
  * ```ts
+ * import type { ComparisonRun } from "./comparison.ts";
+ * declare const runs: ComparisonRun[];
  * const levels = levelSummary(runs, "raw", "clean_spread");
  * ```
  */

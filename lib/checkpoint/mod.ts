@@ -176,6 +176,7 @@ export async function loadCheckpoint<Record = unknown>(
  *
  * @example
  * ```ts
+ * declare const runDir: string;
  * const checkpoint = await loadLastIntactCheckpoint(runDir, console.log);
  * ```
  */

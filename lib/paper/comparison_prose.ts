@@ -15,6 +15,8 @@ import type { LossComparison } from "./comparison.ts";
  *
  * @example
  * ```ts
+ * import type { LossComparison } from "./comparison.ts";
+ * declare const sweep: { comparison?: LossComparison };
  * console.log(describeComparison(sweep.comparison!).join("\n\n"));
  * ```
  */

@@ -62,6 +62,8 @@ function featureCount(row: SummaryRow): FeatureCount {
  *
  * @example
  * ```ts
+ * import type { SummaryRow } from "../sweep/summary.ts";
+ * declare const sweep: { summary: SummaryRow[] }, accuracies: Map<string, number>;
  * const rows = latentComparisonRows(sweep.summary, 2, accuracies);
  * ```
  */
@@ -95,6 +97,8 @@ export interface LatentComparisons {
  *
  * @example
  * ```ts
+ * import type { SummaryRow } from "../sweep/summary.ts";
+ * declare const rows: SummaryRow[], accuracies: Map<string, number>;
  * const comparisons = await compareLatentClass(rows, "results/lnc/comparison", accuracies, 0.99);
  * ```
  */

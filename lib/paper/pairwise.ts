@@ -38,6 +38,8 @@ export interface SavedComparison {
  *
  * @example
  * ```ts
+ * import type { SummaryRow } from "../sweep/summary.ts";
+ * declare const sweep: { summary: SummaryRow[] };
  * const [lsVsCe, lrVsCe] = await compareWithReference(sweep.summary, "results/cn/comparison");
  * console.log(lrVsCe.comparison.verdictText, lrVsCe.dir);
  * ```

@@ -120,6 +120,7 @@ export function isFinishedRun(dir: string): boolean {
  *
  * @example
  * ```ts
+ * declare const dir: string;
  * await writeRunMarker(dir, { uid: "my_run", kind: "simple" });
  * ```
  */
@@ -136,6 +137,7 @@ export async function writeRunMarker(dir: string, fields: RunMarker): Promise<vo
  *
  * @example
  * ```ts
+ * declare const dir: string;
  * await markRunUnfinished(dir);
  * ```
  */
@@ -151,6 +153,7 @@ export async function markRunUnfinished(dir: string): Promise<void> {
  *
  * @example
  * ```ts
+ * declare const dir: string;
  * await markRunFinished(dir, { uid: "my_run", backend: "wasm", epochs: 2 });
  * ```
  */

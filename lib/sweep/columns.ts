@@ -144,6 +144,8 @@ export function summaryFrame(rows: readonly SummaryRow[]): DataFrame {
  *
  * @example
  * ```ts
+ * import type { SummaryRow } from "./summary.ts";
+ * declare const rows: SummaryRow[];
  * columnDictionary(summaryFrame(rows)).toRecords()[0];
  * // { column: "dataset", dtype: "String", unit: "", description: "setting: dataset name ..." }
  * ```
@@ -162,6 +164,8 @@ export function columnDictionary(frame: DataFrame): DataFrame {
  *
  * @example
  * ```ts
+ * import type { SummaryRow } from "./summary.ts";
+ * declare const result: { summary: SummaryRow[] };
  * await writeSummaryTable(result.summary, "results/sweep/summary.parquet");
  * ```
  */

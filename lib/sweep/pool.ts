@@ -56,6 +56,8 @@ export interface WorkerAccess {
  *
  * @example
  * ```ts
+ * import type { RunnerRegistry } from "./runner.ts";
+ * declare const RUNNERS: RunnerRegistry;
  * const args = workerArgs({ basePath: "/tmp/runs", dataDirs: ["/root/data"], worker: RUNNERS.worker });
  * // ["run", "--no-prompt", "--allow-read=...", ..., ".../lib/sweep/worker.ts"]
  * ```

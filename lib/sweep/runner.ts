@@ -86,6 +86,7 @@ export interface SweepRunner<C extends RunConfig = RunConfig> {
  *
  * @example
  * ```ts
+ * declare const echoRunner: SweepRunner;
  * const registry: RunnerRegistry = {
  *   runners: { echo: echoRunner },
  *   worker: "/repo/lib/experiment/runners/worker.ts", // calls workerMain(registry.runners)
@@ -109,6 +110,7 @@ export class UnknownRunnerError extends Error {
  *
  * @example
  * ```ts
+ * declare const RUNNERS: RunnerRegistry;
  * const runner = runnerNamed(RUNNERS, "simple");
  * console.log(runner.uid(runner.configure({ loss: "LS" })));
  * ```

@@ -105,6 +105,8 @@ export interface RunSweepOptions {
  *
  * @example
  * ```ts
+ * import type { RunnerRegistry } from "./runner.ts";
+ * declare const RUNNERS: RunnerRegistry;
  * const planned = planSweep({ name: "s", resultsDir: "/tmp/s", runs: [{ epochs: 2 }] }, RUNNERS);
  * console.log(planned.runs[0].uid);
  * ```

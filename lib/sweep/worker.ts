@@ -80,6 +80,8 @@ function exitWithParent(): void {
  *
  * @example
  * ```ts
+ * import type { RunnerRegistry } from "./runner.ts";
+ * declare const RUNNERS: RunnerRegistry;
  * if (import.meta.main) Deno.exit(await workerMain(RUNNERS.runners));
  * ```
  */
