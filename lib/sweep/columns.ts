@@ -8,7 +8,9 @@
  */
 import { SETTINGS } from "../config/schema.ts";
 import { type DataFrame, readerOrder, rowsToFrame, writeParquetAtomic } from "../results/mod.ts";
-import type { SummaryRow } from "./summary.ts";
+
+/** A summary row: configuration columns and metrics. */
+export type SummaryRow = Record<string, unknown>;
 
 /** Accuracy columns of a run's metrics (fractions there), with or without an aggregate. */
 const ACCURACY = /^((?:train|val|test)_acc|topk_acc_\w+?)(_mean|_std)?$/;
@@ -144,7 +146,6 @@ export function summaryFrame(rows: readonly SummaryRow[]): DataFrame {
  *
  * @example
  * ```ts
- * import type { SummaryRow } from "./summary.ts";
  * declare const rows: SummaryRow[];
  * columnDictionary(summaryFrame(rows)).toRecords()[0];
  * // { column: "dataset", dtype: "String", unit: "", description: "setting: dataset name ..." }
@@ -164,7 +165,6 @@ export function columnDictionary(frame: DataFrame): DataFrame {
  *
  * @example
  * ```ts
- * import type { SummaryRow } from "./summary.ts";
  * declare const result: { summary: SummaryRow[] };
  * await writeSummaryTable(result.summary, "results/sweep/summary.parquet");
  * ```

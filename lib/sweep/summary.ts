@@ -5,10 +5,9 @@
  * @module
  */
 import type { DataFrame } from "../results/mod.ts";
-import { summaryFrame } from "./columns.ts";
+import { summaryFrame, type SummaryRow } from "./columns.ts";
 
-/** A summary row: configuration columns and metrics. */
-export type SummaryRow = Record<string, unknown>;
+export type { SummaryRow };
 
 /**
  * Columns that identify a run rather than a configuration or a result: left out of the grouping
