@@ -205,6 +205,9 @@ function kindOf(value: JsonValue): string {
   return value === null ? "null" : Array.isArray(value) ? "list" : typeof value;
 }
 
+/** Parameters other than run settings for which null is a value (the experiments' own options). */
+const NULLABLE_PARAMETERS = new Set(["concurrency"]);
+
 /**
  * Check an override of a notebook parameter before the notebook runs: it must have the kind of
  * value its default has (a number for a number, a list of numbers for a list of numbers; any
@@ -234,6 +237,9 @@ export function checkParameterValue(
     );
   const settingName = settingOfParam(name);
   const setting = settingName && SETTINGS[settingName];
+  // null is a value of its own for a parameter that documents it (concurrency null: config.ini's
+  // MAXIMUM_CONCURRENT_JOBS)
+  if (value === null && NULLABLE_PARAMETERS.has(name)) return;
   // null is a value of its own for a run setting that accepts it (sampleSize null: all samples)
   if (value === null && setting) {
     try {
