@@ -52,6 +52,8 @@ export interface ComparedMetric {
  *
  * @example
  * ```ts
+ * import type { ShortRunReport } from "./short_run.ts";
+ * declare const gpu: ShortRunReport, cpu: ShortRunReport;
  * const rows = compareRuns([gpu, cpu], { accuracyPp: 1, relative: 0.02 });
  * console.log(rows.every((r) => r.within));
  * ```

@@ -55,6 +55,7 @@ async function kernelsOf(body: () => tf.Tensor): Promise<number> {
  *
  * @example
  * ```ts
+ * import { initBackend } from "../lib/backend/mod.ts";
  * await initBackend("wasm");
  * const profile = await profileBackend(2, 256);
  * console.log(profile.dispatch_us, profile.matmul_square_gflops);

@@ -23,6 +23,9 @@ const REPETITIONS = 3;
  *
  * @example
  * ```ts
+ * import { evaluateSource } from "../lib/metrics/mod.ts";
+ * import type { Classifier } from "../lib/metrics/mod.ts";
+ * declare const classifier: Classifier;
  * const metrics = await evaluateSource(randomSource(60_000, 7), classifier);
  * ```
  */

@@ -5,12 +5,14 @@
  */
 import { CommanderError } from "commander";
 import { UsageError } from "../lib/config/flags.ts";
+import { IniError } from "../lib/config/ini.ts";
+import { SettingError } from "../lib/config/schema.ts";
 import { RunExistsError, RunLockedError } from "../lib/runs/mod.ts";
 
 /**
  * Run a command's main function with `Deno.args`, mapping errors to exit codes: 0 success,
- * 2 usage errors (bad flags, a run directory in the way, a run in use by another process),
- * 1 anything else.
+ * 2 usage errors (bad flags or settings, a bad config.ini, a run directory in the way, a run in
+ * use by another process), 1 anything else.
  *
  * @example
  * ```ts
@@ -24,14 +26,16 @@ export async function runCli(main: (args: string[]) => Promise<void>): Promise<n
   } catch (error) {
     if (error instanceof CommanderError) Deno.exit(error.exitCode); // --help, --version
     const usage = error instanceof UsageError || error instanceof RunExistsError ||
-      error instanceof RunLockedError;
+      error instanceof RunLockedError || error instanceof SettingError ||
+      error instanceof IniError;
     const message = error instanceof Error ? error.message : String(error);
     console.error(`error: ${message}`);
     if (error instanceof Deno.errors.NotCapable) {
       console.error(
-        "hint: each deno task may write only where it writes by default (results/, data/, " +
-          "~/data) and reach only the dataset mirrors (deno.json); to use other places, add " +
-          "them to the task's --allow-write, or run the script with deno run and your own flags",
+        "hint: each deno task may write only under results/, the places config.ini names " +
+          "([PATHS], [DATA] DATA_DIR, [SLURM] SHARED_PATH) and the paths its own flags name, " +
+          "and reach only the dataset mirrors; configure other places in config.ini " +
+          "(see docs/permissions.md)",
       );
     }
     if (!usage && Deno.env.get("MEMDIL_DEBUG") && error instanceof Error) {

@@ -14,7 +14,8 @@
  */
 
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
+import { IniError, isUnder, readIniConfig, resultRoots } from "../lib/config/ini.ts";
 import {
   DEFAULT_NOTEBOOKS_DIR,
   DEFAULT_OUTPUT_DIR,
@@ -172,6 +173,22 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
 
+  // Executed copies go where every other result goes: results/ or a place config.ini names.
+  try {
+    const roots = resultRoots(readIniConfig());
+    if (!isUnder(resolve(opts.outDir), roots)) {
+      log(
+        `error: --out-dir ${opts.outDir} is outside the places memdil writes results ` +
+          `(${roots.join(", ")}); choose one under them, or configure the place in config.ini`,
+      );
+      return 2;
+    }
+  } catch (err) {
+    if (!(err instanceof IniError)) throw err;
+    log(`error: ${err.message}`);
+    return 2;
+  }
+
   let runs;
   const profile = opts.profile === "defaults" ? undefined : opts.profile;
   try {
@@ -196,7 +213,7 @@ export async function main(args: string[]): Promise<number> {
   if (opts.profile === "paper" || opts.profile === "defaults") {
     log(
       `notebooks: profile ${opts.profile}: the paper's settings take days to weeks on a CPU ` +
-        "(README, Notebooks); `--profile quick` (the default) runs in minutes",
+        "(docs/notebooks.md); `--profile quick` (the default) runs in minutes",
     );
   }
   const label = await parameterSetLabel(opts.profile, Object.fromEntries(opts.param));

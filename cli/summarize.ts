@@ -13,7 +13,7 @@ import { parseCommandLine, UsageError } from "../lib/config/flags.ts";
 import { readIniConfig } from "../lib/config/ini.ts";
 import { EPOCH_FILES } from "../lib/experiment/evaluate.ts";
 import { type DataFrame, pl, rowsToFrame, writeParquetAtomic } from "../lib/results/mod.ts";
-import { exists, RUN_FILES } from "../lib/runs/mod.ts";
+import { exists, isFinishedRun, isRunDirectory, RUN_FILES } from "../lib/runs/mod.ts";
 import { runCli } from "./common.ts";
 
 /** Default name of the merged table inside the results root. */
@@ -36,7 +36,8 @@ const SHOWN = [
 ];
 
 /**
- * Every run directory under `root` (a directory holding `metrics.parquet`), depth first, sorted.
+ * Every finished run under `root` (a directory whose run marker says it finished), depth first,
+ * sorted; hidden directories (a replacement's staging directory, locks) are not looked into.
  *
  * @example
  * ```ts
@@ -46,13 +47,13 @@ const SHOWN = [
 export async function findRunDirectories(root: string): Promise<string[]> {
   const found: string[] = [];
   const walk = async (dir: string) => {
-    if (exists(`${dir}/${RUN_FILES.metrics}`)) {
-      found.push(dir);
+    if (isRunDirectory(dir)) {
+      if (isFinishedRun(dir)) found.push(dir);
       return;
     }
     const children: string[] = [];
     for await (const entry of Deno.readDir(dir)) {
-      if (entry.isDirectory) children.push(`${dir}/${entry.name}`);
+      if (entry.isDirectory && !entry.name.startsWith(".")) children.push(`${dir}/${entry.name}`);
     }
     for (const child of children.sort()) await walk(child);
   };
@@ -60,30 +61,52 @@ export async function findRunDirectories(root: string): Promise<string[]> {
   return found;
 }
 
+/** A run whose tables could not be read: left out of the summary, and named. */
+export interface DamagedRun {
+  dir: string;
+  /** What is wrong, naming the file. */
+  error: string;
+}
+
 /**
- * One row per run under `root`: `run_dir`, `evaluated_epochs`, then the run's metrics row
- * (configuration columns and final metrics). Columns a run lacks are null in its row.
+ * One row per finished run under `root`: `run_dir`, `evaluated_epochs`, then the run's metrics
+ * row (configuration columns and final metrics). Columns a run lacks are null in its row. A run
+ * whose tables cannot be read is listed in `damaged` and the others are summarized.
  *
  * @example
  * ```ts
- * const table = await summarizeRuns("results/memorization_dilation");
+ * const { table, damaged } = await summarizeRuns("results/memorization_dilation");
  * ```
  */
-export async function summarizeRuns(root: string): Promise<DataFrame> {
+export async function summarizeRuns(
+  root: string,
+): Promise<{ table: DataFrame; damaged: DamagedRun[] }> {
   const rows: Record<string, unknown>[] = [];
+  const damaged: DamagedRun[] = [];
+  const read = (path: string) => {
+    try {
+      return pl.readParquet(path);
+    } catch (error) {
+      throw new Error(`${path} cannot be read (${(error as Error).message.split("\n")[0]})`);
+    }
+  };
   for (const dir of await findRunDirectories(root)) {
-    const metrics = pl.readParquet(`${dir}/${RUN_FILES.metrics}`).toRecords();
-    const epochPath = `${dir}/${EPOCH_FILES.metrics}`;
-    const evaluatedEpochs = exists(epochPath) ? pl.readParquet(epochPath).shape.height : null;
-    for (const row of metrics) {
-      rows.push({
-        run_dir: relative(root, dir) || ".",
-        evaluated_epochs: evaluatedEpochs,
-        ...row,
-      });
+    try {
+      const metrics = read(`${dir}/${RUN_FILES.metrics}`).toRecords();
+      const epochPath = `${dir}/${EPOCH_FILES.metrics}`;
+      const evaluatedEpochs = exists(epochPath) ? read(epochPath).shape.height : null;
+      for (const row of metrics) {
+        rows.push({
+          run_dir: relative(root, dir) || ".",
+          evaluated_epochs: evaluatedEpochs,
+          ...row,
+        });
+      }
+    } catch (error) {
+      damaged.push({ dir, error: (error as Error).message });
     }
   }
-  return rowsToFrame(rows);
+  return { table: rowsToFrame(rows), damaged };
 }
 
 if (import.meta.main) {
@@ -103,10 +126,12 @@ if (import.meta.main) {
     if (!isDirectory) {
       throw new UsageError(`results root ${root} is not a directory; pass one that holds runs`);
     }
-    const table = await summarizeRuns(root);
+    const { table, damaged } = await summarizeRuns(root);
+    for (const run of damaged) console.error(`damaged run, left out: ${run.error}`);
     if (table.height === 0) {
       throw new UsageError(
-        `no runs under ${root} (a run directory holds ${RUN_FILES.metrics}); train some first`,
+        `no finished runs under ${root} (a finished run's ${RUN_FILES.marker} says so); ` +
+          `train some first`,
       );
     }
     const out = program.opts<{ out?: string }>().out ?? `${root}/${SUMMARY_FILE}`;

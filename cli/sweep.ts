@@ -1,6 +1,6 @@
 /**
  * `deno task sweep FILE [--concurrency N] [--executor local|slurm] [--quiet]`: run a sweep file (format in
- * lib/sweep/file.ts and the README). Finished runs are reused; unfinished ones are trained in
+ * lib/sweep/file.ts and docs/sweeps.md). Finished runs are reused; unfinished ones are trained in
  * worker subprocesses, at most config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS at once. Prints the
  * summary over seeds and any failed runs.
  *
@@ -11,6 +11,7 @@
  */
 import { Command, Option } from "commander";
 import { parseCommandLine, UsageError } from "../lib/config/flags.ts";
+import { SettingError } from "../lib/config/schema.ts";
 import { rowsToFrame } from "../lib/results/mod.ts";
 import {
   type ExecutorName,
@@ -21,7 +22,9 @@ import {
   runSweep,
   summaryLine,
   SweepFileError,
+  UnknownRunnerError,
 } from "../lib/sweep/mod.ts";
+import { RUNNERS } from "../lib/experiment/runners/mod.ts";
 import { runCli } from "./common.ts";
 
 function positiveInteger(value: string): number {
@@ -36,7 +39,7 @@ if (import.meta.main) {
   await runCli(async (args) => {
     const program = new Command("sweep")
       .description("Run a sweep file: a grid of training runs, reusing finished ones.")
-      .argument("<file>", "sweep file (JSON; see the README's Sweeps section)")
+      .argument("<file>", "sweep file (JSON; see docs/sweeps.md)")
       .addOption(
         new Option("--concurrency <n>", "most runs at once (default: config.ini)").argParser(
           positiveInteger,
@@ -68,12 +71,19 @@ if (import.meta.main) {
     };
     Deno.addSignalListener("SIGINT", stop);
     const result = await runSweep(sweep, {
+      registry: RUNNERS,
       signal: controller.signal,
       progress: options.quiet
         ? false
         : Deno.stderr.isTerminal()
         ? undefined
         : lineProgress((line) => console.error(line)),
+    }).catch((error) => {
+      // A runner the registry does not hold, or flags a runner refuses: the file's mistake.
+      if (error instanceof UnknownRunnerError || error instanceof SettingError) {
+        throw new UsageError(`${program.args[0]}: ${error.message}`);
+      }
+      throw error;
     }).finally(() => Deno.removeSignalListener("SIGINT", stop));
 
     if (result.overSeeds.length > 0) {

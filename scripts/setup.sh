@@ -42,8 +42,8 @@ fi
 # The npm dependencies exactly as deno.lock pins them.
 deno install --frozen --quiet --entrypoint lib/backend/mod.ts lib/paper/mod.ts \
   lib/notebooks/mod.ts cli/train.ts cli/evaluate.ts cli/reproduce.ts cli/notebooks.ts bench/bench.ts \
-  lib/sweep/mod.ts lib/sweep/worker.ts lib/gallery/mod.ts cli/sweep.ts cli/gallery.ts \
-  lib/search/mod.ts cli/search.ts
+  lib/sweep/mod.ts lib/experiment/runners/worker.ts lib/gallery/mod.ts cli/sweep.ts cli/gallery.ts \
+  lib/search/mod.ts cli/search.ts cli/launch.ts
 
 # The Deno kernel for Jupyter (the notebook runner also installs it when missing). Jupyter's own
 # kernelspec lookup (jupyter_client, which Debian's python3-jupyter-client provides without the

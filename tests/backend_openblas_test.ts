@@ -15,6 +15,7 @@ import { buildModel } from "../lib/models/mod.ts";
 import { applyBatchNorm, type BatchNorm, type BatchStats } from "../lib/models/layers.ts";
 import { Adam, Sgd } from "../lib/optim/mod.ts";
 import { workerArgs, workerBlasThreads } from "../lib/sweep/pool.ts";
+import { RUNNERS } from "../lib/experiment/runners/mod.ts";
 import { trainModel } from "../lib/training/mod.ts";
 
 const choice = await initBackend("openblas");
@@ -705,7 +706,7 @@ Deno.test("a sweep worker's permissions are enough to load OpenBLAS", async () =
   const dir = await Deno.makeTempDir({ prefix: "memdil_openblas_worker_" });
   try {
     await Deno.writeTextFile(`${dir}/probe.ts`, probeScript("auto"));
-    const args = workerArgs({ basePath: dir, dataDirs: [] });
+    const args = workerArgs({ basePath: dir, dataDirs: [], worker: RUNNERS.worker });
     args[args.length - 1] = `${dir}/probe.ts`; // instead of the worker entry
     const choice = await lastJsonLine(
       new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" }),

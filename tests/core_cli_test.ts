@@ -13,8 +13,9 @@ import {
 } from "../lib/config/flags.ts";
 import type { CommandName } from "../lib/config/schema.ts";
 import { BACKEND_NAMES } from "../lib/backend/mod.ts";
-import { REPO_ROOT } from "../lib/config/ini.ts";
-import { runUid, simpleModelUid } from "../lib/runs/mod.ts";
+import { readIniConfig, REPO_ROOT } from "../lib/config/ini.ts";
+import { TASK_SCRIPTS, type TaskName, taskPermissions } from "../lib/config/permissions.ts";
+import { isFinishedRun, runUid, simpleModelUid } from "../lib/runs/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // parseTrainArgs
@@ -117,6 +118,13 @@ Deno.test("parseTrainArgs: unknown flags and bad values are usage errors", () =>
   usageError(["stray"], /stray|argument/);
   // --classes is bounded by the dataset's classes.
   usageError(["--classes", "11"], /fashionmnist has 10 classes/);
+  // Issue 19 #7: seeds alias modulo 2^32 (4294967302 trained the model of 6), and 1e20 passed.
+  usageError(["--seed", "4294967302"], /seed.*4294967295/);
+  usageError(["--seed", "1e20"], /seed/);
+  usageError(["--seed", "-1"], /seed/);
+  // Issue 19 (Low): `--data_dir <a file>` exited 0 and used another copy of the dataset.
+  usageError(["--data_dir", `${REPO_ROOT}/deno.json`], /deno\.json.* is not a directory/);
+  equal(parseTrainArgs(["--seed", "4294967295"]).seed, 4294967295);
   usageError(["--dataset", "cifar100", "--classes", "101"], /cifar100 has 100 classes/);
   equal(parseTrainArgs(["--classes", "10"]).classes, 10);
   // Each command takes exactly its own settings.
@@ -378,5 +386,137 @@ Deno.test("deno.json: no task but the test suite has unscoped network, writes, s
     for (const scoped of ["--allow-write", "--allow-run", "--allow-ffi"]) {
       ok(!flags.includes(scoped), `${name}: ${scoped} without a list`);
     }
+  }
+});
+
+Deno.test("deno task train: a BASE_PATH outside results/ works with the task's own permissions; --force never deletes a non-run", async () => {
+  // Issue 19: a BASE_PATH outside results/ was refused until deno.json was edited; `--force`
+  // deleted a directory that was not a run.
+  const dir = await Deno.makeTempDir({ prefix: "memdil_core_cli_task_" });
+  try {
+    const env = { NO_COLOR: "1", MEMDIL_CONFIG: await tempConfig(dir) };
+    const task = async (args: string[]) => {
+      const { code, stdout, stderr } = await new Deno.Command("deno", {
+        args: ["task", "train", ...args],
+        cwd: REPO_ROOT,
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return {
+        code,
+        stdout: new TextDecoder().decode(stdout),
+        err: new TextDecoder().decode(stderr),
+      };
+    };
+    const flags = ["--width", "8", "--depth", "2", "--epochs", "1", "--sample_size", "60"];
+    const trained = await task([...flags, "--uid", "outside"]);
+    equal(trained.code, 0, trained.err);
+    ok(isFinishedRun(`${dir}/runs/outside`), trained.stdout);
+
+    // Issue 19 (Low): evaluate copied hand-edited args.json values into the metrics, and a
+    // damaged args.json failed with "Unexpected end of JSON input", naming no file.
+    const argsPath = `${dir}/runs/outside/args.json`;
+    const args = JSON.parse(await Deno.readTextFile(argsPath));
+    const metricsBefore = await Deno.readFile(`${dir}/runs/outside/metrics.parquet`);
+    const evaluate = async () => {
+      const { code, stderr } = await new Deno.Command("deno", {
+        args: ["task", "evaluate", "--uid", "outside"],
+        cwd: REPO_ROOT,
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return { code, err: new TextDecoder().decode(stderr) };
+    };
+    await Deno.writeTextFile(argsPath, JSON.stringify({ ...args, label_noise: 1.5 }));
+    const edited = await evaluate();
+    equal(edited.code, 1, edited.err);
+    ok(edited.err.includes(argsPath) && edited.err.includes("label_noise"), edited.err);
+    await Deno.writeTextFile(argsPath, JSON.stringify(args).slice(0, 20));
+    const truncated = await evaluate();
+    equal(truncated.code, 1, truncated.err);
+    ok(truncated.err.includes(`${argsPath} is not valid JSON`), truncated.err);
+    deepEqual(await Deno.readFile(`${dir}/runs/outside/metrics.parquet`), metricsBefore);
+    ok(isFinishedRun(`${dir}/runs/outside`), "the run is untouched");
+
+    // Issue 19 (Low): kill -9 during `evaluate --backend cpu` left tables that disagreed on the
+    // backend in a run still marked finished. An evaluation marks the run unfinished first.
+    await Deno.writeTextFile(argsPath, JSON.stringify(args));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "cli/evaluate.ts", "--uid", "outside", "--backend", "cpu"],
+      cwd: REPO_ROOT,
+      env,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const exited = child.status.then(() => true);
+    let done = false;
+    exited.then(() => (done = true));
+    while (isFinishedRun(`${dir}/runs/outside`) && !done) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (!done) child.kill("SIGKILL");
+    await exited;
+    ok(!isFinishedRun(`${dir}/runs/outside`), "a stopped evaluation leaves an unfinished run");
+    const again = await evaluate();
+    equal(again.code, 0, again.err);
+    ok(isFinishedRun(`${dir}/runs/outside`));
+
+    await Deno.mkdir(`${dir}/runs/mysweep`);
+    await Deno.writeTextFile(`${dir}/runs/mysweep/summary.parquet`, "x");
+    const forced = await task([...flags, "--uid", "mysweep", "--force"]);
+    equal(forced.code, 2, forced.err);
+    ok(forced.err.includes("not a memdil run directory"), forced.err);
+    equal(await Deno.readTextFile(`${dir}/runs/mysweep/summary.parquet`), "x");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("taskPermissions: every configured place is writable, nothing else; no task prompts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil_core_cli_perm_" });
+  try {
+    const ini = readIniConfig(await tempConfig(dir));
+    const home = Deno.env.get("HOME") ?? "/root";
+    for (const task of Object.keys(TASK_SCRIPTS) as TaskName[]) {
+      const { flags, script } = taskPermissions(task, ["--data_dir", "~/elsewhere"], { ini });
+      ok(Deno.statSync(script).isFile, script);
+      for (const scoped of ["--allow-write", "--allow-run", "--allow-ffi", "--allow-net", "-A"]) {
+        ok(!flags.includes(scoped), `${task}: ${scoped} without a list`);
+      }
+      const write = flags.find((f) => f.startsWith("--allow-write="))?.slice(14).split(",") ?? [];
+      for (const place of write) {
+        ok(
+          [`${REPO_ROOT}/results`, `${REPO_ROOT}/data`, `${home}/data`, `${home}/elsewhere`]
+            .includes(place) || place.startsWith(`${dir}/`),
+          `${task} may write ${place}`,
+        );
+      }
+      if (["train", "sweep", "search", "data"].includes(task)) {
+        for (const place of [`${dir}/runs`, `${dir}/ho`, `${dir}/data`, `${home}/elsewhere`]) {
+          ok(write.includes(place), `${task} may not write ${place}: ${write}`);
+        }
+      }
+    }
+    // Every task line but the checks and the tests starts the launcher, which adds --no-prompt.
+    const tasks = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/deno.json`)).tasks;
+    for (const [name, line] of Object.entries(tasks as Record<string, string>)) {
+      if (["check", "test"].includes(name)) continue;
+      ok(line.startsWith("deno run --no-prompt "), `${name}: ${line}`);
+      if (name in TASK_SCRIPTS) equal(line, `${LAUNCH} ${name}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const LAUNCH = "deno run --no-prompt --allow-read --allow-env --allow-run=deno cli/launch.ts";
+
+Deno.test("cli/reproduce.ts: a bad profile or parameter is a usage error (exit 2), as for notebooks", async () => {
+  // Issue 19 (Low): reproduce exited 1 where `deno task notebooks` exits 2.
+  for (const args of [["--profile", "nope"], ["--param", "seeds=1e400"], ["--param", "seeds"]]) {
+    const out = await deno("cli/reproduce.ts", args, {});
+    equal(out.code, 2, `${args.join(" ")}: ${out.stderr}`);
   }
 });

@@ -10,7 +10,7 @@ import {
   type TrainConfig,
   UsageError,
 } from "../lib/config/flags.ts";
-import { readIniConfig, REPO_ROOT, resolvePath } from "../lib/config/ini.ts";
+import { IniError, readIniConfig, REPO_ROOT, resolvePath } from "../lib/config/ini.ts";
 import {
   pl,
   readJson,
@@ -20,12 +20,15 @@ import {
   writeParquetAtomic,
 } from "../lib/results/mod.ts";
 import {
-  COMPLETE_MARKER,
+  DamagedFileError,
   loadTensors,
   lockRun,
+  markRunFinished,
+  markRunUnfinished,
   NonFiniteError,
   openRun,
   pythonFloat,
+  RUN_MARKER,
   RunExistsError,
   RunLockedError,
   runState,
@@ -33,6 +36,7 @@ import {
   saveTensors,
   simpleModelUid,
   writeFileAtomic,
+  writeRunMarker,
 } from "../lib/runs/mod.ts";
 import { SettingError, validateUid } from "../lib/config/schema.ts";
 
@@ -144,11 +148,12 @@ async function fakeRun(
   state: "finished" | "trained" | "unfinished",
 ) {
   await Deno.mkdir(dir, { recursive: true });
+  await writeRunMarker(dir, { uid: config.uid ?? "run", kind: "simple" });
   await Deno.writeTextFile(`${dir}/args.json`, JSON.stringify(config));
   if (state !== "unfinished") {
     await saveTensors(dir, [{ name: "w", shape: [1], values: new Float32Array([1]) }]);
   }
-  if (state === "finished") await Deno.writeTextFile(`${dir}/${COMPLETE_MARKER}`, "{}");
+  if (state === "finished") await markRunFinished(dir, { uid: config.uid ?? "run" });
 }
 
 Deno.test("openRun: nothing created before training starts; states and what each refusal says", async () => {
@@ -173,7 +178,7 @@ Deno.test("openRun: nothing created before training starts; states and what each
       return true;
     });
     ok(!(await listNames(`${base}/run_a`)).some((name) => name.includes(".tmp-")));
-    await Deno.remove(`${base}/run_a/${COMPLETE_MARKER}`);
+    await markRunUnfinished(`${base}/run_a`);
     equal(runState(`${base}/run_a`), "trained");
     await rejects(
       openRun(base, config, "simple"),
@@ -183,7 +188,12 @@ Deno.test("openRun: nothing created before training starts; states and what each
     const reuse = await openRun(base, { ...config, force: true }, "simple");
     equal(reuse.reuse, true);
     await reuse.close(true);
-    deepEqual(await listNames(`${base}/run_a`), ["args.json", "model.bin", "model.json"]);
+    deepEqual(await listNames(`${base}/run_a`), [
+      "args.json",
+      "model.bin",
+      "model.json",
+      RUN_MARKER,
+    ]);
   });
 });
 
@@ -206,7 +216,7 @@ Deno.test("openRun --force: reuse only when every result-affecting setting match
       "args.json",
       "model.bin",
       "model.json",
-      COMPLETE_MARKER,
+      RUN_MARKER,
     ]);
   });
 });
@@ -230,14 +240,15 @@ Deno.test("openRun --force_retrain: trains aside, the old run is replaced only o
     await retrain.commit();
     await retrain.close(true);
     deepEqual(await listNames(base), ["run_c"]);
-    deepEqual(await listNames(`${base}/run_c`), ["new.txt"]);
+    deepEqual(await listNames(`${base}/run_c`), ["new.txt", RUN_MARKER]);
   });
 });
 
 Deno.test("--uid: only one path segment; '', '.', '..', 'a/b' are refused and nothing is deleted", async () => {
   await withTempDir(async (base) => {
     await Deno.writeTextFile(`${base}/keep.txt`, "precious");
-    for (const uid of ["", ".", "..", "a/b", "../x", ".hidden", "a\\b"]) {
+    // A 250-character uid failed with "File name too long" (issue 19, Low).
+    for (const uid of ["", ".", "..", "a/b", "../x", ".hidden", "a\\b", "x".repeat(250)]) {
       throws(() => validateUid(uid), SettingError, JSON.stringify(uid));
       throws(() => parseTrainArgs(["--uid", uid, "--force", "--force_retrain"]), UsageError);
       await rejects(
@@ -247,6 +258,8 @@ Deno.test("--uid: only one path segment; '', '.', '..', 'a/b' are refused and no
     }
     deepEqual(await listNames(base), ["keep.txt"]);
     equal(validateUid("run_1.5"), "run_1.5");
+    equal(validateUid("x".repeat(200)), "x".repeat(200));
+    throws(() => validateUid("é".repeat(101)), /at most 200 bytes/);
   });
 });
 
@@ -342,6 +355,42 @@ Deno.test("saveTensors / loadTensors round-trip float32 values exactly", async (
     const index = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
     deepEqual(index.tensors[1], { name: "fc0.bias", shape: [2, 3], offset: 5, length: 6 });
     deepEqual((await listNames(dir)).sort(), ["model.bin", "model.json"]);
+  });
+});
+
+Deno.test("loadTensors: a truncated, edited or non-finite model file is named and never used", async () => {
+  // Issue 19 #8: a model.bin of the right size full of NaN was evaluated silently; a truncated
+  // one failed with "saved model lacks 'fc0.weight'", naming no file.
+  await withTempDir(async (dir) => {
+    const values = new Float32Array([1, 2, 3, 4]);
+    const save = () => saveTensors(dir, [{ name: "fc0.weight", shape: [4], values }]);
+    const damaged = (pattern: RegExp) =>
+      rejects(loadTensors(dir), (error: Error) => {
+        ok(error instanceof DamagedFileError, String(error));
+        ok(pattern.test(error.message), error.message);
+        return true;
+      });
+    await save();
+    const bin = `${dir}/model.bin`;
+    await Deno.writeFile(bin, (await Deno.readFile(bin)).subarray(0, 8));
+    await damaged(/model\.bin is damaged \(8 bytes where its index names 16\)/);
+    await save();
+    await Deno.writeFile(bin, new Uint8Array(new Float32Array([NaN, NaN, NaN, NaN]).buffer));
+    await damaged(/model\.bin is damaged \(its checksum does not match .*model\.json\)/);
+    // Same values, edited header (the shape): the checksum covers the index too.
+    await save();
+    const index = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
+    index.tensors[0].shape = [2, 2];
+    await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(index));
+    await damaged(/checksum/);
+    // A file without a checksum (saved before it existed) is still checked for finiteness.
+    delete index.sha256;
+    index.tensors[0].shape = [4];
+    await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(index));
+    await Deno.writeFile(bin, new Uint8Array(new Float32Array([1, NaN, 3, 4]).buffer));
+    await damaged(/fc0\.weight holds NaN/);
+    await Deno.writeTextFile(`${dir}/model.json`, "{ truncated");
+    await damaged(/model\.json is damaged \(not valid JSON/);
   });
 });
 
@@ -462,6 +511,28 @@ TMP_PATH = e`;
     );
     throws(() => readIniConfig(path), /HEAP_MEMORY_IN_GB/);
     throws(() => readIniConfig(`${dir}/nope.ini`), /nope\.ini.*MEMDIL_CONFIG/);
+    // Issue 19 (Low): unknown sections and keys were ignored (a second [PATHS] silently
+    // redirected runs), an empty DATA_DIR became the repository root, 0 concurrent jobs loaded.
+    const refused = async (text: string, pattern: RegExp) => {
+      await Deno.writeTextFile(path, text);
+      throws(() => readIniConfig(path), (error: Error) => {
+        ok(error instanceof IniError && pattern.test(error.message), error.message);
+        ok(error.message.includes(path), error.message);
+        return true;
+      });
+    };
+    await refused(
+      INI(paths, "[PATHS]\nBASE_PATH = /elsewhere\n"),
+      /line 15: section \[PATHS\] is given twice/,
+    );
+    await refused(INI(paths, "[PATH]\nBASE_PATH = x\n"), /unknown section \[PATH\]/);
+    await refused(INI(paths, "[DATA]\nDATADIR = x\n"), /unknown key DATADIR in \[DATA\]/);
+    await refused(INI(paths + "\nBASE_PATH = again"), /BASE_PATH is given twice/);
+    await refused(INI(paths, "[DATA]\nDATA_DIR =\n"), /DATA_DIR is empty/);
+    await refused(
+      INI(paths).replace("MAXIMUM_CONCURRENT_JOBS = 2", "MAXIMUM_CONCURRENT_JOBS = 0"),
+      /MAXIMUM_CONCURRENT_JOBS must be an integer >= 1/,
+    );
     // Defaults of the optional sections.
     await Deno.writeTextFile(path, INI(paths));
     equal(readIniConfig(path).backend, "auto");
@@ -494,5 +565,35 @@ TMP_PATH = e`,
       ),
     );
     equal(readIniConfig(path).dataDir, `${REPO_ROOT}/data/fmnist`);
+  });
+});
+
+Deno.test("openRun: a directory without the run marker is never staged over or deleted, whatever the flags", async () => {
+  await withTempDir(async (base) => {
+    // Issue 19 #1: `--force` on a directory that is not a run deleted the user's file.
+    await Deno.mkdir(`${base}/mysweep`);
+    await Deno.writeTextFile(`${base}/mysweep/summary.parquet`, "x");
+    equal(runState(`${base}/mysweep`), "foreign");
+    for (const flags of [{}, { force: true }, { force_retrain: true }]) {
+      for (const kind of ["simple", "large"] as const) {
+        await rejects(
+          openRun(base, { ...DEFAULT_CONFIG, uid: "mysweep", ...flags }, kind),
+          (error: Error) =>
+            error instanceof RunExistsError && error.message.includes("not a memdil run") &&
+            error.message.includes(RUN_MARKER),
+        );
+      }
+    }
+    equal(await Deno.readTextFile(`${base}/mysweep/summary.parquet`), "x");
+    deepEqual(await listNames(base), ["mysweep"]);
+    // Staging-like names that are not memdil's staging directories are left alone too.
+    await Deno.mkdir(`${base}/.other.staging-1`);
+    await Deno.writeTextFile(`${base}/.other.staging-1/keep.txt`, "keep");
+    const run = await openRun(base, { ...DEFAULT_CONFIG, uid: "other" }, "simple");
+    await run.create();
+    ok(Deno.statSync(`${run.dir}/${RUN_MARKER}`).isFile, "the marker is written first");
+    equal(runState(run.dir), "unfinished");
+    await run.close(true);
+    equal(await Deno.readTextFile(`${base}/.other.staging-1/keep.txt`), "keep");
   });
 });

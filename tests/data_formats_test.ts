@@ -386,6 +386,8 @@ Deno.test("download: a checksum mismatch saves nothing and names the URL; no ser
         error.message.includes("train-images-idx3-ubyte.gz") &&
         /Download failed: cannot reach/.test(error.message),
     );
+    // Issue 19 (Low): an offline download left an empty MNIST/raw behind.
+    deepEqual([...Deno.readDirSync(dir)], []);
   });
 });
 
@@ -448,6 +450,21 @@ Deno.test("cache: a content checksum catches swapped bytes (load rebuilds, data 
     ok(notes.some((n) => n.includes(file) && n.includes("checksum")), notes.join("\n"));
     deepEqual(Array.from(rebuilt.test.labels), [1, 9]);
     equal(await checkCacheFile(file), undefined);
+    // Issue 19 (Low): the checksum did not cover the header. Move one sample from train to test
+    // in the counts (same length, same bytes after the header): only a checksum of the header
+    // can tell.
+    const whole = await Deno.readFile(file);
+    const headerEnd = 12 + new DataView(whole.buffer).getUint32(8, true);
+    const header = new TextDecoder().decode(whole.subarray(12, headerEnd));
+    const edited = header.replace('"train":{"count":3', '"train":{"count":2')
+      .replace('"test":{"count":2', '"test":{"count":3');
+    ok(edited !== header && edited.length === header.length, header);
+    whole.set(new TextEncoder().encode(edited), 12);
+    await Deno.writeFile(file, whole);
+    const problem = (await checkCacheFile(file)) ?? "";
+    ok(/checksum/.test(problem), `data verify sees the edited header: ${problem}`);
+    await Deno.remove(file);
+    await loadPrepared("mnist", options);
     // The temporary file of a killed write is removed by the next build.
     const stale = `${file}.tmp-999999-deadbeef`;
     await Deno.writeFile(stale, new Uint8Array(10));

@@ -218,6 +218,12 @@ Deno.test("uid: per-class noise ln0.1-0.3, four-class _4c{degree} and _4c2d, sam
     "MLP_svhn_c2_ln0.0_CrossEntropy_relu_d6_w1024_wd0.0005-0.0001_wo_bn_s6_4c0.3_4c2d",
   );
   equal(simpleModelUid({ ...config, sample_size: 100 }).endsWith("_s6_n100"), true);
+  // Four-class: the subsample is drawn before the move, and the uid says so by its order.
+  equal(
+    simpleModelUid({ ...config, sample_size: 100, fourclass_problem: true, fc_noise_degree: 0.3 })
+      .endsWith("_s6_n100_4c0.3"),
+    true,
+  );
 });
 
 Deno.test("settingDifferences: every result-affecting difference is named, run-control ones not", () => {
@@ -319,13 +325,13 @@ Deno.test("runs: a four-class run (2 features) on Fashion-MNIST trains, reloads,
     };
     const runs = `${dir}/runs`;
     const result = await runSimpleModel(config, { basePath: runs, log: () => {} });
-    ok(/_s6_4c0\.5_4c2d_n20_[0-9a-f]{8}$/.test(result.dir), result.dir);
+    ok(/_s6_n20_4c0\.5_4c2d_[0-9a-f]{8}$/.test(result.dir), result.dir);
     const info = JSON.parse(await Deno.readTextFile(`${result.dir}/training_set.json`));
     deepEqual(info.selected_labels, [0, 1]);
     equal(info.classes, 4);
-    // sample_size 20 per label over 4 labels (enough of each in 12000 samples): 80 samples.
-    equal(info.train + info.validation, 80);
-    equal(info.validation, 20);
+    // sample_size 20 of each of the two labels, before the move to the latent classes.
+    equal(info.train + info.validation, 40);
+    equal(info.validation, 10);
     const evaluation = result.evaluation;
     equal(evaluation.train.predictions.featureDim, 2);
     equal(evaluation.train.predictions.classes, 4);

@@ -375,14 +375,20 @@ Deno.test("saveFigure: refuses specs that load data from a url", async () => {
 
 // ---------------------------------------------------------------- notebook display
 
-Deno.test("tables in notebooks: integers as integers, 4 significant digits, null as a dash", () => {
+Deno.test("tables in notebooks: shape, integers as integers, 4 significant digits, n/a", () => {
   const html = tableHtml(rowsToFrame([
-    { loss: "LS", seed: 42, test_acc: 0.912345, memorization_train: NaN },
-    { loss: "CE", seed: 7, test_acc: 0.5, memorization_train: 1.23456 },
+    { loss: "LS", seed: 42, test_acc_pct: 91.2345, memorization_train: NaN },
+    { loss: "CE", seed: 7, test_acc_pct: 50, memorization_train: 1.23456 },
   ]));
   const cells = [...html.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
-  deepEqual(cells, ["LS", "42", "0.9123", "–", "CE", "7", "0.5", "1.235"]);
-  ok(html.startsWith('<table class="memdil-table"><thead><tr><th>loss</th><th>seed</th>'));
+  deepEqual(cells, ["LS", "42", "91.23", "n/a", "CE", "7", "50", "1.235"]);
+  ok(html.startsWith('<p class="memdil-table-shape">2 rows x 4 columns</p><table'), html);
+  ok(html.includes("<thead><tr><th>loss</th><th>seed</th>"));
+  // A long table: its first and last rows, and how many are left out.
+  const long = tableHtml(rowsToFrame(Array.from({ length: 100 }, (_, i) => ({ i }))), 10);
+  const shown = [...long.matchAll(/<td style[^>]*>(\d+)<\/td>/g)].map((m) => Number(m[1]));
+  deepEqual(shown, [0, 1, 2, 3, 4, 95, 96, 97, 98, 99]);
+  ok(long.includes("100 rows x 1 column") && long.includes("90 rows left out"), long);
 });
 
 Deno.test("figures for notebooks: MIME type from the spec's schema; thinning keeps noisy points", () => {
@@ -405,4 +411,21 @@ Deno.test("figures for notebooks: MIME type from the spec's schema; thinning kee
   const few = thinPoints(points.map((p) => ({ ...p, noisy: p.i % 100 === 0 })), 1500);
   equal(few.filter((p) => p.noisy).length, 96);
   deepEqual(thinPoints(points.slice(0, 10), 1500).length, 10);
+});
+
+Deno.test("accuracy against noise: percent on an axis zoomed to the data", async () => {
+  const rows = [0, 0.1, 0.2].flatMap((noise) => [
+    { dataset: "fashionmnist", loss: "CE", label_noise: noise, test_acc: 0.98 - noise / 10 },
+    { dataset: "fashionmnist", loss: "LS", label_noise: noise, test_acc: 0.985 - noise / 10 },
+  ]);
+  const view = await new vega.View(vega.parse(vl.compile(accuracyVsNoiseSpec(rows)).spec), {
+    renderer: "none",
+  }).runAsync();
+  const svg = await view.toSVG();
+  view.finalize();
+  ok(svg.includes("test accuracy (%)"), "the axis says percent");
+  // Tick labels of the y axis: percent values near the data (96-98.5), not a 0-1 or 0-100 axis.
+  const ticks = [...svg.matchAll(/<text[^>]*>([\d.]+)<\/text>/g)].map((m) => Number(m[1]));
+  ok(ticks.some((t) => t >= 96 && t <= 99), `ticks ${ticks}`);
+  ok(!ticks.some((t) => t > 1 && t < 50), `no tick between 1 and 50: ${ticks}`);
 });

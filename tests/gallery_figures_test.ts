@@ -103,7 +103,9 @@ Deno.test("summary figures: seeds averaged, legend selection of losses", async (
     transform: { aggregate?: unknown; groupby?: string[] }[];
     spec: { layer: { name?: string; params?: { bind: string }[] }[] };
   };
-  assert.deepEqual(spec.transform[0].groupby, ["dataset", "loss", "label_noise"]);
+  // Accuracy in percent first, then the mean over seeds per dataset, loss and noise level.
+  const aggregate = spec.transform.find((step) => step.aggregate);
+  assert.deepEqual(aggregate?.groupby, ["dataset", "loss", "label_noise"]);
   const curves = spec.spec.layer.find((layer) => layer.name === "curves");
   assert.equal(curves?.params?.[0].bind, "legend");
   // 2 losses x 3 noise levels = 6 averaged points (12 rows, 2 seeds each).

@@ -7,6 +7,7 @@
  */
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { listCheckpoints, loadCheckpoint } from "../lib/checkpoint/mod.ts";
+import { isFinishedRun } from "../lib/runs/mod.ts";
 import {
   DEFAULT_CONFIG,
   parseTrainArgs,
@@ -87,11 +88,20 @@ Deno.test("kill -9 and resume ends with the same weights as an uninterrupted run
     ok(uid.startsWith("fashionmnist_s3_CrossEntropy_MLP_wd0.0005_lr0.01_ln0.2_"), uid);
     const killedDir = `${tmp}/killed/${uid}`;
     deepEqual(listCheckpoints(killedDir), [1, 2]);
-    ok(!(await Deno.stat(`${killedDir}/run.json`).then(() => true, () => false)));
-    // Started again with the same flags: resumes after epoch 2.
+    ok(!isFinishedRun(killedDir));
+    // Issue 19 #8 / Low: a damaged last checkpoint is named and skipped for the last intact one
+    // (here epoch 1), and the resumed run still ends where the uninterrupted one did.
+    const damaged = `${killedDir}/epoch_002/model.bin`;
+    const bytes = await Deno.readFile(damaged);
+    bytes[7] ^= 0x40;
+    await Deno.writeFile(damaged, bytes);
     const resumed = await trainLarge(`${tmp}/killed`, 0, flags);
     equal(resumed.code, 0, resumed.err);
-    ok(resumed.out.includes("resuming") && resumed.out.includes('"resumedFrom":2'), resumed.out);
+    ok(resumed.out.includes("resuming") && resumed.out.includes('"resumedFrom":1'), resumed.out);
+    ok(
+      resumed.out.includes("checkpoint of epoch 2 skipped") && resumed.out.includes(damaged),
+      resumed.out,
+    );
     deepEqual(listCheckpoints(killedDir), [1, 2, 3, 4, 5]);
     for (const file of ["model.bin", "optimizer.bin"]) {
       const a = await Deno.readFile(`${tmp}/whole/${uid}/epoch_005/${file}`);
@@ -145,7 +155,7 @@ Deno.test("a non-finite loss stops the run cleanly, keeping the last good checkp
     ok(run.out.includes("the last good checkpoint is epoch 2"), run.out);
     const last = await loadCheckpoint<{ train_loss: number }>(dir, 2);
     ok(last.history.every((h) => Number.isFinite(h.train_loss)));
-    ok(!(await Deno.stat(`${dir}/run.json`).then(() => true, () => false)));
+    ok(!isFinishedRun(dir));
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

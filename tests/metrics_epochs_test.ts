@@ -8,6 +8,8 @@ import { EPOCH_FILES } from "../lib/experiment/evaluate.ts";
 import { runLargeScale } from "../lib/experiment/large_scale.ts";
 import { runSimpleModel } from "../lib/experiment/run.ts";
 import { pl } from "../lib/results/mod.ts";
+import { markRunUnfinished, RUN_FILES } from "../lib/runs/mod.ts";
+import { basename } from "node:path";
 
 const quiet = () => {};
 
@@ -64,8 +66,19 @@ Deno.test("--eval_every, evaluate-large and summarize write the documented table
     ok(largeEpochs.getColumn("noisy_count_train").toArray().every((n) => Number(n) > 0));
 
     // One row per run under the root, configuration columns and final metrics.
-    const table = await summarizeRuns(root);
+    // Issue 19 #6: a replacement's staging directory killed during its evaluation (it holds
+    // metrics.parquet, its marker says unfinished) is not a run of the summary; and one damaged
+    // run is named, not fatal to the summary of the others.
+    const staging = `${root}/simple/.${basename(simple.dir)}.staging-99`;
+    await copyDir(simple.dir, staging);
+    await markRunUnfinished(staging);
+    const damagedDir = `${root}/simple/damaged_copy`;
+    await copyDir(simple.dir, damagedDir);
+    await Deno.writeTextFile(`${damagedDir}/${RUN_FILES.metrics}`, "not parquet");
+    const { table, damaged } = await summarizeRuns(root);
     strictEqual(table.height, 2);
+    deepStrictEqual(damaged.map((d) => d.dir), [damagedDir]);
+    ok(damaged[0].error.includes(`${damagedDir}/${RUN_FILES.metrics}`), damaged[0].error);
     for (const column of ["run_dir", "evaluated_epochs", "uid", "nc1_train", "test_acc"]) {
       ok(table.columns.includes(column), `summary has ${column}`);
     }
@@ -74,3 +87,11 @@ Deno.test("--eval_every, evaluate-large and summarize write the documented table
     await Deno.remove(root, { recursive: true });
   }
 });
+
+async function copyDir(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    if (entry.isDirectory) await copyDir(`${from}/${entry.name}`, `${to}/${entry.name}`);
+    else await Deno.copyFile(`${from}/${entry.name}`, `${to}/${entry.name}`);
+  }
+}

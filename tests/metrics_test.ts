@@ -3,12 +3,14 @@ import {
   CentroidAccumulator,
   ClassMoments,
   DistanceAccumulator,
+  memorizationDilation,
+  nc1,
+} from "./metrics_oracle.ts";
+import {
   type FeatureBatch,
   identity,
   matMul,
-  memorizationDilation,
   memorizationDilationMeasures,
-  nc1,
   neuralCollapse1,
   pinvSymmetric,
   ScalarMoments,

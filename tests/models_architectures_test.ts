@@ -12,6 +12,7 @@ import {
   Mlp,
   type ModelOptions,
   modelSummary,
+  quadrantFrame,
   ResNet,
   simplexEtf,
   Vgg,
@@ -251,6 +252,35 @@ Deno.test("MLP classifier_init etf: the classifier starts at the simplex ETF and
   throws(
     () => buildModel({ ...base, classifier_init: "etf" }),
     /--classifier_init applies to the MLP/,
+  );
+});
+
+Deno.test("MLP classifier_init etf with 2 features for 4 classes: rows spread over the quadrant", () => {
+  const model = buildModel({
+    model: "MLP",
+    classes: 4,
+    feature_dim: 2,
+    bias: true,
+    seed: 3,
+    width: 16,
+    depth: 3,
+    use_bn: true,
+    classifier_init: "etf",
+  }) as Mlp;
+  const stored = model.classifier.weight.arraySync() as number[][]; // P x K
+  const frame = quadrantFrame(4);
+  for (let k = 0; k < 4; k++) {
+    const [x, y] = [stored[0][k], stored[1][k]];
+    close(x, frame[2 * k], 1e-7, `W[${k}][0]`);
+    close(Math.hypot(x, y), 1, 1e-6, `row ${k} unit norm`);
+    close(Math.atan2(y, x), (Math.PI / 2) * k / 3, 1e-6, `row ${k} at ${30 * k} degrees`);
+  }
+  model.dispose();
+  // The fixed ETF classifier (--ETF_fc) has no such fallback.
+  throws(
+    () =>
+      buildModel({ model: "MLP", classes: 4, feature_dim: 2, bias: true, seed: 3, ETF_fc: true }),
+    /needs at least 4 features/,
   );
 });
 

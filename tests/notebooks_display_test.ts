@@ -2,7 +2,8 @@
  * Figures shown in a headless notebook arrive, every time, and survive `jupyter nbconvert --to
  * html`. The Deno kernel sends a large display late, after the cell went idle and tagged with
  * the next request (the runner's flush sentinel); the runner keeps such displays with their
- * cell. Bundles stay small: PNG + the thinned Vega-Lite spec, no SVG.
+ * cell. Bundles stay small: PNG + an HTML output with the thinned Vega-Lite spec, no SVG; the
+ * renderer's scripts come once per kernel session.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -47,11 +48,17 @@ Deno.test("a figure of 9,600 points shown 24 times in one cell: every display ar
     assert.equal(displays.length, SHOWS, "every display arrived");
     for (const d of displays) {
       const data = d.data as Record<string, unknown>;
-      assert.ok(typeof data["image/png"] === "string", "PNG in the bundle");
-      assert.ok(data["application/vnd.vegalite.v6+json"], "spec under the v6 MIME type");
-      assert.equal(data["application/vnd.vegalite.v5+json"], undefined);
+      const html = String(data["text/html"]);
+      assert.ok(html.includes('"$schema":"https://vega.github.io/schema/vega-lite/v6'), "spec");
+      assert.match(html, /<img src="data:image\/png;base64,[A-Za-z0-9+/]{1000,}/, "the PNG, once");
+      assert.equal(data["image/png"], undefined);
+      assert.ok(html.includes("return vegaEmbed(target,"), "rendered by vega-embed");
       assert.equal(data["image/svg+xml"], undefined);
     }
+    // The renderer (vega, vega-lite, vega-embed from the pinned packages) comes once, first.
+    const renderer = (d: Record<string, unknown>) =>
+      String((d.data as Record<string, unknown>)["text/html"]).includes("DecompressionStream");
+    assert.deepEqual(displays.map(renderer), displays.map((_, i) => i === 0));
     // nbconvert (Debian's, as setup installs it) keeps every figure as an inline PNG.
     assert.equal(await exportedPngCount(result.outputPath, join(dir, "display.html")), SHOWS);
   } finally {

@@ -73,7 +73,7 @@ Deno.test("conventional_noise notebook runs on a tiny profile", async () => {
     });
     // The live sweep display, then the table over seeds.
     assert.match(outputs, /memdil-sweep/);
-    assert.match(outputs, /test_acc_mean/);
+    assert.match(outputs, /test_acc_pct_mean/);
     assert.match(outputs, /<table class=\\"memdil-table\\">/, "the table as HTML");
     // 2 losses x 2 noise levels = 4 runs; what was varied and the headline metrics come first,
     // counts as integers.
@@ -85,6 +85,11 @@ Deno.test("conventional_noise notebook runs on a tiny profile", async () => {
     assertFigures(figures, ["dilation_vs_memorization", "test_accuracy_vs_noise", "nc1_vs_noise"]);
     // Scatters (train and test) of the 2 runs at noise 0.3, then 3 summary figures.
     assert.ok(figureCount(outputs) >= 4 + 3, `${figureCount(outputs)} figures shown`);
+    // LS compared with CE: its verdict table saved, shown, and described in generated prose.
+    const pairDir = join(resultsDir, "comparison", "fashionmnist", "ls_vs_ce");
+    assert.equal(pl.readParquet(join(pairDir, "verdict.parquet")).height, 3);
+    assert.match(outputs, /LS has less dilation than CE at matched memorization/);
+    assert.match(outputs, /NOT MEMORIZED/, "1-epoch runs are flagged");
   });
 });
 
@@ -112,6 +117,12 @@ Deno.test("latent_noise_class notebook runs on a tiny profile", async () => {
     ]);
     // 3 curves, the 2-feature scatter and the 4-feature pair scatter.
     assert.ok(figureCount(outputs) >= 5, `${figureCount(outputs)} figures shown`);
+    // 4 features against 2 for CE: its verdict table saved and shown.
+    assert.equal(
+      pl.readParquet(join(resultsDir, "comparison", "features_ce", "verdict.parquet")).height,
+      3,
+    );
+    assert.match(outputs, /4 features has less dilation than 2 features/);
     assert.match(outputs, /feature 4/, "the 4-feature run's pair scatter is shown");
   });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   applyParameters,
   cellSource,
@@ -9,6 +9,7 @@ import {
   type JsonValue,
   JupyterSetupError,
   listNotebooks,
+  listProfiles,
   type Notebook,
   NotebookExecutionError,
   NotebookUsageError,
@@ -21,13 +22,12 @@ import {
   REPO_ROOT,
   resolveNotebooks,
 } from "../lib/notebooks/mod.ts";
+import { taskPermissions } from "../lib/config/permissions.ts";
+import { writeTestConfig } from "./fixtures/config_ini.ts";
 
 const FIXTURES = join(REPO_ROOT, "tests", "fixtures", "notebooks");
 const CLI = join(REPO_ROOT, "cli", "notebooks.ts");
-/** The permissions of `deno task notebooks`, read from deno.json so the test runs what users run. */
-const CLI_PERMS =
-  (JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/deno.json`)).tasks.notebooks as string)
-    .split(" ").filter((arg) => arg.startsWith("--allow-"));
+/** The permissions `deno task notebooks` runs with (its launcher's), so the test runs what users run. */
 
 function notebook(paramsSource: string | string[], extra: string[] = []): Notebook {
   return {
@@ -42,13 +42,25 @@ function notebook(paramsSource: string | string[], extra: string[] = []): Notebo
   };
 }
 
+/**
+ * A config.ini whose TMP_PATH is the system's temporary directory, so the tests' temporary
+ * `--out-dir`s are among the places memdil writes (as a user would configure theirs).
+ */
+const TEST_CONFIG = writeTestConfig(
+  Deno.makeTempDirSync({ prefix: "memdil-nb-config-" }),
+  (text) => text.replace(/^TMP_PATH = .*$/m, `TMP_PATH = ${dirname(Deno.makeTempDirSync())}`),
+);
+
+const CLI_PERMS = (args: string[]) =>
+  taskPermissions("notebooks", args, { iniPath: TEST_CONFIG }).flags;
+
 async function runCli(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...CLI_PERMS, CLI, ...args],
-    env,
+    args: ["run", "--no-prompt", ...CLI_PERMS(args), CLI, ...args],
+    env: { MEMDIL_CONFIG: TEST_CONFIG, ...env },
     cwd: REPO_ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -161,6 +173,20 @@ Deno.test("applyParameters checks each override's type, and run settings by the 
   refused({ lr: -1 }, /`lr` expected a number in \(0, Infinity\]/);
   applyParameters(nb, { noiseLevels: [0.1], epochs: 2, sampleSize: 50, lr: 0.01 }, "md");
   applyParameters(nb, { sampleSize: null }, "md");
+  // null where the default is a number: allowed exactly where the run setting accepts it
+  const numeric = notebook("const sampleSize = 500;\nconst epochs = 3;");
+  applyParameters(numeric, { sampleSize: null }, "md");
+  assert.throws(() => applyParameters(numeric, { epochs: null }, "md"), /`epochs` takes a number/);
+});
+
+Deno.test("every shipped profile validates against every notebook it names", async () => {
+  const profiles = await listProfiles();
+  assert.ok(profiles.length >= 3, `profiles: ${profiles}`);
+  for (const profile of profiles) {
+    const configured = Object.keys(await readProfile(profile));
+    const runs = await planRuns({ profile }); // the real checker: throws on any bad pair
+    assert.deepEqual(runs.map((run) => run.name).sort(), configured.sort(), profile);
+  }
 });
 
 Deno.test("parameters cells breaking the convention are errors", () => {
@@ -184,6 +210,9 @@ Deno.test("--param values: JSON when it parses, else string", () => {
   assert.throws(() => parseParamAssignment("novalue"), ParameterError);
   assert.throws(() => parseParamAssignment("=1"), ParameterError);
   assert.throws(() => parseParamAssignment("bad-key=1"), /not a valid identifier/);
+  // Issue 19 (Low): n=1e400 reached the notebook as null.
+  assert.throws(() => parseParamAssignment("n=1e400"), /not a finite number/);
+  assert.throws(() => parseParamAssignment("v=[1,-1e999]"), /not a finite number/);
 });
 
 // ---------------------------------------------------------------- names & profiles
@@ -348,6 +377,16 @@ Deno.test("CLI: profile + --param, failing cell report, exit codes", async () =>
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, re);
     }
+    // Issue 19 #5: --out-dir wrote anywhere.
+    const outside = await runCli([
+      "--notebooks-dir",
+      FIXTURES,
+      "--out-dir",
+      "/proc/nb",
+      "params_ok",
+    ]);
+    assert.equal(outside.code, 2, outside.stderr);
+    assert.match(outside.stderr, /--out-dir \/proc\/nb is outside the places memdil writes/);
     const help = await runCli(["--help"]);
     assert.equal(help.code, 0);
     for (const flag of ["--param", "--profile", "--timeout", "--notebooks-dir", "--out-dir"]) {

@@ -14,12 +14,16 @@ import {
   proposeTpe,
   quantile,
   referenceSpace,
+  runSearch,
   sampleSpace,
+  searchDefinition,
+  SearchError,
   type SearchSpace,
   SearchSpaceError,
   toUnit,
   UnitDensity,
 } from "../lib/search/mod.ts";
+import { lockRun, RunLockedError } from "../lib/runs/mod.ts";
 
 Deno.test("reference space: lr log-uniform [1e-5, 0.5], gamma in {0.01, 0.1, 0.5}, alpha U[0.01, 0.25]", () => {
   assert.deepEqual(Object.keys(referenceSpace("CrossEntropy")), ["lr", "gamma"]);
@@ -135,4 +139,58 @@ Deno.test("ASHA: rungs, cutoffs as the (1 - 1/factor) quantile of earlier trials
   assert.deepEqual(asha.report("a", 3, 0.6).stop, true); // cutoff 0.95 at rung 3
   assert.throws(() => new Asha({ grace: 0, factor: 2, maxEpochs: 4 }), /grace/);
   assert.throws(() => new Asha({ grace: 1, factor: 1, maxEpochs: 4 }), /factor/);
+});
+
+Deno.test("search: every search-space value is checked before anything is written", () => {
+  // Issue 19 (Low): values were unchecked until trial 0 had written trials.json, after which
+  // --continue_ho failed forever.
+  const search = (space: unknown) => ({
+    name: "s",
+    base: { epochs: 2, width: 8, depth: 2 },
+    algorithm: "random_search" as const,
+    trials: 2,
+    resultsDir: "/nonexistent/never_written",
+    space: space as SearchSpace,
+  });
+  const refused = (space: unknown, pattern: RegExp) =>
+    assert.throws(() => searchDefinition(search(space)), (error: Error) => {
+      assert.ok(error instanceof SearchError || error instanceof SearchSpaceError, error.message);
+      assert.match(error.message, pattern);
+      return true;
+    });
+  refused({ width: { type: "choice", values: [256, 0] } }, /'width'.*value 0/);
+  refused(JSON.parse('{"__proto__": {"type": "choice", "values": [1]}}'), /'__proto__'/);
+  refused({ lr: { type: "uniform", low: 0.1, high: 1e309 } }, /'lr'/);
+  refused({ seed: { type: "choice", values: [1, 2] } }, /'seed'/);
+  const ok = searchDefinition(search({ width: { type: "choice", values: [8, 16] } }));
+  assert.deepEqual(Object.keys(ok.definition.space), ["width"]);
+});
+
+Deno.test("search: a second search on one directory is refused before anything is deleted", async () => {
+  // Issue 19 #4: the second search (with --continue_ho) deleted the first's running trial.
+  const dir = await Deno.makeTempDir({ prefix: "memdil-search-lock-" });
+  try {
+    const held = lockRun(dir, "search", "search first");
+    const trial = `${dir}/trials/trial_000`;
+    await Deno.mkdir(trial, { recursive: true });
+    await Deno.writeTextFile(`${trial}/running.txt`, "in use");
+    try {
+      await assert.rejects(
+        runSearch({
+          name: "second",
+          base: { epochs: 1, width: 8, depth: 2 },
+          algorithm: "random_search",
+          trials: 1,
+          resultsDir: dir,
+        }, { resume: true, log: () => {} }),
+        (error: Error) =>
+          error instanceof RunLockedError && /search second .* is in use/.test(error.message),
+      );
+      assert.equal(await Deno.readTextFile(`${trial}/running.txt`), "in use");
+    } finally {
+      held.release();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -11,9 +11,13 @@ import {
   type RunStatus,
   sparkline,
   summarizeOverSeeds,
+  sweepEta,
   SweepFileError,
   sweepFromDocument,
+  UnknownRunnerError,
 } from "../lib/sweep/mod.ts";
+import { RUNNERS } from "../lib/experiment/runners/mod.ts";
+import { REPO_ROOT } from "../lib/config/ini.ts";
 
 Deno.test("grid: every combination, first axis slowest, over the base", () => {
   const runs = grid({ epochs: 2 }, { loss: ["CrossEntropy", "LS"], label_noise: [0, 0.2] });
@@ -29,7 +33,7 @@ Deno.test("grid: every combination, first axis slowest, over the base", () => {
 Deno.test("sweep file: grid plus extra runs over the base; errors name the problem", () => {
   const sweep = sweepFromDocument({
     name: "s",
-    resultsDir: "/tmp/s",
+    resultsDir: "results/s",
     base: { epochs: 3 },
     grid: { seed: [1, 2] },
     runs: [{ seed: 9, loss: "LS" }],
@@ -57,30 +61,72 @@ Deno.test("sweep file: grid plus extra runs over the base; errors name the probl
   bad({ name: "x", resultsDir: "r", concurrency: 0 }, /"concurrency" must be an integer >= 1/);
 });
 
-Deno.test("planSweep: flags validated like the command line; colliding uids told apart", async () => {
-  await assert.rejects(
-    planSweep({ name: "v", resultsDir: "/tmp/v", runs: [{ loss: "Hinge" }] }),
+Deno.test("planSweep: flags validated like the command line; colliding uids told apart", () => {
+  assert.throws(
+    () => planSweep({ name: "v", resultsDir: "/tmp/v", runs: [{ loss: "Hinge" }] }, RUNNERS),
     /sweep 'v', run 1 .*Hinge/,
   );
   // lr is not part of the reference's readable uid: the digest of the other settings tells the
   // two runs apart.
-  const planned = await planSweep({
+  const planned = planSweep({
     name: "lr",
     resultsDir: "/tmp/lr",
     runs: grid({ epochs: 1 }, { lr: [0.1, 0.01] }),
-  });
+  }, RUNNERS);
   const uids = planned.runs.map((run) => run.uid);
   assert.match(uids[0], /_s6_[0-9a-f]{8}$/);
   assert.match(uids[1], /_s6_[0-9a-f]{8}$/);
   assert.notEqual(uids[0], uids[1]);
-  await assert.rejects(
-    planSweep({ name: "fixed", resultsDir: "/tmp/f", runs: [{ uid: "a" }, { uid: "a", lr: 0.5 }] }),
+  assert.throws(
+    () =>
+      planSweep(
+        { name: "fixed", resultsDir: "/tmp/f", runs: [{ uid: "a" }, { uid: "a", lr: 0.5 }] },
+        RUNNERS,
+      ),
     /share the directory a/,
   );
-  await assert.rejects(
-    planSweep({ name: "dup", resultsDir: "/tmp/d", runs: [{ seed: 1 }, { seed: 1 }] }),
+  assert.throws(
+    () =>
+      planSweep({ name: "dup", resultsDir: "/tmp/d", runs: [{ seed: 1 }, { seed: 1 }] }, RUNNERS),
     /lists the same run 2 times/,
   );
+});
+
+Deno.test("sweep files name runners from the registry only, and write only under the result roots", () => {
+  // Issue 19 #3: a sweep file's runner was imported from any path or URL.
+  for (
+    const runner of ["/tmp/evil.ts", "file:///tmp/evil.ts", "https://example.com/r.ts", "../x"]
+  ) {
+    assert.throws(
+      () => sweepFromDocument({ name: "x", resultsDir: "results/x", runner }, "s.json"),
+      (error: Error) =>
+        error instanceof SweepFileError && /never a path or URL/.test(error.message),
+    );
+  }
+  for (const runner of ["nope", "constructor", "valueof"]) {
+    const sweep = sweepFromDocument({ name: "x", resultsDir: "results/x", runner }, "s.json");
+    assert.throws(
+      () => planSweep(sweep, RUNNERS),
+      (error: Error) => error instanceof UnknownRunnerError && /simple, large/.test(error.message),
+    );
+  }
+  // Issue 19 #2: a sweep file's basePath (or resultsDir) outside results/ and the places
+  // config.ini names granted the workers write access there.
+  for (const key of ["resultsDir", "basePath"]) {
+    for (const place of ["/tmp/elsewhere", "results/../..", `${REPO_ROOT}/lib`]) {
+      assert.throws(
+        () => sweepFromDocument({ name: "x", resultsDir: "results/x", [key]: place }, "s.json"),
+        (error: Error) =>
+          error instanceof SweepFileError && error.message.includes(`"${key}"`) &&
+          error.message.includes("outside the places memdil writes results"),
+      );
+    }
+  }
+  const inside = sweepFromDocument(
+    { name: "x", resultsDir: "results/x", basePath: "results/x/runs" },
+    "s.json",
+  );
+  assert.equal(inside.basePath, `${REPO_ROOT}/results/x/runs`);
 });
 
 Deno.test("summarizeOverSeeds: mean and sample std per configuration", () => {
@@ -142,6 +188,25 @@ Deno.test("progress: HTML table, lines, and a Jupyter display updated in place",
     "[3/4] running: run 2",
   ]);
   assert.equal(formatDuration(3725), "1h 02m");
+  // The terminal bar's estimate counts epochs: reused runs cost nothing, a running run its share.
+  const at = (epoch: number | undefined, state: RunStatus["state"]): RunStatus => ({
+    uid: state,
+    label: state,
+    state,
+    epoch,
+    epochs: epoch === undefined ? undefined : 4,
+  });
+  assert.equal(sweepEta([at(undefined, "reused"), at(undefined, "queued")], 100), undefined);
+  // 1 run finished + 1 of 4 epochs in 50 s = 40 s per run; 3/4 + 1 run left: 70 s.
+  assert.equal(
+    sweepEta([
+      at(undefined, "reused"),
+      at(undefined, "finished"),
+      at(1, "running"),
+      at(undefined, "queued"),
+    ], 50),
+    70,
+  );
 
   const calls: { html: string; options: Record<string, unknown> }[] = [];
   const fake = {

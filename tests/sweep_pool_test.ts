@@ -12,8 +12,10 @@ import {
   type SweepProgress,
   workerArgs,
 } from "../lib/sweep/mod.ts";
+import { TEST_RUNNERS } from "./fixtures/sweep_registry.ts";
+import { lockRun, RunLockedError } from "../lib/runs/mod.ts";
 
-const FIXTURE = new URL("./fixtures/sweep_runner.ts", import.meta.url).href;
+const FIXTURE = "fixture";
 
 function executions(basePath: string): string[] {
   try {
@@ -42,7 +44,7 @@ Deno.test("sweep: at most `concurrency` workers run at once, and they do run in 
     );
     const result = await runSweep(
       { name: "parallel", runner: FIXTURE, resultsDir: dir, runs, concurrency: 2 },
-      { progress: false },
+      { progress: false, registry: TEST_RUNNERS },
     );
     assert.deepEqual(result.failures.map((f) => f.error), []);
     assert.equal(result.summary.length, 6);
@@ -63,7 +65,7 @@ Deno.test("sweep: a failing run is reported and the others complete", async () =
     const lines: string[] = [];
     const result = await runSweep(
       { name: "failing", runner: FIXTURE, resultsDir: dir, runs, concurrency: 2 },
-      { progress: false, log: (line) => lines.push(line) },
+      { progress: false, log: (line) => lines.push(line), registry: TEST_RUNNERS },
     );
     assert.deepEqual(result.failures.map((f) => f.uid), ["r_s2"]);
     const failure = result.failures[0];
@@ -94,11 +96,11 @@ Deno.test("sweep: finished runs are reused without starting a worker", async () 
       runs: grid({ name: "r" }, { seed: [1, 2, 3] }),
       concurrency: 2,
     };
-    const first = await runSweep(sweep, { progress: false });
+    const first = await runSweep(sweep, { progress: false, registry: TEST_RUNNERS });
     assert.deepEqual(first.runs.map((r) => r.status), ["finished", "finished", "finished"]);
     const basePath = join(dir, "runs");
     assert.equal(executions(basePath).length, 3);
-    const second = await runSweep(sweep, { progress: false });
+    const second = await runSweep(sweep, { progress: false, registry: TEST_RUNNERS });
     assert.deepEqual(second.runs.map((r) => r.status), ["reused", "reused", "reused"]);
     assert.equal(executions(basePath).length, 3, "no run executed again");
     assert.deepEqual(second.summary, first.summary);
@@ -119,7 +121,7 @@ Deno.test("sweep: an interrupted run restarts next time, finished ones are kept"
     };
     const interrupted = await runSweep(
       { name: "interrupt", runner: FIXTURE, resultsDir: dir, runs, concurrency: 1 },
-      { progress: stopWhenSlowRuns, signal: controller.signal },
+      { progress: stopWhenSlowRuns, signal: controller.signal, registry: TEST_RUNNERS },
     );
     assert.deepEqual(interrupted.runs.map((r) => r.status), ["finished", "failed"]);
     assert.match(interrupted.runs[1].error ?? "", /killed|status/);
@@ -135,7 +137,7 @@ Deno.test("sweep: an interrupted run restarts next time, finished ones are kept"
         runs: [runs[0], { name: "slow", seed: 1 }],
         concurrency: 1,
       },
-      { progress: false },
+      { progress: false, registry: TEST_RUNNERS },
     );
     assert.deepEqual(resumed.runs.map((r) => r.status), ["reused", "finished"]);
     assert.deepEqual(executions(basePath), ["done_s1", "slow_s1", "slow_s1"]);
@@ -147,7 +149,7 @@ Deno.test("sweep: a run that does not validate stops the sweep before anything r
     await assert.rejects(
       runSweep(
         { name: "bad", runner: FIXTURE, resultsDir: dir, runs: [{ seed: 1 }, { colour: "red" }] },
-        { progress: false },
+        { progress: false, registry: TEST_RUNNERS },
       ),
       /sweep 'bad', run 2 .*unknown flag\(s\) colour/,
     );
@@ -156,9 +158,51 @@ Deno.test("sweep: a run that does not validate stops the sweep before anything r
 });
 
 Deno.test("workerArgs: workers may write the shared dataset cache, and nothing outside their places", () => {
-  const args = workerArgs({ basePath: "/tmp/memdil_runs", dataDirs: ["/tmp/memdil_data"] });
+  const args = workerArgs({
+    basePath: "/tmp/memdil_runs",
+    dataDirs: ["/tmp/memdil_data"],
+    worker: TEST_RUNNERS.worker,
+  });
   const write = args.find((arg) => arg.startsWith("--allow-write="))!.slice("--allow-write=".length)
     .split(",");
   assert.deepEqual(write, ["/tmp/memdil_runs", "/tmp/memdil_data", defaultCacheDir()]);
   assert.ok(!args.includes("--allow-net") && !args.includes("--allow-run"));
+});
+
+Deno.test("sweep: a second sweep on one directory is refused while the first runs", async () => {
+  await withTempDir(async (dir) => {
+    const held = lockRun(dir, "sweep", "sweep first");
+    try {
+      await assert.rejects(
+        runSweep(
+          { name: "second", runner: FIXTURE, resultsDir: dir, runs: [{ seed: 1 }] },
+          { progress: false, registry: TEST_RUNNERS },
+        ),
+        (error: Error) => error instanceof RunLockedError && /sweep second/.test(error.message),
+      );
+      assert.deepEqual(executions(join(dir, "runs")), [], "nothing ran");
+    } finally {
+      held.release();
+    }
+  });
+});
+
+Deno.test("workerArgs: a results directory that is a symlink gives the workers its real place too", async () => {
+  // Issue 19 (Low): with results/ a symlink, every sweep worker failed on its lock (Deno checks
+  // where the file really is).
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "real"));
+    await Deno.symlink(join(dir, "real"), join(dir, "results"));
+    const args = workerArgs({
+      basePath: join(dir, "results", "sweep", "runs"), // not created yet
+      dataDirs: [],
+      worker: TEST_RUNNERS.worker,
+    });
+    const real = await Deno.realPath(join(dir, "real"));
+    for (const flag of ["--allow-read=", "--allow-write="]) {
+      const places = args.find((a) => a.startsWith(flag))!.slice(flag.length).split(",");
+      assert.ok(places.includes(join(dir, "results", "sweep", "runs")), places.join(","));
+      assert.ok(places.includes(join(real, "sweep", "runs")), places.join(","));
+    }
+  });
 });

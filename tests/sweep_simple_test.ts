@@ -4,8 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RUN_FILES } from "../lib/runs/mod.ts";
+import { markRunUnfinished, RUN_FILES } from "../lib/runs/mod.ts";
 import { meanAndStd, readSweepFile, runSweep } from "../lib/sweep/mod.ts";
+import { RUNNERS } from "../lib/experiment/runners/mod.ts";
+import { withTestConfig } from "./fixtures/config_ini.ts";
 
 Deno.test("sweep of real runs: summary over seeds, then reuse and restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "memdil-sweep-simple-" });
@@ -29,9 +31,10 @@ Deno.test("sweep of real runs: summary over seeds, then reuse and restart", asyn
         grid: { loss: ["CrossEntropy", "LS"], seed: [1, 2] },
       }),
     );
-    const sweep = await readSweepFile(file);
+    // The sweep's directory is one of the places config.ini names (sweep files write only there).
+    const sweep = await withTestConfig(dir, () => readSweepFile(file));
     assert.equal(sweep.runs.length, 4);
-    const first = await runSweep(sweep, { progress: false });
+    const first = await runSweep(sweep, { progress: false, registry: RUNNERS });
     assert.deepEqual(first.failures.map((f) => f.error), []);
     assert.deepEqual(first.runs.map((r) => r.status), Array(4).fill("finished"));
     assert.deepEqual(first.summary.map((r) => [r.loss, r.seed]), [
@@ -58,11 +61,11 @@ Deno.test("sweep of real runs: summary over seeds, then reuse and restart", asyn
     assert.ok(Deno.statSync(first.tables.overSeeds).size > 0);
 
     // Rerun: everything reused. Then an interrupted run (no completion marker) is restarted.
-    const second = await runSweep(sweep, { progress: false });
+    const second = await runSweep(sweep, { progress: false, registry: RUNNERS });
     assert.deepEqual(second.runs.map((r) => r.status), Array(4).fill("reused"));
-    await Deno.remove(join(first.runs[3].dir, "run.json"));
+    await markRunUnfinished(first.runs[3].dir);
     await Deno.remove(join(first.runs[3].dir, RUN_FILES.metrics));
-    const third = await runSweep(sweep, { progress: false });
+    const third = await runSweep(sweep, { progress: false, registry: RUNNERS });
     assert.deepEqual(third.runs.map((r) => r.status), ["reused", "reused", "reused", "finished"]);
     // The same seed and data on wasm give the same run again.
     assert.equal(third.summary[3].test_acc, first.summary[3].test_acc);

@@ -11,8 +11,10 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../lib/config/ini.ts";
 import { readParquet } from "../lib/results/mod.ts";
 import { runSearch, type Search } from "../lib/search/mod.ts";
+import { RUNNERS } from "../lib/experiment/runners/mod.ts";
 import { grid, launcherFor, runSweep, type SlurmSettings, type Sweep } from "../lib/sweep/mod.ts";
 import { taskArgs } from "./fixtures/task_args.ts";
+import { writeTestConfig } from "./fixtures/config_ini.ts";
 import {
   missingSlurmBinaries,
   type SlurmCluster,
@@ -109,12 +111,16 @@ Deno.test({
   fn: () =>
     withCluster("memdil-sweep-slurm-", async (dir, cluster) => {
       const settings = testSettings(cluster);
-      const local = await runSweep(tinySweep(join(dir, "local"), "local"), { progress: false });
+      const local = await runSweep(tinySweep(join(dir, "local"), "local"), {
+        progress: false,
+        registry: RUNNERS,
+      });
       assert.deepEqual(local.failures.map((f) => f.error), []);
 
       // Kill task 1 of the first array while it runs; only it is resubmitted.
       const stateDir = join(dir, "slurm", "slurm");
       const sweeping = runSweep(tinySweep(join(dir, "slurm"), "slurm"), {
+        registry: RUNNERS,
         progress: false,
         slurm: settings,
       });
@@ -163,12 +169,10 @@ Deno.test({
           grid: { seed: [1, 2] },
         }),
       );
-      const config = join(dir, "config.ini");
-      await Deno.writeTextFile(
-        config,
-        Deno.readTextFileSync(join(REPO_ROOT, "config", "config.ini")) +
-          `\n[SLURM]\nPARTITION = ${cluster.partition}\nPOLL_SECONDS = 0.5\n`,
-      );
+      // The sweep's directory is one of config.ini's places (sweep files write only there).
+      const config = writeTestConfig(dir, (text) =>
+        text.replace(/^PARTITION =.*$/m, `PARTITION = ${cluster.partition}`)
+          .replace(/^POLL_SECONDS =.*$/m, "POLL_SECONDS = 0.5"));
       // `deno task sweep`'s own command line, run directly so the driver is this child.
       const cli = (args: string[]) =>
         new Deno.Command(Deno.execPath(), {
@@ -198,8 +202,10 @@ Deno.test({
       assert.ok(after[0].collected);
       const rows = readParquet(join(dir, "resume", "summary.parquet")).toRecords();
       assert.deepEqual(
-        rows.map((r) => [r.loss, r.seed, r.test_acc]),
-        localRows.filter((r) => r.loss === "LS").map((r) => [r.loss, r.seed, r.test_acc]),
+        rows.map((r) => [r.loss, r.seed, r.test_acc_pct]),
+        localRows.filter((r) =>
+          r.loss === "LS"
+        ).map((r) => [r.loss, r.seed, r.test_acc_pct]),
       );
     }),
 });

@@ -1,137 +1,93 @@
 /**
- * Vega-Lite figures of the CE/LS comparison: dilation against memorization with every seed as a
- * point and mean -/+ std per noise level, and the LS - CE differences per noise level with their
- * 95 % intervals.
+ * Vega-Lite figures of the comparison of two losses: dilation against memorization in the
+ * paper's form (the reference's sum measure on x, one curve per loss through the noise levels
+ * from its noise-free point (0, d(0)), every seed and the mean with 95 % intervals per level), and
+ * the treatment - reference differences per noise level with their 95 % intervals.
  *
  * @module
  */
 import type { TopLevelSpec } from "vega-lite";
-import { MEAN_MEMORIZATION_DILATION_TOOLTIP } from "../figures/summary.ts";
 import { theme } from "../figures/theme.ts";
 import { shortLoss } from "../losses/mod.ts";
 import {
-  type ComparedQuantity,
   type ComparisonRun,
   type Definition,
   DEFINITIONS,
-  type DifferenceRow,
+  type EndpointRow,
   underDefinition,
 } from "./comparison.ts";
+import { levelSummary } from "./level_summary.ts";
 
-/** One run under one definition, for {@link seedsDilationVsMemorizationSpec}. */
-export interface SeedPoint {
-  definition: Definition;
-  /** Short loss name: CE, LS. */
-  loss: string;
-  label_noise: number;
-  seed: number;
-  memorization: number;
-  dilation: number;
-}
+const DEFINITION_TITLES: Record<Definition, string> = {
+  raw: "raw (the reference's definitions)",
+  scale_free: "scale-free (divided by the clean centroid distance)",
+};
 
 /**
- * Every run under both definitions, losses shortened (CrossEntropy: CE).
+ * Dilation (y, clean spread) against memorization (x, the reference's sum measure): every seed
+ * as a small open point; the mean over seeds per (loss, noise level) as a filled point with 95 %
+ * t-intervals in both directions, connected in order of noise from the noise-free point
+ * (memorization 0). One panel per definition (raw, scale-free), each with its own axes.
  *
  * @example
  * ```ts
- * const points = seedPoints(runs); // 2 rows per run: raw and scale-free
+ * import type { ComparisonRun } from "./comparison.ts";
+ * declare const runs: ComparisonRun[];
+ * const spec = dilationVsMemorizationMatchedSpec(runs);
  * ```
  */
-export function seedPoints(runs: ComparisonRun[]): SeedPoint[] {
-  return DEFINITIONS.flatMap((definition) =>
+export function dilationVsMemorizationMatchedSpec(runs: ComparisonRun[]): TopLevelSpec {
+  const seeds = DEFINITIONS.flatMap((definition) =>
     runs.map((run) => ({
-      definition,
+      kind: "seed",
+      panel: DEFINITION_TITLES[definition],
       loss: shortLoss(run.loss),
       label_noise: run.label_noise,
       seed: run.seed,
       ...underDefinition(run, definition),
     }))
-  );
-}
-
-const DEFINITION_TITLES: Record<Definition, string> = {
-  raw: "raw (the paper's definitions)",
-  scale_free: "scale-free (divided by the clean centroid distance)",
-};
-
-/** The panels of {@link differencesSpec}: the verdict's evidence, in reading order. */
-const DIFFERENCE_PANELS: { quantity: ComparedQuantity; definition: Definition; title: string }[] = [
-  {
-    quantity: "dilation_at_most_at_matched_memorization",
-    definition: "raw",
-    title: "dilation at matched memorization (at most), raw",
-  },
-  {
-    quantity: "dilation_at_most_at_matched_memorization",
-    definition: "scale_free",
-    title: "dilation at matched memorization (at most), scale-free",
-  },
-  {
-    quantity: "memorization_at_same_noise",
-    definition: "scale_free",
-    title: "memorization at the same noise, scale-free",
-  },
-  { quantity: "test_acc_at_same_noise", definition: "raw", title: "test acc. (pp), same noise" },
-];
-
-/**
- * Dilation (y) against memorization (x): every seed as a small open point, the mean over seeds
- * per (loss, noise level) as a filled point with -/+ std bars in both directions, means connected
- * in order of noise; one panel per definition (raw, scale-free), each with its own axes. Runs
- * without memorization (noise 0) are left out.
- *
- * @example
- * ```ts
- * const spec = seedsDilationVsMemorizationSpec([
- *   { definition: "raw", loss: "CE", label_noise: 0.2, seed: 1, memorization: 2.4, dilation: 0.3 },
- * ]);
- * ```
- */
-export function seedsDilationVsMemorizationSpec(points: SeedPoint[]): TopLevelSpec {
-  const values = points
-    .filter((p) => Number.isFinite(p.memorization) && Number.isFinite(p.dilation))
-    .map((p) => ({ ...p, panel: DEFINITION_TITLES[p.definition] }));
-  const x = { field: "memorization", type: "quantitative", scale: { zero: false } } as const;
-  const y = { field: "dilation", type: "quantitative", scale: { zero: false } } as const;
+  ).filter((p) => Number.isFinite(p.memorization) && Number.isFinite(p.dilation));
+  const means = DEFINITIONS.flatMap((definition) =>
+    levelSummary(runs, definition).map((level) => ({
+      kind: "mean",
+      panel: DEFINITION_TITLES[definition],
+      loss: shortLoss(level.loss),
+      label_noise: level.label_noise,
+      seeds: level.seeds,
+      memorization: level.memorization_mean,
+      memorization_low: level.memorization_low,
+      memorization_high: level.memorization_high,
+      dilation: level.dilation_mean,
+      dilation_low: level.dilation_low,
+      dilation_high: level.dilation_high,
+    }))
+  ).filter((p) => Number.isFinite(p.memorization) && Number.isFinite(p.dilation));
+  const x = { field: "memorization", type: "quantitative", title: "memorization" } as const;
+  const y = { field: "dilation", type: "quantitative", title: "dilation" } as const;
   const color = { field: "loss", type: "nominal", title: "loss" } as const;
-  const meanTransform = [
-    {
-      aggregate: [
-        { op: "mean" as const, field: "memorization", as: "memorization" },
-        { op: "stdev" as const, field: "memorization", as: "memorization_std" },
-        { op: "mean" as const, field: "dilation", as: "dilation" },
-        { op: "stdev" as const, field: "dilation", as: "dilation_std" },
-        { op: "count" as const, as: "seeds" },
-      ],
-      groupby: ["panel", "loss", "label_noise"],
-    },
-    // One seed has no spread: its bars collapse onto the point.
-    { calculate: "datum.seeds > 1 ? datum.memorization_std : 0", as: "memorization_sd" },
-    { calculate: "datum.seeds > 1 ? datum.dilation_std : 0", as: "dilation_sd" },
-    { calculate: "datum.memorization - datum.memorization_sd", as: "memorization_low" },
-    { calculate: "datum.memorization + datum.memorization_sd", as: "memorization_high" },
-    { calculate: "datum.dilation - datum.dilation_sd", as: "dilation_low" },
-    { calculate: "datum.dilation + datum.dilation_sd", as: "dilation_high" },
-  ];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: "Dilation against memorization: every seed, mean -/+ std per noise level",
-      subtitle: "open points: seeds; filled: mean over seeds, labelled with the noise level",
+      text: "Dilation against memorization",
+      subtitle: [
+        "open: seeds; filled: mean per noise level (labelled) with 95% t-intervals,",
+        "each curve from its noise-free run at memorization 0",
+      ],
     },
     config: theme,
-    data: { values },
     facet: { column: { field: "panel", type: "nominal", title: null } },
+    data: { values: [...seeds, ...means] },
     spec: {
       width: 300,
       height: 240,
       layer: [
         {
           name: "seeds",
-          mark: { type: "point", size: 28, opacity: 0.55 },
+          transform: [{ filter: "datum.kind === 'seed'" }],
+          mark: { type: "point", size: 22, opacity: 0.45 },
           encoding: {
-            x: { ...x, title: "memorization" },
-            y: { ...y, title: "dilation" },
+            x,
+            y,
             color,
             tooltip: [
               { field: "loss", type: "nominal" },
@@ -143,11 +99,11 @@ export function seedsDilationVsMemorizationSpec(points: SeedPoint[]): TopLevelSp
           },
         },
         {
-          transform: meanTransform,
+          transform: [{ filter: "datum.kind === 'mean'" }],
           layer: [
             {
-              name: "memorization_std",
-              mark: { type: "rule", opacity: 0.7 },
+              name: "memorization_interval",
+              mark: { type: "rule", opacity: 0.8 },
               encoding: {
                 x: { ...x, field: "memorization_low" },
                 x2: { field: "memorization_high" },
@@ -156,8 +112,8 @@ export function seedsDilationVsMemorizationSpec(points: SeedPoint[]): TopLevelSp
               },
             },
             {
-              name: "dilation_std",
-              mark: { type: "rule", opacity: 0.7 },
+              name: "dilation_interval",
+              mark: { type: "rule", opacity: 0.8 },
               encoding: {
                 x,
                 y: { ...y, field: "dilation_low" },
@@ -167,13 +123,21 @@ export function seedsDilationVsMemorizationSpec(points: SeedPoint[]): TopLevelSp
             },
             {
               name: "means",
-              mark: { type: "line", point: { filled: true, size: 60 } },
+              mark: { type: "line", point: { filled: true, size: 55 } },
               encoding: {
                 x,
                 y,
                 color,
                 order: { field: "label_noise", type: "quantitative" },
-                tooltip: MEAN_MEMORIZATION_DILATION_TOOLTIP,
+                tooltip: [
+                  { field: "loss", type: "nominal" },
+                  { field: "label_noise", type: "quantitative", title: "label noise" },
+                  { field: "seeds", type: "quantitative" },
+                  { field: "memorization", type: "quantitative", format: ".4~g" },
+                  { field: "dilation", type: "quantitative", format: ".4~g" },
+                  { field: "dilation_low", type: "quantitative", format: ".4~g" },
+                  { field: "dilation_high", type: "quantitative", format: ".4~g" },
+                ],
               },
             },
             {
@@ -189,87 +153,133 @@ export function seedsDilationVsMemorizationSpec(points: SeedPoint[]): TopLevelSp
   };
 }
 
+/** The panels of {@link differencesSpec}: one per claim, raw, clean spread. */
+const DIFFERENCE_PANELS: { quantity: EndpointRow["quantity"]; title: string }[] = [
+  { quantity: "dilation_difference", title: "(a) dilation, matched" },
+  { quantity: "excess_dilation_difference", title: "(b) excess dilation, matched" },
+  { quantity: "test_acc_difference_pp", title: "(c) test accuracy (pp)" },
+];
+
 /**
- * LS - CE per noise level: the mean difference over seeds (point) with its paired 95 %
- * t-interval (bar) and a zero line, each panel with its own y axis: dilation at matched
- * memorization as its upper bound (the difference itself where the seed matched; raw and
- * scale-free), memorization at the same noise (scale-free) and test accuracy at the same noise
- * (percentage points). Below zero on the dilation panels and above zero on the accuracy panel is
- * what the paper predicts.
+ * Treatment - reference per noise level (raw definitions, clean spread): the mean over seeds
+ * (point) with its paired 95 % t-interval (bar) and a zero line; filled where the level counts as
+ * evidence and Holm's correction decides it, open otherwise (noise 0 is shown, never counted).
+ * Levels where some seed is only bounded show the mean of the upper bound ("at most") and its
+ * interval. One panel per claim, each with its own y axis: about 620 px wide (1240 in the PNG).
  *
  * @example
  * ```ts
- * const spec = differencesSpec(differenceTable(pairRuns(runs)));
+ * import { endpointTable, type PairedRun, type SeedTradeOff } from "./comparison.ts";
+ * declare const perSeed: SeedTradeOff[], paired: PairedRun[];
+ * const spec = differencesSpec(endpointTable(perSeed, paired), "LS - CE");
  * ```
  */
-export function differencesSpec(rows: DifferenceRow[]): TopLevelSpec {
+export function differencesSpec(rows: EndpointRow[], label = "LS - CE"): TopLevelSpec {
   const values = DIFFERENCE_PANELS.flatMap((panel) =>
     rows.filter((r) =>
-      r.quantity === panel.quantity && r.definition === panel.definition && Number.isFinite(r.mean)
-    ).map((r) => ({ ...r, panel: panel.title }))
-  ).map((r) => {
-    const scale = r.quantity.startsWith("test_acc") ? 100 : 1;
-    const interval = r.n >= 2;
-    return {
-      panel: r.panel,
-      label_noise: r.label_noise,
-      difference: r.mean * scale,
-      low: interval ? r.low * scale : r.mean * scale,
-      high: interval ? r.high * scale : r.mean * scale,
-      n: r.n,
-    };
-  });
+      r.scope === "level" && r.quantity === panel.quantity && r.definition === "raw" &&
+      r.dilation_measure === "clean_spread"
+    ).map((r) => {
+      const matched = Number.isFinite(r.mean);
+      const difference = matched ? r.mean : r.at_most_mean;
+      // Without an interval (one seed; or only an upper bound) the bar collapses onto the point.
+      const end = (v: number) => Number.isFinite(v) ? v : difference;
+      return {
+        panel: panel.title,
+        label_noise: r.label_noise,
+        difference,
+        low: end(matched ? r.low : difference),
+        high: end(matched ? r.high : r.at_most_high),
+        estimate: matched ? "mean" : "at most",
+        decided: r.direction !== 0
+          ? "Holm-decided"
+          : r.counts_as_evidence
+          ? "undecided"
+          : "noise 0",
+        decision: r.decision,
+        p_holm: r.p_holm,
+        matched: `${r.matched_seeds} of ${r.seeds}`,
+      };
+    })
+  ).filter((v) => Number.isFinite(v.difference));
   const x = {
     field: "label_noise",
     type: "quantitative",
     title: "label noise",
-    scale: { padding: 10 },
+    scale: { padding: 12 },
   } as const;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: "LS minus CE per noise level, mean over seeds with paired 95% t-interval",
-      subtitle: "matched: at the memorization LS reached, on CE's curve of the same seed " +
-        "(bounded outside its range). The paper predicts dilation below 0, test accuracy above 0",
+      text: `${label} per noise level`,
+      subtitle: [
+        "mean over seeds, paired 95% t-interval;",
+        "(b) minus each loss's noise-free dilation;",
+        "filled: decided after Holm; grey: noise 0",
+      ],
     },
     config: theme,
     data: { values },
-    facet: { field: "panel", type: "nominal", title: null, sort: null },
-    columns: 4,
-    spec: {
-      width: 170,
-      height: 180,
-      layer: [
-        {
-          mark: { type: "rule", strokeDash: [4, 3], color: "#7f7f7f" },
-          encoding: { y: { datum: 0 } },
-        },
-        {
-          name: "intervals",
-          mark: { type: "rule", strokeWidth: 2 },
-          encoding: {
-            x,
-            y: { field: "low", type: "quantitative", title: "LS - CE" },
-            y2: { field: "high" },
+    spacing: 14,
+    bounds: "flush",
+    // A panel without any value (e.g. no noise-free runs for the excess) is left out.
+    hconcat: DIFFERENCE_PANELS.filter((panel) => values.some((v) => v.panel === panel.title))
+      .map((panel) => ({
+        title: { text: panel.title, fontSize: 12, fontWeight: "normal" as const },
+        width: 140,
+        height: 150,
+        transform: [{ filter: { field: "panel", equal: panel.title } }],
+        layer: [
+          {
+            mark: { type: "rule", strokeDash: [4, 3], color: "#7f7f7f" },
+            encoding: { y: { datum: 0 } },
           },
-        },
-        {
-          name: "means",
-          mark: { type: "point", filled: true, size: 60 },
-          encoding: {
-            x,
-            y: { field: "difference", type: "quantitative" },
-            tooltip: [
-              { field: "label_noise", type: "quantitative", title: "label noise" },
-              { field: "difference", type: "quantitative", format: ".4~g" },
-              { field: "low", type: "quantitative", format: ".4~g" },
-              { field: "high", type: "quantitative", format: ".4~g" },
-              { field: "n", type: "quantitative", title: "seeds matched" },
-            ],
+          {
+            name: `${panel.quantity}_intervals`,
+            mark: { type: "rule", strokeWidth: 2 },
+            encoding: {
+              x,
+              y: { field: "low", type: "quantitative", title: null },
+              y2: { field: "high" },
+            },
           },
-        },
-      ],
-    },
-    resolve: { scale: { y: "independent" } },
+          {
+            name: `${panel.quantity}_means`,
+            mark: { type: "point", size: 60 },
+            encoding: {
+              x,
+              y: { field: "difference", type: "quantitative" },
+              fill: {
+                field: "decided",
+                type: "nominal",
+                legend: null,
+                scale: {
+                  domain: ["Holm-decided", "undecided", "noise 0"],
+                  range: ["#1f77b4", "white", "white"],
+                },
+              },
+              stroke: {
+                field: "decided",
+                type: "nominal",
+                legend: null,
+                scale: {
+                  domain: ["Holm-decided", "undecided", "noise 0"],
+                  range: ["#1f77b4", "#1f77b4", "#7f7f7f"],
+                },
+              },
+              tooltip: [
+                { field: "label_noise", type: "quantitative", title: "label noise" },
+                { field: "estimate", type: "nominal" },
+                { field: "difference", type: "quantitative", format: ".4~g" },
+                { field: "low", type: "quantitative", format: ".4~g" },
+                { field: "high", type: "quantitative", format: ".4~g" },
+                { field: "p_holm", type: "quantitative", format: ".3~g", title: "Holm p" },
+                { field: "decision", type: "nominal" },
+                { field: "matched", type: "nominal", title: "seeds matched" },
+              ],
+            },
+          },
+        ],
+      })),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Reading a curve given by points: piecewise-linear interpolation (how one loss's dilation or
  * test accuracy is read off at the memorization another loss reached) and, outside the measured
- * range, the bounds a nondecreasing curve allows.
+ * range, the bounds a nondecreasing curve allows (its monotone envelope).
  *
  * @module
  */
@@ -44,19 +44,24 @@ export function interpolateAlong(points: CurvePoint[], x: number): number {
 }
 
 /**
- * Bounds of a nondecreasing curve's value at `x` from its measured points: at least the y of the
- * nearest point at or below x, at most the y of the nearest point at or above it (-Infinity /
- * Infinity where there is none). Non-finite points are left out.
+ * Bounds of a nondecreasing curve's value at `x` from its measured points, by the monotone
+ * envelope: at least the largest y of the points at or below x (running maximum from below), at
+ * most the smallest y of the points at or above it (running minimum from above); -Infinity /
+ * Infinity where there is no such point, and both infinite for a non-finite x. Non-finite points
+ * are left out. Measured curves are noisy: a point below x may lie higher than one above it, and
+ * the envelope then gives low > high, which says the data contradict the monotone assumption
+ * there (a caller's conservative decision stays conservative).
  *
  * @example
  * ```ts
  * monotoneBounds([{ x: 0, y: 1 }, { x: 3, y: 2 }, { x: 4, y: 2.5 }], 5); // { low: 2.5, high: Infinity }
+ * monotoneBounds([{ x: 1, y: 3 }, { x: 2, y: 2 }, { x: 4, y: 5 }], 3); // { low: 3, high: 5 }
  * ```
  */
 export function monotoneBounds(points: CurvePoint[], x: number): { low: number; high: number } {
   if (!Number.isFinite(x)) return { low: -Infinity, high: Infinity };
   const finite = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
-  const below = finite.filter((p) => p.x <= x).sort((a, b) => b.x - a.x)[0];
-  const above = finite.filter((p) => p.x >= x).sort((a, b) => a.x - b.x)[0];
-  return { low: below?.y ?? -Infinity, high: above?.y ?? Infinity };
+  const below = finite.filter((p) => p.x <= x).map((p) => p.y);
+  const above = finite.filter((p) => p.x >= x).map((p) => p.y);
+  return { low: Math.max(-Infinity, ...below), high: Math.min(Infinity, ...above) };
 }

@@ -17,6 +17,8 @@ export interface MemorizationCheckInput {
   train_acc: number;
   /** Share of training samples whose features are all zero (reported for runs that failed). */
   zero_features_train?: number;
+  /** The classifier's start (`default`, `etf`): the hint for a failed run depends on it. */
+  classifier_init?: string;
 }
 
 /** The check's verdict on one run. */
@@ -55,12 +57,15 @@ export function checkMemorized(
 
 /**
  * Where many training samples have all-zero features, say so: with ReLU features they get no
- * gradient, the usual reason a run cannot fit its flipped samples (README, `--classifier_init`).
+ * gradient, the usual reason a run cannot fit its flipped samples (docs/regime.md,
+ * `--classifier_init`).
+ * The ETF start is suggested only to a run that did not already use it.
  */
-function zeroFeatureNote(zeroFeatures: number | undefined): string {
+function zeroFeatureNote(zeroFeatures: number | undefined, classifierInit?: string): string {
   if (zeroFeatures === undefined || !(zeroFeatures > 0)) return "";
+  const hint = classifierInit === "etf" ? "" : "; try --classifier_init etf";
   return `, features all zero for ${(100 * zeroFeatures).toFixed(1)}% of training samples (no ` +
-    "gradient there; try --classifier_init etf)";
+    `gradient there${hint})`;
 }
 
 /**
@@ -68,6 +73,7 @@ function zeroFeatureNote(zeroFeatures: number | undefined): string {
  *
  * @example
  * ```ts
+ * declare const checks: MemorizationCheck[];
  * memorizationReport(checks); // "NOT MEMORIZED: 1 of 2 runs below 99% training accuracy ..."
  * ```
  */
@@ -86,7 +92,7 @@ export function memorizationReport(checks: MemorizationCheck[]): string {
     } training accuracy against their noisy labels (outside the paper's regime):`,
     ...failed.map((c) =>
       `  ${c.loss} noise ${c.label_noise} seed ${c.seed}: ${percent(c.train_acc)}${
-        zeroFeatureNote(c.zero_features_train)
+        zeroFeatureNote(c.zero_features_train, c.classifier_init)
       } (${c.uid})`
     ),
   ].join("\n");

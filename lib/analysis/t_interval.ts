@@ -1,6 +1,6 @@
 /**
- * Student's t distribution and the t confidence interval of a mean, in float64, without
- * dependencies: what the paired comparison over seeds reports.
+ * Student's t distribution, the t confidence interval of a mean and the one-sample t-test of
+ * "mean = 0", in float64, without dependencies: what the paired comparison over seeds reports.
  *
  * @module
  */
@@ -119,7 +119,7 @@ export function studentTQuantile(p: number, df: number): number {
   return (low + high) / 2;
 }
 
-/** A t confidence interval of a mean. */
+/** A t confidence interval of a mean, with the two-sided t-test of mean = 0. */
 export interface TInterval {
   /** Number of values (non-finite ones are left out). */
   n: number;
@@ -132,11 +132,20 @@ export interface TInterval {
   high: number;
   /** The confidence level, e.g. 0.95. */
   level: number;
+  /** t statistic of mean = 0: mean / (std / sqrt(n)) (NaN when n < 2 or all values are 0). */
+  t: number;
+  /**
+   * Two-sided p-value of mean = 0: 2 P(T_{n-1} > |t|); 0 when the values agree exactly on a
+   * non-zero mean, 1 when they are all 0, NaN when n < 2.
+   */
+  p: number;
 }
 
 /**
  * The t confidence interval of the mean of `values` (finite ones; e.g. paired differences over
- * seeds), at `level` (default 0.95).
+ * seeds), at `level` (default 0.95), and the two-sided t-test of mean = 0. Non-finite values are
+ * left out of n: a caller that must not lose a seed checks n against its count (the comparison
+ * does, and calls such a row inconclusive).
  *
  * @example
  * ```ts
@@ -147,8 +156,16 @@ export function tInterval(values: number[], level = 0.95): TInterval {
   const finite = values.filter(Number.isFinite);
   const n = finite.length;
   const mean = n === 0 ? NaN : finite.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return { n, mean, std: NaN, low: NaN, high: NaN, level };
+  if (n < 2) return { n, mean, std: NaN, low: NaN, high: NaN, level, t: NaN, p: NaN };
   const std = Math.sqrt(finite.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
-  const half = studentTQuantile((1 + level) / 2, n - 1) * std / Math.sqrt(n);
-  return { n, mean, std, low: mean - half, high: mean + half, level };
+  const standardError = std / Math.sqrt(n);
+  const half = studentTQuantile((1 + level) / 2, n - 1) * standardError;
+  if (standardError === 0) {
+    return { n, mean, std, low: mean, high: mean, level, t: NaN, p: mean === 0 ? 1 : 0 };
+  }
+  const t = mean / standardError;
+  // Two-sided tail 2 P(T > |t|) = I_{df / (df + t^2)}(df / 2, 1 / 2), without cancellation.
+  const df = n - 1;
+  const p = Math.min(1, regularizedBeta(df / (df + t * t), df / 2, 0.5));
+  return { n, mean, std, low: mean - half, high: mean + half, level, t, p };
 }

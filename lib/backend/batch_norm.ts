@@ -45,6 +45,7 @@ function layout(x: TensorInfo): { channels: number; rows: number } {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * tf.registerKernel({ kernelName: BATCH_NORM_TRAINING, backendName: "openblas",
  *   kernelFunc: batchNormTrainingKernel });
  * ```
@@ -114,6 +115,7 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * tf.registerKernel({ kernelName: BATCH_NORM_TRAINING_GRAD, backendName: "openblas",
  *   kernelFunc: batchNormTrainingGradKernel });
  * ```
@@ -224,6 +226,8 @@ export function registerBatchNormGradient(): void {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D;
  * const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-5);
  * ```
  */

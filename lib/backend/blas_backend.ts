@@ -41,13 +41,30 @@ const providers = new Map<string, BlasProvider>();
  *
  * @example
  * ```ts
- * const blas = activeBlas();
- * if (blas) console.log(blas.description);
+ * const native = activeBlas();
+ * if (native) console.log(native.blas.description);
  * ```
  */
 export function activeBlas(): { blas: BlasProvider; backend: BackendWasm } | undefined {
   const blas = providers.get(tf.getBackend());
   return blas ? { blas, backend: tf.backend() as unknown as BackendWasm } : undefined;
+}
+
+/**
+ * Whether the active backend is a native one: its matrix products with transposed operands,
+ * convolution gradients and training-mode batch normalization (`batchNormTraining`) are
+ * fast kernels of its own, so callers use plain tfjs ops rather than their workarounds for the
+ * wasm and CPU backends.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const x: tf.Tensor2D;
+ * const gram = hasNativeKernels() ? tf.matMul(x, x, true, false) : tf.matMul(tf.transpose(x), x);
+ * ```
+ */
+export function hasNativeKernels(): boolean {
+  return providers.has(tf.getBackend());
 }
 
 /** Operand sizes of a (batched) matrix product, as tfjs' BatchMatMul defines them. */
@@ -332,7 +349,11 @@ const NATIVE_KERNELS: Record<
  *
  * @example
  * ```ts
- * registerBlasBackend(openOpenBlas(openBlasPath(), 2), wasmBackend);
+ * import { tf } from "../backend/mod.ts";
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import type { BlasProvider } from "./blas/provider.ts";
+ * declare const openBlas: BlasProvider, wasmBackend: BackendWasm;
+ * registerBlasBackend(openBlas, wasmBackend);
  * await tf.setBackend("openblas");
  * ```
  */

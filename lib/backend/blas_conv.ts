@@ -399,6 +399,9 @@ function convolutionKernel(
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * import type { BlasProvider } from "./blas/provider.ts";
+ * declare const blas: BlasProvider, wasmConv2D: tf.KernelFunc;
  * tf.registerKernel({ kernelName: tf.Conv2D, backendName: "openblas",
  *   kernelFunc: conv2dKernel(blas, wasmConv2D) });
  * ```
@@ -414,6 +417,9 @@ export const conv2dKernel = convolutionKernel(
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * import type { BlasProvider } from "./blas/provider.ts";
+ * declare const blas: BlasProvider, wasmConv2DBackpropInput: tf.KernelFunc;
  * tf.registerKernel({ kernelName: tf.Conv2DBackpropInput, backendName: "openblas",
  *   kernelFunc: conv2dInputGradientKernel(blas, wasmConv2DBackpropInput) });
  * ```
@@ -432,6 +438,9 @@ export const conv2dInputGradientKernel = convolutionKernel(
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * import type { BlasProvider } from "./blas/provider.ts";
+ * declare const blas: BlasProvider;
  * tf.registerKernel({ kernelName: tf.Conv2DBackpropFilter, backendName: "openblas",
  *   kernelFunc: conv2dFilterGradientKernel(blas) });
  * ```

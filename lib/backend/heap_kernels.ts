@@ -19,6 +19,8 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const wasmGather: tf.KernelFunc;
  * tf.registerKernel({ kernelName: tf.GatherV2, backendName: "openblas",
  *   kernelFunc: gatherKernel(wasmGather) });
  * ```
@@ -67,6 +69,8 @@ function repeatBlock(target: tf.TypedArray, at: number, block: number, times: nu
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const wasmTile: tf.KernelFunc;
  * tf.registerKernel({ kernelName: tf.Tile, backendName: "openblas",
  *   kernelFunc: tileKernel(wasmTile) });
  * ```
@@ -113,6 +117,8 @@ export function tileKernel(fallback: tf.KernelFunc): tf.KernelFunc {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const wasmMaxPoolGrad: tf.KernelFunc;
  * tf.registerKernel({ kernelName: tf.MaxPoolGrad, backendName: "openblas",
  *   kernelFunc: maxPoolGradKernel(wasmMaxPoolGrad) });
  * ```
@@ -188,6 +194,8 @@ export function maxPoolGradKernel(fallback: tf.KernelFunc): tf.KernelFunc {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const wasmIdentity: tf.KernelFunc;
  * tf.registerKernel({ kernelName: tf.Identity, backendName: "openblas",
  *   kernelFunc: aliasKernel(wasmIdentity) });
  * ```

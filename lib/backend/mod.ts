@@ -43,7 +43,7 @@ export interface BackendChoice {
 const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
 
 /**
- * Where a GPU-host user installs tfjs-node(-gpu) with npm (README, "Backends"):
+ * Where a GPU-host user installs tfjs-node(-gpu) with npm (docs/backends.md):
  * `MEMDIL_TFJS_NODE_DIR`, else `vendor/tfjs-node` in the repository. Packages are looked up
  * there and never fetched at run time, so a machine without them never downloads anything.
  */
@@ -125,17 +125,33 @@ async function tryNative(): Promise<string | undefined> {
   return failures.join("; ");
 }
 
+/** True when `descriptor` is granted already; never prompts (a probe asks for nothing). */
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  return Deno.permissions.querySync(descriptor).state === "granted";
+}
+
 /**
- * Vulkan drivers on Linux (Mesa's among them) complain on stderr when XDG_RUNTIME_DIR is unset;
- * give them a private one, as a login session would.
+ * Vulkan's Wayland loader prints `error: XDG_RUNTIME_DIR is invalid or not set` when
+ * XDG_RUNTIME_DIR is unset; a login session sets it. Give the probe a private directory when this
+ * process may create one, else a path nobody but root can create (`/nonexistent`): the loader
+ * then finds no display socket, as a headless probe should, and stays quiet. Only permissions
+ * already granted are used, so the probe never prompts.
  */
 function ensureRuntimeDir(): void {
-  if (Deno.build.os !== "linux" || Deno.env.get("XDG_RUNTIME_DIR")) return;
-  const dir = `/tmp/memdil-runtime-${Deno.uid() ?? "user"}`;
-  try {
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch {
-    return; // e.g. a sweep worker may not write there: the driver's complaint is harmless
+  if (Deno.build.os !== "linux") return;
+  if (!granted({ name: "env", variable: "XDG_RUNTIME_DIR" })) return;
+  if (Deno.env.get("XDG_RUNTIME_DIR")) return;
+  let dir = "/nonexistent";
+  if (granted({ name: "sys", kind: "uid" })) {
+    const own = `/tmp/memdil-runtime-${Deno.uid() ?? "user"}`;
+    if (granted({ name: "write", path: own })) {
+      try {
+        Deno.mkdirSync(own, { recursive: true, mode: 0o700 });
+        dir = own;
+      } catch {
+        // keep /nonexistent
+      }
+    }
   }
   Deno.env.set("XDG_RUNTIME_DIR", dir);
 }
@@ -234,7 +250,7 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
       if (failure !== undefined) {
         throw new Error(
           `backend 'tensorflow' is not available: ${failure}. Install it on a GPU host as the ` +
-            `README's "Backends" section says, or choose --backend auto|webgpu|openblas|wasm|cpu`,
+            `docs/backends.md says, or choose --backend auto|webgpu|openblas|wasm|cpu`,
         );
       }
     }

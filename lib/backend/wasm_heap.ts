@@ -15,6 +15,9 @@ type TensorInfo = tf.TensorInfo;
  *
  * @example
  * ```ts
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { tf } from "../backend/mod.ts";
+ * declare const backend: BackendWasm, tensor: tf.Tensor;
  * const values = heapView(backend, tensor); // writes go straight to the tensor
  * ```
  */
@@ -30,6 +33,9 @@ export function heapView(backend: BackendWasm, tensor: TensorInfo): Float32Array
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * import { activeBlas } from "./blas_backend.ts";
+ * declare const weight: tf.Variable;
  * const { backend } = activeBlas()!;
  * writableView(backend, weight).fill(0); // weight is now zero, nothing else changed
  * ```
@@ -50,6 +56,9 @@ export function writableView(backend: BackendWasm, variable: tf.Variable): Float
  *
  * @example
  * ```ts
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { tf } from "../backend/mod.ts";
+ * declare const backend: BackendWasm, gradient: tf.Tensor;
  * if (onHeap(backend, gradient)) heapView(backend, gradient);
  * ```
  */

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { loadTensors, type SavedTensor, saveTensors } from "../runs/files.ts";
+import { DamagedFileError, loadTensors, type SavedTensor, saveTensors } from "../runs/files.ts";
 
 /** Format tag written into every checkpoint. */
 export const CHECKPOINT_FORMAT = "memdil-checkpoint-v1";
@@ -68,6 +68,9 @@ const STALE_PATTERN = /^\.epoch_\d{3,}\.tmp-/;
  *
  * @example
  * ```ts
+ * import type { StateTensor } from "../optim/mod.ts";
+ * declare const runDir: string, history: Record<string, number>[];
+ * declare const modelTensors: StateTensor[], optimizerTensors: StateTensor[];
  * await writeCheckpoint(runDir, { format: CHECKPOINT_FORMAT, epoch: 3, optimizer: "SGD",
  *   lr: 0.1, history }, modelTensors, optimizerTensors);
  * ```
@@ -101,6 +104,7 @@ export async function writeCheckpoint<Record>(
  *
  * @example
  * ```ts
+ * declare const runDir: string;
  * listCheckpoints(runDir); // [1, 2, 3]
  * ```
  */
@@ -128,6 +132,8 @@ export function listCheckpoints(runDir: string): number[] {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * declare const runDir: string, model: Model;
  * const checkpoint = await loadCheckpoint(runDir, 3);
  * model.load(checkpoint.model);
  * ```
@@ -137,11 +143,23 @@ export async function loadCheckpoint<Record = unknown>(
   epoch: number,
 ): Promise<Checkpoint<Record>> {
   const dir = `${runDir}/${checkpointName(epoch)}`;
-  const info = JSON.parse(await Deno.readTextFile(`${dir}/checkpoint.json`)) as CheckpointInfo<
-    Record
-  >;
-  if (info.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`${dir} is not a ${CHECKPOINT_FORMAT} checkpoint (format '${info.format}')`);
+  const path = `${dir}/checkpoint.json`;
+  let info: CheckpointInfo<Record>;
+  try {
+    info = JSON.parse(await Deno.readTextFile(path));
+  } catch (error) {
+    throw new DamagedFileError(`${path} is damaged (${(error as Error).message})`);
+  }
+  if (info?.format !== CHECKPOINT_FORMAT) {
+    throw new DamagedFileError(
+      `${path} is not a ${CHECKPOINT_FORMAT} checkpoint (format '${info?.format}')`,
+    );
+  }
+  if (info.epoch !== epoch || !Array.isArray(info.history)) {
+    throw new DamagedFileError(
+      `${path} is damaged: it names epoch ${info.epoch} in the directory of epoch ${epoch}, ` +
+        `or has no history`,
+    );
   }
   return {
     ...info,
@@ -152,10 +170,37 @@ export async function loadCheckpoint<Record = unknown>(
 }
 
 /**
+ * The latest checkpoint of `runDir` that loads intact (see {@link loadCheckpoint}), or undefined
+ * when there is none; each damaged later one is reported to `log` by name and skipped (training
+ * then resumes from the intact one and writes the later epochs again).
+ *
+ * @example
+ * ```ts
+ * declare const runDir: string;
+ * const checkpoint = await loadLastIntactCheckpoint(runDir, console.log);
+ * ```
+ */
+export async function loadLastIntactCheckpoint<Record = unknown>(
+  runDir: string,
+  log: (line: string) => void,
+): Promise<Checkpoint<Record> | undefined> {
+  for (const epoch of listCheckpoints(runDir).reverse()) {
+    try {
+      return await loadCheckpoint<Record>(runDir, epoch);
+    } catch (error) {
+      if (!(error instanceof DamagedFileError)) throw error;
+      log(`checkpoint of epoch ${epoch} skipped: ${error.message}`);
+    }
+  }
+  return undefined;
+}
+
+/**
  * Remove temporary directories left by checkpoint writes that were killed.
  *
  * @example
  * ```ts
+ * declare const runDir: string;
  * await removeStaleCheckpoints(runDir);
  * ```
  */
@@ -175,6 +220,7 @@ export async function removeStaleCheckpoints(runDir: string): Promise<string[]> 
  *
  * @example
  * ```ts
+ * declare const runDir: string;
  * await deleteCheckpoints(runDir);
  * ```
  */

@@ -19,6 +19,7 @@ export { DATASET_NAMES, type DatasetName } from "../data/registry.ts";
  *
  * @example
  * ```ts
+ * import { Command } from "commander";
  * const options = parseCommandLine(new Command("x").option("--n <n>"), ["--n", "3"]);
  * ```
  */

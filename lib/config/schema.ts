@@ -13,6 +13,7 @@ import { BACKEND_NAMES } from "../backend/mod.ts";
 import { DATASET_NAMES } from "../data/registry.ts";
 import { LOSS_NAMES } from "../losses/mod.ts";
 import { MODEL_NAMES } from "../models/build.ts";
+import { type Activation, CLASSIFIER_INITS, type ClassifierInit } from "../models/mlp.ts";
 import { OPTIMIZER_NAMES, parseDecayType } from "../optim/mod.ts";
 
 /** The commands that take run settings. */
@@ -131,8 +132,18 @@ export function validateUid(value: unknown): string {
         `got ${show(value)}`,
     );
   }
+  // File systems allow 255 bytes per name; memdil adds up to ~40 (`.<uid>.staging-<pid>`).
+  if (new TextEncoder().encode(value).length > MAX_UID_BYTES) {
+    throw new SettingError(
+      `expected a run name of at most ${MAX_UID_BYTES} bytes, got one of ` +
+        `${new TextEncoder().encode(value).length}; choose a shorter --uid`,
+    );
+  }
   return value;
 }
+
+/** The longest run name (bytes), leaving room for memdil's staging and lock names. */
+export const MAX_UID_BYTES = 200;
 
 /** `--label_noise`: one rate in [0, 1], or per-class rates (a list, or "0.1,0.3" as text). */
 function labelNoise(value: unknown): number | number[] {
@@ -185,8 +196,8 @@ export const SETTINGS = {
   }),
   classifier_init: row({
     type: "default | etf",
-    default: "default" as "default" | "etf",
-    parse: choice(["default", "etf"] as const),
+    default: "default" as ClassifierInit,
+    parse: choice(CLASSIFIER_INITS),
     help: "MLP classifier's starting weight: PyTorch's default, or the simplex ETF, then " +
       "trained (--ETF_fc keeps it fixed)",
     role: "model",
@@ -249,9 +260,9 @@ export const SETTINGS = {
   }),
   act_fn: row({
     type: "activation",
-    default: "relu" as "relu" | "sigmoid" | "none",
+    default: "relu" as Activation,
     // The reference treats any activation name other than relu and sigmoid as "no activation".
-    parse: (value: unknown): "relu" | "sigmoid" | "none" => {
+    parse: (value: unknown): Activation => {
       if (typeof value !== "string") throw new SettingError(`expected a name, got ${show(value)}`);
       return value === "relu" || value === "sigmoid" ? value : "none";
     },
@@ -285,9 +296,10 @@ export const SETTINGS = {
     placeholder: "<n>",
   }),
   seed: row({
-    type: "integer >= 0",
+    // Generators take 32 bits: a larger seed would alias a smaller one (2^32 + 6 and 6).
+    type: "integer in [0, 4294967295]",
     default: 6,
-    parse: integer(0),
+    parse: integer(0, 2 ** 32 - 1),
     help: "random seed (label noise, split, initialization, batch order)",
     role: "data",
     commands: TRAINING,
@@ -327,6 +339,16 @@ export const SETTINGS = {
       if (typeof value !== "string" || value === "") {
         throw new SettingError(`expected a directory, got ${show(value)}`);
       }
+      // A file is not a dataset root (the datasets would silently come from elsewhere); a
+      // directory that does not exist yet is one a download creates.
+      let isFile = false;
+      try {
+        isFile = !Deno.statSync(value.replace(/^~(?=\/|$)/, Deno.env.get("HOME") ?? "~"))
+          .isDirectory;
+      } catch {
+        // absent (or unreadable): left to the loaders, which name where they looked
+      }
+      if (isFile) throw new SettingError(`${show(value)} exists and is not a directory`);
       return value;
     },
     help: "dataset root (config.ini [DATA])",
@@ -764,4 +786,71 @@ export function summaryColumns(
     }
   }
   return columns;
+}
+
+/** A setting's name in camelCase (`batch_size` -> `batchSize`), as notebooks and experiments write it. */
+export type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+/**
+ * The settings by their camelCase names, typed from the schema: an experiment's parameters are a
+ * `Pick` of these, turned into flags by {@link settingFlags}.
+ */
+export type SettingParams = { -readonly [K in SettingName as CamelCase<K>]: TrainConfig[K] };
+
+/** A setting's camelCase name. */
+export type SettingParamName = keyof SettingParams;
+
+/**
+ * The camelCase name of a setting (`batch_size` -> `batchSize`, `ETF_fc` -> `ETFFc`).
+ *
+ * @example
+ * ```ts
+ * camelCase("weight_decay"); // "weightDecay"
+ * ```
+ */
+export function camelCase<S extends string>(name: S): CamelCase<S> {
+  return name.replace(/_([^_])/g, (_, letter: string) => letter.toUpperCase()) as CamelCase<S>;
+}
+
+const SETTING_OF_PARAM = new Map<string, SettingName>(
+  settingRows().map(([name]) => [camelCase(name), name]),
+);
+
+/**
+ * The setting a parameter name stands for: its camelCase name (`batchSize`) or the setting's own
+ * name (`batch_size`); undefined for a name that is no setting (`noiseLevels`).
+ *
+ * @example
+ * ```ts
+ * settingOfParam("weightDecay"); // "weight_decay"
+ * settingOfParam("noiseLevels"); // undefined
+ * ```
+ */
+export function settingOfParam(name: string): SettingName | undefined {
+  return SETTING_OF_PARAM.get(name) ??
+    (Object.hasOwn(SETTINGS, name) ? name as SettingName : undefined);
+}
+
+/**
+ * The flags (setting names) of the camelCase parameters `names` of `params`, in the order of
+ * `names`; an undefined parameter leaves its setting's default.
+ *
+ * @example
+ * ```ts
+ * const params = { batchSize: 64, useBn: true, seeds: [1, 2] };
+ * settingFlags(params, ["batchSize", "useBn"]);
+ * // { batch_size: 64, use_bn: true }
+ * ```
+ */
+export function settingFlags<N extends SettingParamName>(
+  params: Partial<Pick<SettingParams, N>>,
+  names: readonly N[],
+): Partial<TrainConfig> {
+  const flags: Record<string, unknown> = {};
+  for (const name of names) {
+    if (params[name] !== undefined) flags[SETTING_OF_PARAM.get(name)!] = params[name];
+  }
+  return flags as Partial<TrainConfig>;
 }

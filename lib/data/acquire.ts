@@ -113,6 +113,7 @@ export function findFiles(dirs: string[], names: string[]): string[] | undefined
  *
  * @example
  * ```ts
+ * declare const files: DatasetFile[];
  * await downloadFiles("/root/data/FashionMNIST/raw", files);
  * ```
  */
@@ -121,16 +122,42 @@ export async function downloadFiles(
   files: DatasetFile[],
   options: Pick<LoadOptions, "baseUrl" | "progress"> = {},
 ): Promise<string[]> {
-  await Deno.mkdir(dir, { recursive: true });
+  const created = await createDirectories(dir);
   const paths: string[] = [];
-  for (const file of files) {
-    const target = `${dir}/${file.name}`;
-    paths.push(target);
-    if (isFile(target) && md5Hex(await Deno.readFile(target)) === file.md5) continue;
-    const url = options.baseUrl ? `${options.baseUrl}/${file.name}` : file.url;
-    await downloadFile(url, target, { md5: file.md5, progress: options.progress });
+  try {
+    for (const file of files) {
+      const target = `${dir}/${file.name}`;
+      paths.push(target);
+      if (isFile(target) && md5Hex(await Deno.readFile(target)) === file.md5) continue;
+      const url = options.baseUrl ? `${options.baseUrl}/${file.name}` : file.url;
+      await downloadFile(url, target, { md5: file.md5, progress: options.progress });
+    }
+  } catch (error) {
+    // A failed download (offline, say) leaves no empty directories behind: those this call
+    // created and that are still empty go again, innermost first.
+    for (const path of created.reverse()) await Deno.remove(path).catch(() => {});
+    throw error;
   }
   return paths;
+}
+
+/** Create `dir` and its missing parents; returns those created, outermost first. */
+async function createDirectories(dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let path = dir; path !== "" && path !== "/" && !isDirectory(path);) {
+    missing.unshift(path);
+    path = path.slice(0, path.lastIndexOf("/"));
+  }
+  await Deno.mkdir(dir, { recursive: true });
+  return missing;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -163,6 +190,8 @@ export function notFoundMessage(
  *
  * @example
  * ```ts
+ * declare const trainPath: string, testPath: string;
+ * declare function decode(path: string): Promise<Uint8Array>;
  * const [train, test] = await allInOrder([decode(trainPath), decode(testPath)]);
  * ```
  */

@@ -4,7 +4,8 @@
  * A cache file holds both splits as 8-bit 32 x 32 pixels (1 channel for the MNIST family, 3 for
  * CIFAR and SVHN) and labels; normalization is applied later, per batch if need be. Its name is
  * keyed by a hash of the source files' contents (their MD5s) and of the transform, so a changed
- * file or transform never reads a stale cache; its header holds a SHA-256 of its content,
+ * file or transform never reads a stale cache; its header holds a SHA-256 of its content (the
+ * header's own fields included),
  * checked on every load (a damaged cache is rebuilt) and by `deno task data verify`. One process
  * builds a cache at a time (a lock file beside it; the others wait, then read it); it writes to a
  * temporary name and renames, so every reader sees a complete file, and the temporary files of
@@ -73,6 +74,8 @@ export function defaultCacheDir(): string {
  *
  * @example
  * ```ts
+ * import type { RawDataset } from "./idx_dataset.ts";
+ * declare const raw: RawDataset;
  * const prepared = prepareSplit(raw.train); // 28 x 28 grayscale -> 1 x 32 x 32
  * ```
  */
@@ -125,12 +128,21 @@ function sha256(parts: Uint8Array[]): string {
   return hash.digest("hex");
 }
 
+/** The header's fields as the checksum sees them. */
+function headerBytes(fields: object): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(fields));
+}
+
 function encodeCache(train: PreparedSplit, test: PreparedSplit): Uint8Array {
   const payload = [train.pixels, train.labels, test.pixels, test.labels];
-  const header = new TextEncoder().encode(JSON.stringify({
+  const fields = {
     train: { count: train.count, channels: train.channels },
     test: { count: test.count, channels: test.channels },
-    sha256: sha256(payload),
+  };
+  const header = new TextEncoder().encode(JSON.stringify({
+    ...fields,
+    // The checksum covers the header's fields too: an edited count is a damaged file.
+    sha256: sha256([headerBytes(fields), ...payload]),
   }));
   const size = 8 + 4 + header.length + payload.reduce((n, part) => n + part.length, 0);
   const out = new Uint8Array(size);
@@ -166,10 +178,21 @@ function decodeCache(bytes: Uint8Array): DecodedCache {
     count: h.count,
     channels: h.channels,
   });
+  const valid = (h: unknown) => {
+    const s = h as { count?: unknown; channels?: unknown } | null;
+    return s !== null && typeof s === "object" && Number.isInteger(s.count) &&
+      (s.count as number) >= 0 && (s.channels === 1 || s.channels === 3);
+  };
+  if (!valid(header?.train) || !valid(header?.test)) return { problem: "its header is damaged" };
   const train = split(header.train);
   const test = split(header.test);
   if (offset !== bytes.length) return { problem: "truncated" };
-  if (sha256([train.pixels, train.labels, test.pixels, test.labels]) !== header.sha256) {
+  const fields = {
+    train: { count: header.train.count, channels: header.train.channels },
+    test: { count: header.test.count, channels: header.test.channels },
+  };
+  const payload = [train.pixels, train.labels, test.pixels, test.labels];
+  if (sha256([headerBytes(fields), ...payload]) !== header.sha256) {
     return { problem: "its content does not match its checksum (damaged)" };
   }
   return { train, test };

@@ -285,6 +285,8 @@ async function readSplit(
  *
  * @example
  * ```ts
+ * import type { DatasetLocation } from "./idx_dataset.ts";
+ * declare const location: DatasetLocation;
  * const { train, test } = await decodeCifar(CIFAR10_SPEC, location);
  * ```
  */

@@ -76,6 +76,7 @@ export function idxSearchDirs(spec: IdxDatasetSpec, options: LoadOptions): strin
  *
  * @example
  * ```ts
+ * import { MNIST_SPEC } from "./mnist.ts";
  * const found = locateIdxDataset(MNIST_SPEC, { dataDir: "/root/data" });
  * ```
  */
@@ -99,6 +100,7 @@ export function idxHowToGet(spec: IdxDatasetSpec, dataDir: string): string {
  *
  * @example
  * ```ts
+ * import { MNIST_SPEC } from "./mnist.ts";
  * const { paths } = await acquireIdxDataset(MNIST_SPEC, { dataDir: "/root/data" });
  * ```
  */
@@ -164,6 +166,9 @@ async function decodeVerified(
  *
  * @example
  * ```ts
+ * import { MNIST_SPEC } from "./mnist.ts";
+ * import type { LoadOptions } from "./acquire.ts";
+ * declare const options: LoadOptions;
  * const raw = await decodeIdxDataset(MNIST_SPEC, await acquireIdxDataset(MNIST_SPEC, options));
  * ```
  */

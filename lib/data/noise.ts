@@ -27,6 +27,7 @@ export function selectClasses(labels: ArrayLike<number>, classes: number): Int32
  *
  * @example
  * ```ts
+ * import { Random } from "./random.ts";
  * const noisy = applyLabelNoise(Int32Array.from([0, 1, 0, 1]), 2, 0.2, new Random(42));
  * const perClass = applyLabelNoise(Int32Array.from([0, 1, 0, 1]), 2, [0.1, 0.4], new Random(42));
  * ```
@@ -58,6 +59,7 @@ export function applyLabelNoise(
  *
  * @example
  * ```ts
+ * import { Random } from "./random.ts";
  * const { train, validation } = validationSplit(10, 0.2, new Random(6)); // 8 and 2 positions
  * ```
  */
@@ -112,6 +114,7 @@ export function firstPerLabel(labels: Int32Array, n: number): Int32Array {
  *
  * @example
  * ```ts
+ * import { Random } from "./random.ts";
  * moveToLatentClasses(Int32Array.from([0, 1, 0, 1]), 0.5, new Random(6));
  * ```
  */

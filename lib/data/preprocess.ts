@@ -97,6 +97,7 @@ export function resizeBilinear(
  *
  * @example
  * ```ts
+ * declare const images: Uint8Array, count: number;
  * const x = grayscaleToInputs(images, count, 28, 28, 32, MNIST_NORMALIZATION); // count*3072
  * ```
  */
@@ -127,6 +128,7 @@ export function grayscaleToInputs(
  *
  * @example
  * ```ts
+ * declare const pixels: Uint8Array, count: number;
  * const x = normalizePixels(pixels, count, 1, 32, MNIST_NORMALIZATION); // count * 3072 floats
  * ```
  */

@@ -4,7 +4,10 @@
  *
  * Order of operations: class selection (labels 0..K-1); label noise (scalar, or per class followed
  * by class balancing); the four-class problem's latent classes; `sample_size` (first n samples of
- * each label); the validation split (the first floor(p N) positions of a seeded shuffle). Every
+ * each label); the validation split (the first floor(p N) positions of a seeded shuffle). In the
+ * four-class problem `sample_size` comes before the move to the latent classes (n of each of the
+ * two labels, then each moves with probability `fc_noise_degree`): after it, every one of the four
+ * labels would be cut to the same n and every degree would train on half latent samples. Every
  * random draw comes from one generator seeded with `seed`.
  *
  * @module
@@ -26,7 +29,10 @@ export interface TrainingSetOptions {
   label_noise: number | readonly number[];
   val_split_prop: number;
   seed: number;
-  /** Keep the first sample_size samples of each (noisy) label; null or absent: all. */
+  /**
+   * Keep the first sample_size samples of each (noisy) label; null or absent: all. In the
+   * four-class problem: of each of the two labels, before the move to the latent classes.
+   */
   sample_size?: number | null;
   fourclass_problem?: boolean;
   fc_noise_degree?: number;
@@ -57,6 +63,7 @@ function pick(values: Int32Array, positions: Int32Array): Int32Array {
  *
  * @example
  * ```ts
+ * declare const trainLabels: Int32Array;
  * const record = drawTrainingSet(trainLabels, {
  *   classes: 2, label_noise: [0.1, 0.3], val_split_prop: 0.2, seed: 6,
  * });
@@ -77,11 +84,11 @@ export function drawTrainingSet(
     labels = pick(labels, positions);
   };
   if (typeof options.label_noise !== "number") keepOnly(balanceClasses(labels, K));
+  if (options.sample_size) keepOnly(firstPerLabel(labels, options.sample_size));
   if (options.fourclass_problem) {
     if (K !== 2) throw new Error(`the four-class problem needs 2 classes, got ${K}`);
     labels = moveToLatentClasses(labels, options.fc_noise_degree ?? 0.5, rng);
   }
-  if (options.sample_size) keepOnly(firstPerLabel(labels, options.sample_size));
   if (labels.length === 0) {
     throw new Error(
       `the training set is empty (classes ${K}, label_noise ${options.label_noise}, ` +
@@ -109,6 +116,7 @@ export function drawTrainingSet(
  *
  * @example
  * ```ts
+ * declare const record: TrainingSetRecord, trainLabels: Int32Array;
  * checkRecordAgainst(record, trainLabels, "results/runs/my_run/training_set.parquet");
  * ```
  */

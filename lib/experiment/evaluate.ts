@@ -28,7 +28,7 @@ import {
   writeJsonAtomic,
   writeParquetAtomic,
 } from "../results/mod.ts";
-import { exists } from "../runs/mod.ts";
+import { exists, RUN_FILES } from "../runs/mod.ts";
 import { predict, type Predictions } from "../training/mod.ts";
 import { classifierOf, EVAL_BATCH, type Measurement, scalarMetrics, splitsOf } from "./measure.ts";
 
@@ -72,6 +72,9 @@ export interface Evaluation {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData;
  * const evaluation = await evaluateModel(model, data);
  * console.log(evaluation.train.memorizationDilation.dilation);
  * ```
@@ -126,6 +129,7 @@ export async function evaluateModel(
  *
  * @example
  * ```ts
+ * declare const evaluation: Evaluation;
  * const row = metricColumns(evaluation); // { train_acc, test_acc, nc1_train, dilation_train, ... }
  * ```
  */
@@ -142,6 +146,7 @@ const listOf = (vector: Float64Array | null) => (vector ? Array.from(vector) : n
  *
  * @example
  * ```ts
+ * declare const evaluation: Evaluation;
  * const rows = classMetricRows(evaluation);
  * ```
  */
@@ -197,6 +202,7 @@ export interface MatrixRow extends Record<string, unknown> {
  *
  * @example
  * ```ts
+ * declare const evaluation: Evaluation;
  * const sigmaW = matrixRows(evaluation).find((m) => m.split === "train" && m.name === "sigma_w");
  * ```
  */
@@ -250,6 +256,8 @@ export function matrixRows(source: Evaluation | Measurement): MatrixRow[] {
  *
  * @example
  * ```ts
+ * import type { RunData } from "../data/mod.ts";
+ * declare const evaluation: Evaluation, data: RunData;
  * const columns = featureColumns(evaluation, data.isNoisy);
  * ```
  */
@@ -287,10 +295,10 @@ export function featureColumns(
 
 /** File names of the per-epoch tables in a run directory. */
 export const EPOCH_FILES = {
-  metrics: "epoch_metrics.parquet",
-  classMetrics: "epoch_class_metrics.parquet",
-  matrices: "epoch_matrices.parquet",
-  summary: "epoch_metrics.json",
+  metrics: RUN_FILES.epochMetrics,
+  classMetrics: RUN_FILES.epochClassMetrics,
+  matrices: RUN_FILES.epochMatrices,
+  summary: RUN_FILES.epochSummary,
 } as const;
 
 /**
@@ -301,6 +309,9 @@ export const EPOCH_FILES = {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData, runDir: string;
  * const log = new EpochMetricsLog();
  * log.add(5, await measureModel(model, data));
  * await log.write(runDir);

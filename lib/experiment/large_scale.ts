@@ -13,7 +13,7 @@ import {
   CHECKPOINT_FORMAT,
   deleteCheckpoints,
   listCheckpoints,
-  loadCheckpoint,
+  loadLastIntactCheckpoint,
   removeStaleCheckpoints,
   writeCheckpoint,
 } from "../checkpoint/mod.ts";
@@ -22,7 +22,7 @@ import { readIniConfig } from "../config/ini.ts";
 import { lossFor } from "../losses/mod.ts";
 import { type Model, modelSummary } from "../models/mod.ts";
 import { rowsToFrame, writeJsonAtomic, writeParquetAtomic } from "../results/mod.ts";
-import { COMPLETE_MARKER, RUN_FILES } from "../runs/mod.ts";
+import { markRunFinished, RUN_FILES } from "../runs/mod.ts";
 import {
   type EpochRecord,
   optimizerFor,
@@ -63,6 +63,7 @@ export interface LargeScaleResult {
  *
  * @example
  * ```ts
+ * import { parseTrainLargeArgs } from "../config/flags.ts";
  * const config = parseTrainLargeArgs(["--dataset", "cifar10", "--label_noise", "0.2"]);
  * const result = await runLargeScale(config);
  * ```
@@ -94,9 +95,10 @@ async function trainLargeScale(
   const optimizer = optimizerFor(config);
   log(modelSummary(model));
   let history: EpochRecord[] = [];
-  const last = listCheckpoints(dir).at(-1) ?? 0;
-  if (last > 0) {
-    const checkpoint = await loadCheckpoint<EpochRecord>(dir, last);
+  // A damaged last checkpoint (killed disk, edited file) is skipped for the last intact one.
+  const checkpoint = await loadLastIntactCheckpoint<EpochRecord>(dir, log);
+  const last = checkpoint?.epoch ?? 0;
+  if (checkpoint) {
     model.load(checkpoint.model);
     optimizer.importState(model.trainable(), checkpoint.optimizerState);
     history = checkpoint.history;
@@ -164,9 +166,8 @@ async function trainLargeScale(
     const deleted = await deleteCheckpoints(dir);
     log(`--delete_model: deleted ${deleted} checkpoint(s)`);
   }
-  await writeJsonAtomic(`${dir}/${COMPLETE_MARKER}`, {
+  await markRunFinished(dir, {
     uid,
-    finished: new Date().toISOString(),
     backend: backendName,
     epochs: history.length,
     resumed_from: last,

@@ -33,6 +33,8 @@ export const EVAL_BATCH = 1000;
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * declare const model: Model;
  * const { weight, bias } = await classifierOf(model);
  * ```
  */
@@ -52,7 +54,11 @@ export async function classifierOf(model: Model): Promise<Classifier> {
  *
  * @example
  * ```ts
- * const metrics = await evaluateSource(modelSource(model, data.test), classifierOf(model));
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData;
+ * import { evaluateSource } from "../metrics/mod.ts";
+ * const metrics = await evaluateSource(modelSource(model, data.test), await classifierOf(model));
  * ```
  */
 export function modelSource(model: Model, split: Split, batchSize = EVAL_BATCH): FeatureSource {
@@ -84,6 +90,9 @@ export function modelSource(model: Model, split: Split, batchSize = EVAL_BATCH):
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData;
  * const row = scalarMetrics(await measureModel(model, data));
  * ```
  */
@@ -107,6 +116,8 @@ export async function measureModel(
  *
  * @example
  * ```ts
+ * import type { RunData } from "../data/mod.ts";
+ * declare const data: RunData;
  * const measured = metricsData(data, { train_metrics_on: "all" }); // train + validation
  * ```
  */
@@ -130,6 +141,7 @@ export interface MeasuredSplits {
  *
  * @example
  * ```ts
+ * declare const measurement: Measurement;
  * for (const [split, metrics] of splitsOf(measurement)) console.log(split, metrics.collapse.nc1);
  * ```
  */
@@ -139,11 +151,15 @@ export function splitsOf(source: MeasuredSplits): [string, SplitMetrics][] {
 }
 
 /**
- * The scalar metrics of both splits as one flat row; column names are documented in the README
+ * The scalar metrics of both splits as one flat row; column names are documented in
+ * docs/metrics.md
  * (suffix `_train` / `_test`; classifier-only measures have no suffix).
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData;
  * const row = scalarMetrics(await measureModel(model, data)); // { train_acc, nc1_train, ... }
  * ```
  */

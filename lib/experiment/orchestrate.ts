@@ -4,11 +4,21 @@
  * drawn from the settings), the model, the directory created and the settings and training set
  * written when training starts, then the kind's own training and evaluation, and finally the
  * staged run published and the lock released (or, on failure, what cannot be recovered removed).
+ * A finished run is evaluated again in the same lifecycle ({@link reevaluateRun}): its lock held,
+ * its saved settings, its saved training set and its model.
  *
  * @module
  */
 import { initBackend } from "../backend/mod.ts";
-import type { TrainConfig } from "../config/schema.ts";
+import {
+  affectsResults,
+  DEFAULT_CONFIG,
+  type SettingName,
+  SETTINGS,
+  type TrainConfig,
+} from "../config/schema.ts";
+import { validateConfig } from "../config/validate.ts";
+import { FileFormatError, readJsonFile } from "../io/json.ts";
 import { loadRunData, type RunData, type TrainingSetRecord } from "../data/mod.ts";
 import { type Model, runModel } from "../models/mod.ts";
 import {
@@ -18,17 +28,30 @@ import {
   writeJsonAtomic,
   writeParquetAtomic,
 } from "../results/mod.ts";
-import { exists, type OpenedRun, openRun, RUN_FILES, type RunKind } from "../runs/mod.ts";
+import {
+  exists,
+  isRunDirectory,
+  type OpenedRun,
+  openRun,
+  RUN_FILES,
+  RunExistsError,
+  type RunKind,
+  settingDifferences,
+  withRunLock,
+} from "../runs/mod.ts";
 
 /** Name of the training set's run-level facts next to training_set.parquet. */
-const TRAINING_SET_INFO = "training_set.json";
+const TRAINING_SET_INFO = RUN_FILES.trainingSetInfo;
 
 /**
  * A training set's table (`training_set.parquet`): split, source index, label, original label.
  *
  * @example
  * ```ts
- * await writeParquetAtomic(trainingSetFrame(data.record), `${dir}/training_set.parquet`);
+ * import type { TrainingSetRecord } from "../data/mod.ts";
+ * import { writeParquetAtomic } from "../results/mod.ts";
+ * declare const record: TrainingSetRecord, dir: string;
+ * await writeParquetAtomic(trainingSetFrame(record), `${dir}/training_set.parquet`);
  * ```
  */
 export function trainingSetFrame(record: TrainingSetRecord): DataFrame {
@@ -57,13 +80,15 @@ async function saveTrainingSet(dir: string, config: TrainConfig, record: Trainin
  *
  * @example
  * ```ts
+ * import type { TrainConfig } from "../config/schema.ts";
+ * declare const config: TrainConfig;
  * const record = loadTrainingSet("results/runs/my_run", config);
  * ```
  */
 export function loadTrainingSet(dir: string, config: TrainConfig): TrainingSetRecord {
   const frame = readParquet(`${dir}/${RUN_FILES.trainingSet}`);
   const info = exists(`${dir}/${TRAINING_SET_INFO}`)
-    ? JSON.parse(Deno.readTextFileSync(`${dir}/${TRAINING_SET_INFO}`))
+    ? readJsonFile(`${dir}/${TRAINING_SET_INFO}`) as { selected_labels: number[]; classes: number }
     : {
       selected_labels: Array.from({ length: config.classes }, (_, k) => k),
       classes: config.classes,
@@ -105,6 +130,8 @@ export interface OrchestrateOptions {
  *
  * @example
  * ```ts
+ * import type { TrainConfig } from "../config/schema.ts";
+ * declare const config: TrainConfig, basePath: string;
  * const { result, dir } = await orchestrateRun(config, "simple", { basePath }, async (setup) => {
  *   // train setup.model on setup.data unless setup.run.reuse, then evaluate
  *   return 1;
@@ -154,4 +181,119 @@ export async function orchestrateRun<R>(
     await run.close(false);
     throw error;
   }
+}
+
+/** Options of {@link reevaluateRun}. */
+export interface ReevaluateOptions {
+  /** Simple or large-scale run (whose settings make up its identity). */
+  kind: RunKind;
+  /** Backend (default: the run's). */
+  backend?: TrainConfig["backend"];
+  /**
+   * Settings given now: run-control ones (backend, train_metrics_on, ...) apply; each
+   * result-affecting one must match the run's.
+   */
+  given?: Partial<TrainConfig>;
+  /** Accept dataset files whose checksums differ from the published ones. */
+  skipChecksums?: boolean;
+  /** Where status lines go (default: console.log). */
+  log?: (line: string) => void;
+}
+
+/** What the orchestrator hands a re-evaluation of a finished run. */
+export interface SavedRun {
+  dir: string;
+  /** The run's saved settings (defaults for settings added since), run-control ones as given. */
+  config: TrainConfig & { uid: string };
+  log: (line: string) => void;
+  /**
+   * The backend, the run's saved training set (the very samples and labels training saw) and its
+   * model (the caller loads the weights), made on the first call; the model is disposed when the
+   * re-evaluation ends.
+   */
+  open(): Promise<OpenedSavedRun>;
+}
+
+/** What {@link SavedRun.open} makes. */
+export interface OpenedSavedRun {
+  data: RunData & { record: TrainingSetRecord };
+  model: Model;
+  /** The backend in use. */
+  backend: string;
+}
+
+/**
+ * Evaluate the finished run in `dir` again, inside the run lifecycle: the run's lock is held
+ * throughout, its settings and training set are the saved ones, and the model is disposed when
+ * `body` ends. Settings given now that would change its results are refused (RunExistsError).
+ * Simple and large-scale re-evaluation both go through here.
+ *
+ * @example
+ * ```ts
+ * const count = await reevaluateRun("results/runs/my_run", { kind: "large" }, async (run) => {
+ *   const { data } = await run.open();
+ *   return data.train.count;
+ * });
+ * ```
+ */
+export async function reevaluateRun<R>(
+  dir: string,
+  options: ReevaluateOptions,
+  body: (run: SavedRun) => Promise<R>,
+): Promise<R> {
+  const log = options.log ?? console.log;
+  if (!isRunDirectory(dir) || !exists(`${dir}/${RUN_FILES.args}`)) {
+    throw new Error(
+      `${dir} is not a run directory (no ${RUN_FILES.marker} or ${RUN_FILES.args}); name a ` +
+        `run of memdil, or train it first`,
+    );
+  }
+  return await withRunLock(dir, async () => {
+    const argsPath = `${dir}/${RUN_FILES.args}`;
+    const saved = readJsonFile(argsPath) as Record<string, unknown>;
+    // A hand-edited args.json (label noise, seed, ...) is checked as the command line would check
+    // it, so the metrics are never labelled with settings that are not valid.
+    try {
+      validateConfig(
+        Object.fromEntries(Object.entries(saved).filter(([key]) => key in SETTINGS)),
+        options.kind === "large" ? "train-large" : "train",
+      );
+    } catch (error) {
+      throw new FileFormatError(
+        `${argsPath}: ${(error as Error).message}; it was edited by hand: restore the run's own ` +
+          `settings, or train it again`,
+      );
+    }
+    // Runs saved before a flag existed get its default.
+    const runControl = Object.entries(options.given ?? {})
+      .filter(([key]) => key in SETTINGS && !affectsResults(key as SettingName));
+    const config = {
+      ...DEFAULT_CONFIG,
+      ...saved,
+      ...Object.fromEntries(runControl),
+      uid: saved.uid,
+    } as TrainConfig & { uid: string };
+    const differences = settingDifferences(saved, { ...config, ...options.given }, options.kind);
+    if (differences.length > 0) {
+      throw new RunExistsError(
+        `the settings differ from those of the run in ${dir}: ${differences.join(", ")}; pass ` +
+          `the run's own settings (see its ${RUN_FILES.args}), or train a new run`,
+      );
+    }
+    let opened: OpenedSavedRun | undefined;
+    const open = async (): Promise<OpenedSavedRun> => {
+      if (opened) return opened;
+      const backend = await initBackend(options.backend ?? config.backend);
+      backend.report.forEach((line) => log(`backend ${line}`));
+      const record = loadTrainingSet(dir, config);
+      const data = await loadRunData(config, record, { skipChecksums: options.skipChecksums });
+      opened = { data, model: runModel(config, data.classes), backend: backend.name };
+      return opened;
+    };
+    try {
+      return await body({ dir, config, log, open });
+    } finally {
+      opened?.model.dispose();
+    }
+  });
 }

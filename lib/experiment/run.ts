@@ -4,17 +4,10 @@
  *
  * @module
  */
-import { activeBackend, initBackend } from "../backend/mod.ts";
-import {
-  affectsResults,
-  DEFAULT_CONFIG,
-  type SettingName,
-  SETTINGS,
-  summaryColumns,
-  type TrainConfig,
-} from "../config/schema.ts";
+import { activeBackend } from "../backend/mod.ts";
+import { summaryColumns, type TrainConfig } from "../config/schema.ts";
 import { readIniConfig } from "../config/ini.ts";
-import { loadRunData, type RunData } from "../data/mod.ts";
+import type { RunData } from "../data/mod.ts";
 import {
   featureScatterSpec,
   saveFigure,
@@ -24,7 +17,7 @@ import {
 } from "../figures/mod.ts";
 import { lossFor } from "../losses/mod.ts";
 import type { Classifier } from "../metrics/mod.ts";
-import { type Model, runModel } from "../models/mod.ts";
+import type { Model } from "../models/mod.ts";
 import {
   columnsToFrame,
   type DataFrame,
@@ -34,16 +27,19 @@ import {
   writeParquetAtomic,
 } from "../results/mod.ts";
 import {
-  COMPLETE_MARKER,
   exists,
   loadTensors,
+  markRunFinished,
+  markRunUnfinished,
   RUN_FILES,
-  RunExistsError,
   saveTensors,
-  settingDifferences,
-  withRunLock,
 } from "../runs/mod.ts";
-import { loadTrainingSet, orchestrateRun, type RunSetup } from "./orchestrate.ts";
+import {
+  orchestrateRun,
+  type ReevaluateOptions,
+  reevaluateRun,
+  type RunSetup,
+} from "./orchestrate.ts";
 import { type EpochRecord, trainModel } from "../training/mod.ts";
 import {
   classMetricRows,
@@ -114,6 +110,11 @@ export function finalMetricsLine(row: Record<string, unknown>): string {
     `test acc ${value("test_acc", 4)}`;
 }
 
+/** A number to 3 decimals for a figure's subtitle; `n/a` when it is null, NaN or infinite. */
+function fixed(value: number | null | undefined): string {
+  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(3) : "n/a";
+}
+
 /** The configuration columns of a metrics row, from the schema. */
 function configColumns(uid: string, config: TrainConfig, backend: string) {
   return { uid, ...summaryColumns(config, "train"), backend };
@@ -125,6 +126,7 @@ function configColumns(uid: string, config: TrainConfig, backend: string) {
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * runBasePath({ ...DEFAULT_CONFIG, fourclass_problem: true }); // .../results/runs_fourclass
  * ```
  */
@@ -177,9 +179,8 @@ async function saveRunFigures(
           classifier,
           title: `${e.split === "train" ? "Train" : "Test"} features: ${plotTitle(config)}`,
           subtitle:
-            `dilation ${md.dilation.toFixed(3)}, memorization ${
-              md.memorizationPerSample.toFixed(3)
-            }` + (points.length < allPoints.length
+            `dilation ${fixed(md.dilation)}, memorization ${fixed(md.memorizationPerSample)}` +
+            (points.length < allPoints.length
               ? ` (${points.length} of ${allPoints.length} samples shown)`
               : ""),
         }),
@@ -218,6 +219,9 @@ async function evaluateAndSave(
   /** Per-epoch metrics recorded during training; without it, the run's saved ones are kept. */
   epochLog?: EpochMetricsLog,
 ): Promise<RunResult> {
+  // An evaluation stopped half way leaves tables of two evaluations: the run is unfinished until
+  // the last of them is written.
+  await markRunUnfinished(dir);
   const evaluation = await evaluateModel(model, metricsData(data, config));
   const classifier = classifierRows(evaluation.classifier);
   const last = history[history.length - 1];
@@ -234,7 +238,7 @@ async function evaluateAndSave(
   await writeParquetAtomic(metrics, `${dir}/${RUN_FILES.metrics}`);
   await writeParquetAtomic(
     rowsToFrame(classMetricRows(evaluation)),
-    `${dir}/class_metrics.parquet`,
+    `${dir}/${RUN_FILES.classMetrics}`,
   );
   // The final evaluation is also the last row of the per-epoch tables.
   const epochs = epochLog ?? new EpochMetricsLog();
@@ -254,9 +258,8 @@ async function evaluateAndSave(
   );
   await writeJsonAtomic(`${dir}/${RUN_FILES.summary}`, metricsRow);
   const figures = await saveRunFigures(dir, config, evaluation, history, classifier, data.isNoisy);
-  await writeJsonAtomic(`${dir}/${COMPLETE_MARKER}`, {
+  await markRunFinished(dir, {
     uid,
-    finished: new Date().toISOString(),
     backend,
     // The native backend's results depend on its thread count: record it with the run.
     ...(activeBackend()?.blasThreads ? { blas_threads: activeBackend()!.blasThreads } : {}),
@@ -279,6 +282,7 @@ function savedHistory(dir: string): EpochRecord[] {
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * const result = await runSimpleModel({ ...DEFAULT_CONFIG, epochs: 2, width: 64, depth: 3 });
  * console.log(result.dir, result.metrics.toRecords()[0].test_acc);
  * ```
@@ -385,15 +389,8 @@ function relocate(result: RunResult, from: string, to: string): RunResult {
   };
 }
 
-/** Options of {@link evaluateRun}. */
-export interface EvaluateRunOptions {
-  backend?: TrainConfig["backend"];
-  log?: (line: string) => void;
-  /** Settings given on the command line: each result-affecting one must match the run's. */
-  given?: Partial<TrainConfig>;
-  /** Accept dataset files whose checksums differ from the published ones. */
-  skipChecksums?: boolean;
-}
+/** Options of {@link evaluateRun}: `given` are the settings given on the command line. */
+export type EvaluateRunOptions = Omit<ReevaluateOptions, "kind">;
 
 /**
  * Evaluate a finished run again from its saved model and training set (the very samples and
@@ -408,59 +405,29 @@ export async function evaluateRun(
   dir: string,
   options: EvaluateRunOptions = {},
 ): Promise<RunResult> {
-  const log = options.log ?? console.log;
-  if (!exists(`${dir}/${RUN_FILES.args}`)) {
-    throw new Error(`${dir} is not a run directory (no ${RUN_FILES.args}); train it first`);
-  }
-  if (!exists(`${dir}/${RUN_FILES.modelIndex}`)) {
+  if (
+    exists(`${dir}/${RUN_FILES.args}`) && !exists(`${dir}/${RUN_FILES.modelIndex}`)
+  ) {
     throw new Error(`${dir} has no saved model: its training did not finish; train it again`);
   }
-  return await withRunLock(dir, () => evaluateLocked(dir, options, log));
-}
-
-async function evaluateLocked(
-  dir: string,
-  options: EvaluateRunOptions,
-  log: (line: string) => void,
-): Promise<RunResult> {
-  const saved = JSON.parse(await Deno.readTextFile(`${dir}/${RUN_FILES.args}`));
-  // Runs saved before a flag existed get its default.
-  // Run-control settings given now (backend, train_metrics_on, ...) apply; the others are the run's.
-  const runControl = Object.entries(options.given ?? {})
-    .filter(([key]) => key in SETTINGS && !affectsResults(key as SettingName));
-  const config = {
-    ...DEFAULT_CONFIG,
-    ...saved,
-    ...Object.fromEntries(runControl),
-    uid: saved.uid,
-  } as TrainConfig & { uid: string };
-  const differences = settingDifferences(saved, { ...config, ...options.given }, "simple");
-  if (differences.length > 0) {
-    throw new RunExistsError(
-      `the settings differ from those of the run in ${dir}: ${differences.join(", ")}; pass ` +
-        `the run's own settings (see its ${RUN_FILES.args}), or train a new run`,
-    );
-  }
-  const backend = await initBackend(options.backend ?? config.backend);
-  backend.report.forEach((line) => log(`backend ${line}`));
-  const record = loadTrainingSet(dir, config);
-  const data = await loadRunData(config, record, { skipChecksums: options.skipChecksums });
-  const model = runModel(config, data.classes);
-  try {
-    model.load(await loadTensors(dir));
-    const result = await evaluateAndSave(
-      dir,
-      config.uid,
-      config,
-      model,
-      data,
-      savedHistory(dir),
-      backend.name,
-      true,
-    );
-    log(`evaluated ${dir}`);
-    return result;
-  } finally {
-    model.dispose();
-  }
+  return await reevaluateRun(
+    dir,
+    { ...options, kind: "simple", given: options.given ?? {} },
+    async (run) => {
+      const { data, model, backend } = await run.open();
+      model.load(await loadTensors(dir));
+      const result = await evaluateAndSave(
+        dir,
+        run.config.uid,
+        run.config,
+        model,
+        data,
+        savedHistory(dir),
+        backend,
+        true,
+      );
+      run.log(`evaluated ${dir}`);
+      return result;
+    },
+  );
 }

@@ -69,4 +69,4 @@ export {
   paramsVsObjectiveSpec,
   type SearchTrialRow,
   validationCurvesSpec,
-} from "./search.ts";
+} from "./search_figures.ts";

@@ -56,6 +56,8 @@ function hex(value: number): string {
  *
  * @example
  * ```ts
+ * import type { RunData } from "../data/mod.ts";
+ * declare const data: RunData;
  * const samples = samplesOf(data.train, 16);
  * ```
  */
@@ -99,6 +101,9 @@ export function samplesOf(
  *
  * @example
  * ```ts
+ * import type { RunData } from "../data/mod.ts";
+ * import { saveFigure } from "./render.ts";
+ * declare const data: RunData, path: string;
  * await saveFigure(sampleGridSpec({ samples: samplesOf(data.train, 16), title: "Train" }), path);
  * ```
  */

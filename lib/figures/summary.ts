@@ -313,7 +313,9 @@ export interface SweepCurvesOptions {
 /**
  * A metric against a swept parameter, seeds averaged (error bars: their standard deviation),
  * one line per loss (or `color`), one panel per dataset (or `column`). Clicking a legend entry
- * highlights its line. The figures against label noise are this with x = `label_noise`.
+ * highlights its line. The figures against label noise are this with x = `label_noise`. An
+ * accuracy (`..._acc`, a fraction in the rows) is drawn in percent; the y axis is zoomed to the
+ * data (it does not start at 0).
  *
  * @example
  * ```ts
@@ -333,11 +335,14 @@ export function sweepCurvesSpec(
   const scale = options.y.scale ?? "linear";
   const groupby = [columnField.field, colorField.field, options.x.field];
   const x = { field: options.x.field, type: "quantitative", title: options.x.title } as const;
+  // Accuracies are plotted in percent (the team's unit); every axis is zoomed to the data, so a
+  // difference of a point between two losses is visible.
+  const percent = ACCURACY_FIELD.test(field);
   const y = {
     field,
     type: "quantitative",
-    title: options.y.title,
-    scale: { type: scale },
+    title: percent ? `${options.y.title} (%)` : options.y.title,
+    scale: scale === "log" ? { type: scale } : { type: scale, zero: false },
   } as const;
   const color = { field: colorField.field, type: "nominal", title: colorField.title } as const;
   const opacity = { condition: { param: LEGEND_SELECTION, value: 1 }, value: 0.15 } as const;
@@ -352,6 +357,7 @@ export function sweepCurvesSpec(
     config: theme,
     data: { values: rows },
     transform: [
+      ...(percent ? [{ calculate: `100 * datum[${JSON.stringify(field)}]`, as: field }] : []),
       ...meanAndStdOverSeeds([field], scale === "log", groupby),
       { calculate: `datum[${JSON.stringify(`${field}_mean`)}]`, as: field },
     ],
@@ -389,6 +395,9 @@ export function sweepCurvesSpec(
     resolve: { scale: { y: "independent" } },
   };
 }
+
+/** Metric fields holding an accuracy as a fraction (`test_acc`, `train_acc`). */
+const ACCURACY_FIELD = /(^|_)acc$/;
 
 /** Name of the legend-bound selection on summary figures. */
 const LEGEND_SELECTION = "legend_selection";

@@ -1,51 +1,16 @@
 /**
- * The browser builds of vega, vega-lite and vega-embed, taken from the npm packages pinned in
- * deno.json, so the gallery needs no CDN and no network.
+ * The gallery's browser scripts: vega, vega-lite and vega-embed copied from the pinned npm
+ * packages beside the page, so the gallery needs no CDN and no network.
  *
  * @module
  */
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-// A real import keeps vega-embed in the module graph, so `deno install` and `deno run` fetch it.
-import vegaEmbed from "vega-embed";
+import { join } from "node:path";
+import { VEGA_SCRIPTS, vegaScriptPath } from "../figures/vega_scripts.ts";
+
+export { packageRoot, VEGA_EMBED_VERSION } from "../figures/vega_scripts.ts";
 
 /** The browser scripts the gallery page loads, in load order (vega-embed needs the other two). */
-export const GALLERY_SCRIPTS: readonly { name: string; package: string; file: string }[] = [
-  { name: "vega.min.js", package: "vega", file: "build/vega.min.js" },
-  { name: "vega-lite.min.js", package: "vega-lite", file: "build/vega-lite.min.js" },
-  { name: "vega-embed.min.js", package: "vega-embed", file: "build/vega-embed.min.js" },
-];
-
-/** Version of vega-embed the gallery embeds with. */
-export const VEGA_EMBED_VERSION: string = (vegaEmbed as unknown as { version: string }).version;
-
-/**
- * The root directory of an npm package as Deno resolved it (in Deno's npm cache, or in a
- * node_modules directory).
- *
- * @example
- * ```ts
- * packageRoot("vega-embed"); // e.g. /root/.cache/deno/npm/registry.npmjs.org/vega-embed/7.3.0
- * ```
- */
-export function packageRoot(name: string): string {
-  const resolved = import.meta.resolve(name);
-  if (!resolved.startsWith("file:")) {
-    throw new Error(
-      `npm package ${name} is not installed (resolved to ${resolved}); run ./scripts/setup.sh ` +
-        `or deno install`,
-    );
-  }
-  let dir = dirname(fileURLToPath(resolved));
-  while (dir !== dirname(dir)) {
-    try {
-      const manifest = JSON.parse(Deno.readTextFileSync(join(dir, "package.json")));
-      if (manifest.name === name) return dir;
-    } catch { /* not the package root yet */ }
-    dir = dirname(dir);
-  }
-  throw new Error(`cannot find the package root of ${name} above ${fileURLToPath(resolved)}`);
-}
+export const GALLERY_SCRIPTS: typeof VEGA_SCRIPTS = VEGA_SCRIPTS;
 
 /**
  * Copy the browser scripts into `dir` (e.g. `results/_gallery`), returning their file names.
@@ -58,7 +23,7 @@ export function packageRoot(name: string): string {
 export async function copyGalleryScripts(dir: string): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
   for (const script of GALLERY_SCRIPTS) {
-    await Deno.copyFile(join(packageRoot(script.package), script.file), join(dir, script.name));
+    await Deno.copyFile(vegaScriptPath(script), join(dir, script.name));
   }
   return GALLERY_SCRIPTS.map((script) => script.name);
 }

@@ -6,6 +6,7 @@
  */
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import { READER_COLUMNS } from "../results/mod.ts";
+import { isRunDirectory, RUN_FILES } from "../runs/files.ts";
 
 /** The runs behind a figure, as a small table. */
 export interface RunsTable {
@@ -13,6 +14,8 @@ export interface RunsTable {
   source: string;
   columns: string[];
   rows: (string | number | boolean | null)[][];
+  /** Each row's values of the gallery's filters (dataset, loss, noise, seed), where it has them. */
+  rowFacets: Partial<Record<keyof FigureFacets, string>>[];
 }
 
 /** The values a figure can be filtered by (each: the values among its runs). */
@@ -44,7 +47,7 @@ export interface GalleryFigure {
   experiment: string;
   /** The run's configuration in words for a single run's figure, else null. */
   runLabel: string | null;
-  /** The Vega-Lite spec, embedded in the page so it renders opened from disk. */
+  /** The Vega-Lite spec, written to its own script file that the page loads on demand. */
   spec: unknown;
   /** URLs (relative to the gallery page) of the spec and the PNG. */
   specUrl: string;
@@ -74,6 +77,14 @@ function cell(value: unknown): string | number | boolean | null {
   return JSON.stringify(value);
 }
 
+/** The column each filter of the gallery reads. */
+const FACET_COLUMNS: Record<keyof FigureFacets, string> = {
+  dataset: "dataset",
+  loss: "loss",
+  noise: "label_noise",
+  seed: "seed",
+};
+
 function tableOf(source: string, records: Record<string, unknown>[], columns?: string[]) {
   const names = columns ??
     [...new Set(records.flatMap((record) => Object.keys(record)))];
@@ -85,13 +96,20 @@ function tableOf(source: string, records: Record<string, unknown>[], columns?: s
     source,
     columns: present,
     rows: records.map((record) => present.map((name) => cell(record[name]))),
+    rowFacets: records.map((record) =>
+      Object.fromEntries(
+        Object.entries(FACET_COLUMNS).flatMap(([facet, column]) =>
+          record[column] == null ? [] : [[facet, String(record[column])]]
+        ),
+      )
+    ),
   };
 }
 
 /** A run's configuration (`args.json`) merged with its metrics (`metrics.json`), or null. */
 function runRecord(dir: string): Record<string, unknown> | null {
-  const args = readJson(join(dir, "args.json"));
-  const metrics = readJson(join(dir, "metrics.json"));
+  const args = readJson(join(dir, RUN_FILES.args));
+  const metrics = readJson(join(dir, RUN_FILES.summary));
   if (!metrics || typeof metrics !== "object") return null;
   return { ...(args && typeof args === "object" ? args : {}), ...metrics, uid: basename(dir) };
 }
@@ -117,7 +135,7 @@ function records(basePath: string): { source: string; rows: Record<string, unkno
   });
   if (rows.length === 0) return null;
   const source = rows.length === 1 && runDirs(owner)[0] === owner
-    ? join(owner, "metrics.json")
+    ? join(owner, RUN_FILES.summary)
     : join(owner, "sweep.json");
   return { source, rows };
 }
@@ -269,7 +287,7 @@ export function collectFigures(resultsDir: string): GalleryFigure[] {
     }
     const spec = readJson(path);
     const found = records(basePath);
-    const isRun = readJson(join(owner, "args.json")) !== undefined;
+    const isRun = isRunDirectory(owner);
     figures.push({
       id: "",
       title: titleOf(spec, name),

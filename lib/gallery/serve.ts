@@ -8,7 +8,7 @@ import { extname, join, normalize, resolve } from "node:path";
 import { writeFileAtomic } from "../runs/mod.ts";
 import { copyGalleryScripts } from "./assets.ts";
 import { collectFigures, collectNotebooks, type GalleryFigure } from "./collect.ts";
-import { ASSETS_DIR, galleryHtml } from "./html.ts";
+import { ASSETS_DIR, FIGURES_DIR, figureScript, galleryHtml } from "./html.ts";
 
 /** What {@link buildGallery} wrote. */
 export interface BuiltGallery {
@@ -18,8 +18,26 @@ export interface BuiltGallery {
 }
 
 /**
- * Write `<resultsDir>/index.html` embedding every figure found under `resultsDir`, and copy the
- * vega scripts to `<resultsDir>/_gallery/`.
+ * One script per figure (its spec) in `dir`, the gallery's own directory; scripts of figures of
+ * an earlier build that no longer exist are removed from it.
+ */
+async function writeFigureScripts(dir: string, figures: GalleryFigure[]): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const wanted = new Set(figures.map((figure) => `${figure.id}.js`));
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && /^figure-\d+\.js$/.test(entry.name) && !wanted.has(entry.name)) {
+      await Deno.remove(join(dir, entry.name));
+    }
+  }
+  for (const figure of figures) {
+    await writeFileAtomic(join(dir, `${figure.id}.js`), figureScript(figure.id, figure.spec));
+  }
+}
+
+/**
+ * Write `<resultsDir>/index.html` listing every figure found under `resultsDir`, each figure's
+ * spec as a script in `<resultsDir>/_gallery/figures/`, and copy the vega scripts to
+ * `<resultsDir>/_gallery/`.
  *
  * @example
  * ```ts
@@ -34,6 +52,7 @@ export async function buildGallery(
   const root = resolve(resultsDir);
   const figures = collectFigures(root);
   await copyGalleryScripts(join(root, ASSETS_DIR));
+  await writeFigureScripts(join(root, ASSETS_DIR, FIGURES_DIR), figures);
   const index = join(root, "index.html");
   await writeFileAtomic(
     index,
@@ -57,9 +76,13 @@ const CONTENT_TYPES: Record<string, string> = {
   ".ipynb": "application/json",
 };
 
+/** Host names a page served on the loopback interface is reached by. */
+const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
 /**
- * A request handler serving files under `root` (index.html for `/`); paths escaping `root` get
- * 404.
+ * A request handler serving the regular files under `root` (index.html for `/`): a path escaping
+ * `root`, also through a symlink, gets 404; a request whose Host header is not a loopback name
+ * (DNS rebinding: another site's name resolved to 127.0.0.1) gets 403.
  *
  * @example
  * ```ts
@@ -68,8 +91,13 @@ const CONTENT_TYPES: Record<string, string> = {
  */
 export function staticHandler(root: string): (request: Request) => Promise<Response> {
   const base = resolve(root);
+  let realBase: string | undefined;
   return async (request) => {
     const url = new URL(request.url);
+    const host = request.headers.get("host") ?? url.host;
+    if (!LOCAL_HOSTS.has(host.replace(/:\d+$/, "").toLowerCase())) {
+      return new Response("forbidden host", { status: 403 });
+    }
     let path: string;
     try {
       path = decodeURIComponent(url.pathname);
@@ -78,11 +106,14 @@ export function staticHandler(root: string): (request: Request) => Promise<Respo
     }
     if (path.endsWith("/")) path += "index.html";
     const file = normalize(join(base, path));
-    if (file !== base && !file.startsWith(base + "/")) {
-      return new Response("not found", { status: 404 });
-    }
+    const notFound = () => new Response("not found", { status: 404 });
+    if (file !== base && !file.startsWith(base + "/")) return notFound();
     try {
-      const body = await Deno.readFile(file);
+      // Where the file really is: a symlink out of the results directory is not served.
+      realBase ??= await Deno.realPath(base);
+      const real = await Deno.realPath(file);
+      if (!real.startsWith(realBase + "/") || !(await Deno.stat(real)).isFile) return notFound();
+      const body = await Deno.readFile(real);
       return new Response(body, {
         headers: {
           "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
@@ -90,7 +121,7 @@ export function staticHandler(root: string): (request: Request) => Promise<Respo
         },
       });
     } catch {
-      return new Response("not found", { status: 404 });
+      return notFound();
     }
   };
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ClassStatistics } from "./accumulate.ts";
+import type { ClassStatistics } from "./statistics.ts";
 import type { PinvOptions } from "./linalg.ts";
 import { neuralCollapse1, type NeuralCollapse1Result } from "./nc.ts";
 import type { PredictionStatistics } from "./streaming.ts";
@@ -150,19 +150,18 @@ function geometry(rows: Float64Array[]) {
 
 /**
  * Every neural-collapse measure of one split (docs/metrics.md: NC1-NC4 plus CDNV, equinorm, equiangularity,
- * max-angle and self-duality), from class statistics (host {@linkcode ClassMoments} or a backend
- * snapshot) and optionally the classifier. NC1, Σ_W, Σ_B, μ_c, μ_G come from
+ * max-angle and self-duality), from class statistics (a backend snapshot, or the tests' host
+ * oracle) and optionally the classifier. NC1, Σ_W, Σ_B, μ_c, μ_G come from
  * {@linkcode neuralCollapse1} (same options). Classifier measures are NaN without a classifier.
  *
  * @example
  * ```ts
- * import { ClassMoments } from "./accumulate.ts";
+ * import { tf } from "../backend/mod.ts";
+ * import { StreamingClassMoments } from "./streaming.ts";
  * // Two classes at ±(1, 0), collapsed; W equal to the centred means.
- * const stats = new ClassMoments(2, 2).add({
- *   features: new Float32Array([1, 0, 1, 0, -1, 0]),
- *   labels: Int32Array.from([0, 0, 1]),
- * });
- * const result = neuralCollapseMeasures(stats, {
+ * const moments = new StreamingClassMoments(2, 2);
+ * moments.add(tf.tensor2d([[1, 0], [1, 0], [-1, 0]]), Int32Array.from([0, 0, 1]));
+ * const result = neuralCollapseMeasures(await moments.read(), {
  *   numClasses: 2, dim: 2, weight: Float64Array.from([1, 0, -1, 0]), bias: null,
  * });
  * result.cdnv; // 0

@@ -15,7 +15,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { labelDiffersFromOriginal, type NoisyPredicate } from "./accumulate.ts";
+import { labelDiffersFromOriginal, type NoisyPredicate } from "./statistics.ts";
 import {
   type Classifier,
   neuralCollapseMeasures,
@@ -54,6 +54,7 @@ export interface SourceBatch {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const source: FeatureSource = function* () {
  *   yield { features: tf.tensor2d([[0, 1]]), logits: tf.tensor2d([[1, 0]]), labels: Int32Array.of(0) };
  * };
@@ -171,6 +172,8 @@ function checkBatch(batch: SourceBatch, numClasses: number, dim: number): void {
  *
  * @example
  * ```ts
+ * import type { Classifier } from "./collapse.ts";
+ * declare const source: FeatureSource, classifier: Classifier;
  * const metrics = await evaluateSource(source, classifier);
  * metrics.collapse.nc1; metrics.predictions.ece; metrics.memorizationDilation.dilation;
  * ```
@@ -253,6 +256,9 @@ export async function evaluateSource(
  *
  * @example
  * ```ts
+ * import type { Classifier } from "./collapse.ts";
+ * declare const trainSource: FeatureSource, testSource: FeatureSource;
+ * declare const classifier: Classifier;
  * const { train, test } = await evaluateSplits({ train: trainSource, test: testSource }, classifier);
  * console.log(train.collapse.nc1, test.predictions.top1);
  * ```

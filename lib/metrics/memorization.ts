@@ -8,23 +8,26 @@
  * @module
  */
 
-import type { Centroids, DistanceAccumulator, ScalarMoments } from "./accumulate.ts";
+import type { Centroids, ScalarMoments } from "./statistics.ts";
 
 /**
- * What {@linkcode memorizationDilationMeasures} reads from a completed second pass: the
- * {@linkcode DistanceAccumulator} on the host, or a snapshot of the compute backend's streaming
- * distances (`streaming.ts`).
+ * What {@linkcode memorizationDilationMeasures} reads from a completed second pass: a snapshot
+ * of the compute backend's streaming distances (`streaming.ts`), or the tests' host oracle.
  */
-export type DistanceStatistics =
-  & Pick<
-    DistanceAccumulator,
-    | "distanceToClassMean"
-    | "cleanDistance"
-    | "memorizationByLabel"
-    | "memorizationByOriginal"
-    | "noisyWithoutCleanCentroid"
-  >
-  & { readonly centroids: Centroids };
+export interface DistanceStatistics {
+  /** The first pass's centroids that distances are taken to. */
+  readonly centroids: Centroids;
+  /** Per label c: moments of ‖h - m_c‖ over samples labelled c. */
+  readonly distanceToClassMean: ScalarMoments[];
+  /** Per label c: moments of ‖h - u_c‖ over clean samples labelled c (std = dilation). */
+  readonly cleanDistance: ScalarMoments[];
+  /** Per label c: moments of ‖h - u_o‖ over noisy samples labelled c (o = original label). */
+  readonly memorizationByLabel: ScalarMoments[];
+  /** Per original class o: moments of ‖h - u_o‖ over noisy samples whose original label is o. */
+  readonly memorizationByOriginal: ScalarMoments[];
+  /** Noisy samples whose original class has no clean centroid (left out of memorization). */
+  noisyWithoutCleanCentroid: number;
+}
 
 /** Distances of a group of noisy samples to the clean centroid of their original class. */
 export interface MemorizationStats {
@@ -170,14 +173,15 @@ function meanCentroidDistance(centroids: (Float64Array | null)[]): number {
  *
  * @example
  * ```ts
- * import { CentroidAccumulator, DistanceAccumulator } from "./accumulate.ts";
- * const batch = {
- *   features: new Float32Array([0, 0, 2, 0, 6, 0, 6, 6, 6, 3]),
- *   labels: Int32Array.from([0, 0, 1, 1, 0]),
- *   originalLabels: Int32Array.from([0, 0, 1, 1, 1]),
- * };
- * const centroids = new CentroidAccumulator(2, 2).add(batch).centroids();
- * const result = memorizationDilationMeasures(new DistanceAccumulator(centroids).add(batch));
+ * import { tf } from "../backend/mod.ts";
+ * import { StreamingCentroids, StreamingDistances } from "./streaming.ts";
+ * const features = tf.tensor2d([[0, 0], [2, 0], [6, 0], [6, 6], [6, 3]]);
+ * const labels = Int32Array.from([0, 0, 1, 1, 0]);
+ * const originals = Int32Array.from([0, 0, 1, 1, 1]);
+ * const centroids = await new StreamingCentroids(2, 2).add(features, labels, originals).read();
+ * const pass2 = new StreamingDistances(centroids, centroids.classMeans);
+ * pass2.add(features, tf.zeros([5, 2]), labels, originals);
+ * const result = memorizationDilationMeasures(await pass2.read());
  * result.memorizationPerSample; // 0: (6, 3) sits on u_1 = (6, 3)
  * ```
  */

@@ -1,10 +1,10 @@
 /**
- * Neural-collapse measures computed from accumulated {@linkcode ClassMoments} (docs/metrics.md#neural-collapse).
+ * Neural-collapse measures computed from accumulated {@linkcode ClassStatistics} (docs/metrics.md#neural-collapse).
  *
  * @module
  */
 
-import type { ClassStatistics } from "./accumulate.ts";
+import type { ClassStatistics } from "./statistics.ts";
 import {
   pinvCutoff,
   type PinvOptions,
@@ -44,8 +44,8 @@ export interface NeuralCollapse1Result {
 }
 
 /**
- * NC1 and the covariances behind it, from class moments (docs/metrics.md#neural-collapse) accumulated on the host
- * (`ClassMoments`) or read from the compute backend (`streaming.ts`):
+ * NC1 and the covariances behind it, from class moments (docs/metrics.md#neural-collapse) read from
+ * the compute backend (`streaming.ts`):
  * Σ_W = (1/N) Σ_i (h_i - μ_{y_i})(h_i - μ_{y_i})ᵀ, Σ_B = (1/K) Σ_c (μ_c - μ_G)(μ_c - μ_G)ᵀ,
  * NC1 = trace(Σ_W pinv(Σ_B)) / K.
  *
@@ -59,12 +59,11 @@ export interface NeuralCollapse1Result {
  *
  * @example
  * ```ts
- * import { ClassMoments } from "./accumulate.ts";
- * const moments = new ClassMoments(2, 2).add({
- *   features: new Float32Array([0, 0, 2, 2, 4, 0, 4, 1, 4, 2]),
- *   labels: Int32Array.from([0, 0, 1, 1, 1]),
- * });
- * neuralCollapse1(moments).nc1; // 10/117 ≈ 0.0855
+ * import { tf } from "../backend/mod.ts";
+ * import { StreamingClassMoments } from "./streaming.ts";
+ * const moments = new StreamingClassMoments(2, 2);
+ * moments.add(tf.tensor2d([[0, 0], [2, 2], [4, 0], [4, 1], [4, 2]]), Int32Array.from([0, 0, 1, 1, 1]));
+ * neuralCollapse1(await moments.read()).nc1; // 10/117 ≈ 0.0855
  * ```
  */
 export function neuralCollapse1(

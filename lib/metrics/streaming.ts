@@ -3,8 +3,8 @@
  * class counts, class sums and second moments (one-hot matrix products), prediction and
  * calibration counts, group sums for the M-D centroids, and distance moments. Nothing leaves the
  * backend until `read()`, which returns small float64 host snapshots for the measures
- * (`nc.ts`, `collapse.ts`, `memorization.ts`). The host accumulators of `accumulate.ts` are the
- * float64 reference implementation these are tested against.
+ * (`nc.ts`, `collapse.ts`, `memorization.ts`). The tests hold a float64 host implementation
+ * (tests/metrics_oracle.ts) these are tested against.
  *
  * Precision. Backends compute in float32, so two devices keep the results close to float64:
  * - every running sum is compensated (Kahan): one correction tensor per sum, so rounding does not
@@ -23,14 +23,14 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { activeBlas } from "../backend/blas_backend.ts";
+import { gramMatrix } from "../backend/gram_matrix.ts";
 import {
   type Centroids,
   type ClassStatistics,
   labelDiffersFromOriginal,
   type NoisyPredicate,
   ScalarMoments,
-} from "./accumulate.ts";
+} from "./statistics.ts";
 import type { DistanceStatistics } from "./memorization.ts";
 
 /**
@@ -45,6 +45,7 @@ export const MAX_NOISY_PAIR_CLASSES = 32;
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const sum = new CompensatedSum([2]);
  * sum.add(tf.tensor1d([1, 2])).add(tf.tensor1d([3, 4]));
  * await sum.read(); // Float64Array [4, 6]
@@ -147,15 +148,6 @@ class LazyShift {
 }
 
 /**
- * xᵀx. On the native backend one transposed product, which it computes as a symmetric rank-k
- * update (half the work); elsewhere with an explicit transpose, since tfjs-wasm's transposed
- * matMul is several times slower.
- */
-function gramMatrix(x: tf.Tensor2D): tf.Tensor2D {
-  return activeBlas() ? tf.matMul(x, x, true, false) : tf.matMul(tf.transpose(x), x);
-}
-
-/**
  * ‖x_i‖² of every row, as a product with a vector of ones: both the native and the wasm
  * backend compute that several times faster than `tf.sum` over the rows.
  */
@@ -177,6 +169,7 @@ function labelTensor(labels: Int32Array | tf.Tensor1D): tf.Tensor1D {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const moments = new StreamingClassMoments(2, 2);
  * moments.add(tf.tensor2d([[0, 0], [2, 0], [4, 4]]), Int32Array.from([0, 0, 1]));
  * const stats = await moments.read();
@@ -271,6 +264,7 @@ export class ClassMomentsSnapshot implements ClassStatistics {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const moments = new StreamingClassMoments(2, 2);
  * moments.add(tf.tensor2d([[0, 0], [2, 0], [4, 4]]), Int32Array.from([0, 0, 1]));
  * (await moments.read()).classScatterTrace(0); // 2
@@ -398,6 +392,7 @@ export interface PredictionStatistics {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const predictions = new StreamingPredictions(2, { topK: 1, numBins: 15 });
  * predictions.add(tf.tensor2d([[2, 0], [0, 1]]), Int32Array.from([0, 0]));
  * (await predictions.read()).correctTop1; // 1
@@ -506,10 +501,11 @@ export function noisyFlags(
  * First M-D pass on the backend: group sums giving the class means m_c, clean centroids u_c,
  * noisy means and noisy centroids C[c][o] (docs/metrics.md#memorization-dilation). Groups: clean samples of label c are group c;
  * noisy samples are group K + c·K + o (or K + c above {@linkcode MAX_NOISY_PAIR_CLASSES}).
- * `read()` returns the same {@linkcode Centroids} as the host's `CentroidAccumulator`.
+ * `read()` returns {@linkcode Centroids}, as the tests' float64 host oracle does.
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const pass1 = new StreamingCentroids(2, 2);
  * pass1.add(tf.tensor2d([[0, 0], [2, 0], [5, 5]]), Int32Array.from([0, 0, 0]), Int32Array.from([0, 0, 1]));
  * (await pass1.read()).cleanCentroids[0]; // [1, 0]
@@ -746,6 +742,7 @@ export interface DistanceSnapshot extends DistanceStatistics {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const features = tf.tensor2d([[0, 0], [2, 0], [5, 5]]);
  * const labels = Int32Array.from([0, 0, 0]);
  * const originals = Int32Array.from([0, 0, 1]);

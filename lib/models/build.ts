@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Mlp } from "./mlp.ts";
+import { type Activation, type ClassifierInit, Mlp } from "./mlp.ts";
 import type { Model } from "./layers.ts";
 import { ResNet } from "./resnet.ts";
 import { Vgg } from "./vgg.ts";
@@ -29,7 +29,12 @@ export const MODEL_NAMES = [
 /** A model name. */
 export type ModelName = typeof MODEL_NAMES[number];
 
-/** The configuration fields that choose and shape a model (the reference's flag names). */
+/**
+ * The configuration fields that choose and shape a model (the reference's flag names). Their
+ * types are the schema's (lib/config/schema.ts builds its rows from {@link MODEL_NAMES},
+ * {@link ACTIVATIONS} and {@link CLASSIFIER_INITS}), and a run's configuration is passed here
+ * as it is, so the compiler rejects a field whose type drifts from its setting.
+ */
 export interface ModelOptions {
   model: ModelName;
   classes: number;
@@ -38,13 +43,13 @@ export interface ModelOptions {
   // MLP only (defaults: the reference's width 1024, depth 6, relu, no batch norm)
   width?: number;
   depth?: number;
-  act_fn?: "relu" | "sigmoid" | "none";
+  act_fn?: Activation;
   use_bn?: boolean;
   use_layer_norm?: boolean;
   /** Penultimate features of the MLP (default: classes; 2 with `--fourclass_twofeatures`). */
   feature_dim?: number;
   /** The MLP classifier's starting weight (default: PyTorch's; `etf`: the simplex ETF). */
-  classifier_init?: "default" | "etf";
+  classifier_init?: ClassifierInit;
   // Convolutional models and the classifier
   ETF_fc?: boolean;
   fixdim?: number;

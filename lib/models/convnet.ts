@@ -140,6 +140,8 @@ export abstract class ConvNet {
  *
  * @example
  * ```ts
+ * import { Random } from "../data/random.ts";
+ * const rng = new Random(6);
  * const fc = convNetClassifier(512, { classes: 10, bias: true, etfClassifier: true, fixdim: false }, rng);
  * ```
  */
@@ -161,6 +163,11 @@ export function convNetClassifier(featureDim: number, options: ConvNetOptions, r
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * import type { BatchNorm, BatchStats, Conv2d, LayerTrace } from "./layers.ts";
+ * declare const conv: Conv2d, norm: BatchNorm, stats: BatchStats[], trace: LayerTrace[];
+ * declare let h: tf.Tensor4D;
+ * declare const training: boolean;
  * h = convBnRelu(conv, norm, h, training, stats, trace, true);
  * ```
  */

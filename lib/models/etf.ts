@@ -34,3 +34,27 @@ export function simplexEtf(classes: number, featureDim: number): Float64Array {
   }
   return out;
 }
+
+/**
+ * The start `--classifier_init etf` takes when there are fewer features than classes, where no
+ * simplex ETF exists: only for 2 features (the four-class problem's `--fourclass_twofeatures`).
+ * ReLU features lie in the positive quadrant, so the K rows are unit vectors at equal angles across
+ * it, row k at angle (pi / 2) k / (K - 1): each class wins one sector of the quadrant from the
+ * first step (rows spread over the whole circle would leave the classes pointing away from the
+ * quadrant unreachable). A K x 2 matrix, row-major.
+ *
+ * @example
+ * ```ts
+ * quadrantFrame(3); // rows (1, 0), (cos 45°, sin 45°), (0, 1)
+ * ```
+ */
+export function quadrantFrame(classes: number): Float64Array {
+  if (classes < 2) throw new Error(`a classifier start needs at least 2 classes, got ${classes}`);
+  const out = new Float64Array(classes * 2);
+  for (let k = 0; k < classes; k++) {
+    const angle = (Math.PI / 2) * k / (classes - 1);
+    out[2 * k] = Math.cos(angle);
+    out[2 * k + 1] = Math.sin(angle);
+  }
+  return out;
+}

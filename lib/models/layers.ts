@@ -10,7 +10,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { activeBlas } from "../backend/blas_backend.ts";
+import { hasNativeKernels } from "../backend/blas_backend.ts";
 import { batchNormTraining } from "../backend/batch_norm.ts";
 import type { Random } from "../data/random.ts";
 
@@ -110,6 +110,8 @@ export function createBatchNorm(size: number): BatchNorm {
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const norm: BatchNorm, x: tf.Tensor2D, stats: BatchStats[];
  * const y = applyBatchNorm(norm, x, true, stats);
  * ```
  */
@@ -122,7 +124,7 @@ export function applyBatchNorm<T extends tf.Tensor>(
   const beta = norm.beta as tf.Tensor1D;
   const gamma = norm.gamma as tf.Tensor1D;
   const count = x.size / x.shape[x.shape.length - 1];
-  if (training && activeBlas() && x.dtype === "float32") {
+  if (training && hasNativeKernels() && x.dtype === "float32") {
     // The native CPU backend's fused kernels: statistics and normalization in two passes.
     const { y, mean, variance } = batchNormTraining(x, gamma, beta, BN_EPSILON);
     stats.push({ mean, variance, count });
@@ -146,7 +148,8 @@ export function applyBatchNorm<T extends tf.Tensor>(
  *
  * @example
  * ```ts
- * updateRunningAverages(model.norms, stats);
+ * declare const norms: BatchNorm[], stats: BatchStats[];
+ * updateRunningAverages(norms, stats);
  * ```
  */
 export function updateRunningAverages(norms: BatchNorm[], stats: BatchStats[]): void {
@@ -184,6 +187,7 @@ export type ConvInit = "kaiming_fan_out" | "pytorch_default";
  *
  * @example
  * ```ts
+ * import { Random } from "../data/random.ts";
  * const conv = createConv2d(3, 64, 3, 1, 1, false, new Random(1));
  * ```
  */
@@ -218,6 +222,8 @@ export function createConv2d(
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const conv: Conv2d, x: tf.Tensor4D;
  * const y = applyConv2d(conv, x); // x: batch x H x W x in
  * ```
  */
@@ -302,6 +308,7 @@ function conv2dFilterGrad(
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const y = conv2d(tf.ones([1, 8, 8, 3]), tf.ones([3, 3, 3, 4]), 2, 1); // 1 x 4 x 4 x 4
  * ```
  */
@@ -311,7 +318,7 @@ export function conv2d(
   stride: number,
   padding: number,
 ): tf.Tensor4D {
-  if (activeBlas()) {
+  if (hasNativeKernels()) {
     return tf.conv2d(x, weight, stride, [[0, 0], [padding, padding], [padding, padding], [0, 0]]);
   }
   const op = tf.customGrad(
@@ -341,6 +348,8 @@ export function conv2d(
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const x: tf.Tensor4D;
  * const y = maxPool(x, 3, 2, 1);
  * ```
  */
@@ -358,6 +367,7 @@ export function maxPool(
  *
  * @example
  * ```ts
+ * import { Random } from "../data/random.ts";
  * const w = normalArray(10, 0.1, new Random(1));
  * ```
  */
@@ -372,6 +382,7 @@ export function normalArray(count: number, std: number, rng: Random): Float32Arr
  *
  * @example
  * ```ts
+ * import { Random } from "../data/random.ts";
  * const b = uniformArray(10, 0.1, new Random(1));
  * ```
  */
@@ -387,6 +398,7 @@ export function uniformArray(count: number, bound: number, rng: Random): Float32
  *
  * @example
  * ```ts
+ * import { Random } from "../data/random.ts";
  * const fc = createDense(512, 10, true, new Random(1));
  * ```
  */
@@ -407,6 +419,7 @@ export function createDense(fanIn: number, fanOut: number, bias: boolean, rng: R
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
  * const y = denseMatMul(tf.ones([4, 3]), tf.ones([3, 2])); // 4 x 2, all 3
  * ```
  */
@@ -429,12 +442,14 @@ export const denseMatMul: (x: tf.Tensor2D, weight: tf.Tensor2D) => tf.Tensor2D =
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const fc: Dense, h: tf.Tensor2D;
  * const z = applyDense(fc, h);
  * ```
  */
 export function applyDense(layer: Dense, h: tf.Tensor2D): tf.Tensor2D {
   // The native CPU backend multiplies transposed operands at full speed: tfjs' own gradient.
-  const product = activeBlas()
+  const product = hasNativeKernels()
     ? tf.matMul(h, layer.weight as tf.Tensor2D) as tf.Tensor2D
     : denseMatMul(h, layer.weight as tf.Tensor2D);
   return layer.bias ? tf.add(product, layer.bias as tf.Tensor1D) as tf.Tensor2D : product;
@@ -445,6 +460,7 @@ export function applyDense(layer: Dense, h: tf.Tensor2D): tf.Tensor2D {
  *
  * @example
  * ```ts
+ * declare const model: Model, values: Map<string, Float32Array>;
  * loadNamed(model.state(), values);
  * ```
  */
@@ -463,6 +479,8 @@ export function loadNamed(state: NamedVariable[], values: Map<string, Float32Arr
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const x: tf.Tensor2D;
  * const images = rowsToImages(x, 3, 32); // batch x 32 x 32 x 3
  * ```
  */
@@ -475,6 +493,8 @@ export function rowsToImages(x: tf.Tensor2D, channels: number, size: number): tf
  *
  * @example
  * ```ts
+ * import { tf } from "../backend/mod.ts";
+ * declare const trace: LayerTrace[], conv: Conv2d, y: tf.Tensor4D;
  * traceLayer(trace, "Conv2d", y, conv.weight.size);
  * ```
  */

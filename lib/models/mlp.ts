@@ -6,7 +6,7 @@
  */
 import { tf } from "../backend/mod.ts";
 import { Random } from "../data/random.ts";
-import { simplexEtf } from "./etf.ts";
+import { quadrantFrame, simplexEtf } from "./etf.ts";
 import {
   applyBatchNorm,
   applyDense,
@@ -26,6 +26,16 @@ import {
   updateRunningAverages,
 } from "./layers.ts";
 
+/** Activations of the MLP's hidden layers (`none`: linear). */
+export const ACTIVATIONS = ["relu", "sigmoid", "none"] as const;
+/** One of {@link ACTIVATIONS}. */
+export type Activation = typeof ACTIVATIONS[number];
+
+/** Starting weights of the MLP classifier: PyTorch's default, or the simplex ETF. */
+export const CLASSIFIER_INITS = ["default", "etf"] as const;
+/** One of {@link CLASSIFIER_INITS}. */
+export type ClassifierInit = typeof CLASSIFIER_INITS[number];
+
 /** Architecture of the MLP. */
 export interface MlpConfig {
   inputSize: number;
@@ -36,7 +46,7 @@ export interface MlpConfig {
   classes: number;
   /** Penultimate feature dimension P (K in the paper's experiments, 2 with four-class two-feature runs). */
   featureDim: number;
-  actFn: "relu" | "sigmoid" | "none";
+  actFn: Activation;
   useBn: boolean;
   /** LayerNorm after each hidden linear layer (after batch norm when both are on). */
   useLayerNorm?: boolean;
@@ -48,9 +58,11 @@ export interface MlpConfig {
    * The classifier's starting weight: PyTorch's default, or the simplex ETF (then trained). With
    * ReLU features of width K = 2 and the default start, one class often collapses onto the
    * origin, where both feature units are off and its samples get no gradient; starting at the
-   * ETF makes each unit one class's detector from the first step.
+   * ETF makes each unit one class's detector from the first step. With 2 features for more
+   * classes (four-class problem) no ETF exists: the rows start spread over the quadrant
+   * ({@link quadrantFrame}).
    */
-  classifierInit?: "default" | "etf";
+  classifierInit?: ClassifierInit;
 }
 
 /** LayerNorm over the features of each sample, with an elementwise affine transform. */
@@ -100,7 +112,11 @@ export class Mlp implements Model {
     }
     this.classifier = createDense(config.featureDim, config.classes, config.bias, rng);
     if (config.etfClassifier || config.classifierInit === "etf") {
-      const etf = simplexEtf(config.classes, config.featureDim); // K x P
+      // Two features for more classes (four-class problem): no ETF exists; spread the rows over
+      // the quadrant instead. A fixed classifier (--ETF_fc) needs the ETF itself.
+      const etf = !config.etfClassifier && config.featureDim === 2 && config.classes > 2
+        ? quadrantFrame(config.classes)
+        : simplexEtf(config.classes, config.featureDim); // K x P
       const stored = tf.tidy(() =>
         tf.transpose(tf.tensor2d(Float32Array.from(etf), [config.classes, config.featureDim]))
       );
@@ -211,7 +227,7 @@ export class Mlp implements Model {
   }
 }
 
-function activate(h: tf.Tensor2D, actFn: MlpConfig["actFn"]): tf.Tensor2D {
+function activate(h: tf.Tensor2D, actFn: Activation): tf.Tensor2D {
   if (actFn === "relu") return tf.relu(h);
   if (actFn === "sigmoid") return tf.sigmoid(h);
   return h;

@@ -6,7 +6,7 @@
  * Each notebook has exactly one code cell tagged `parameters` (cell metadata
  * `"tags": ["parameters"]`, as in papermill). Every non-blank line of it is a `//` comment or
  *
- * ```ts
+ * ```text
  * const name = <JSON-compatible literal>; // optional comment
  * ```
  *
@@ -29,7 +29,7 @@
  * imports against its working directory (not against the `.ipynb` file, which it never sees).
  * So a notebook in `notebooks/` imports repo modules with
  *
- * ```ts
+ * ```text
  * import { something } from "../lib/some/mod.ts";
  * ```
  *
@@ -40,7 +40,6 @@
  *
  * @example
  * ```ts
- * import { executeNotebook, planRuns } from "./lib/notebooks/mod.ts";
  * for (const run of await planRuns({ names: ["train"], params: { lr: 0.1 } })) {
  *   const res = await executeNotebook(run.path, { overrides: run.overrides });
  *   console.log(res.outputPath);

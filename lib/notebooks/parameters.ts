@@ -5,7 +5,7 @@
  * carries `"tags": ["parameters"]`. Each non-blank line of that cell is either a `//` comment
  * or a declaration of the form
  *
- * ```ts
+ * ```text
  * const name = <JSON-compatible literal>; // optional comment
  * const name: Type = <JSON-compatible literal>;
  * ```
@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { SettingError, type SettingName, SETTINGS } from "../config/schema.ts";
+import { SettingError, settingOfParam, SETTINGS } from "../config/schema.ts";
 
 /** A JSON value, as allowed for notebook parameters. */
 export type JsonValue =
@@ -205,17 +205,23 @@ function kindOf(value: JsonValue): string {
   return value === null ? "null" : Array.isArray(value) ? "list" : typeof value;
 }
 
+/** Parameters other than run settings for which null is a value (the experiments' own options). */
+const NULLABLE_PARAMETERS = new Set(["concurrency"]);
+
 /**
  * Check an override of a notebook parameter before the notebook runs: it must have the kind of
  * value its default has (a number for a number, a list of numbers for a list of numbers; any
  * value where the default is null), and a parameter named after a run setting (`batchSize` for
- * `batch_size`) must pass that setting's check from the configuration schema. Throws
+ * `batch_size`) must pass that setting's check from the configuration schema, which decides
+ * whether null is allowed (`sampleSize` null: all samples). Throws
  * {@link ParameterError} naming the parameter and what it takes.
  *
  * @example
  * ```ts
  * checkParameterValue("noiseLevels", [0, 0.2], [0.1], "md"); // ok
  * checkParameterValue("noiseLevels", [0, 0.2], 1.5, "md"); // throws: takes a list
+ * checkParameterValue("sampleSize", 500, null, "md"); // ok: the setting accepts null (all)
+ * checkParameterValue("epochs", 12, null, "md"); // throws: takes a number
  * ```
  */
 export function checkParameterValue(
@@ -229,6 +235,20 @@ export function checkParameterValue(
       `${notebook}: parameter \`${name}\` ${what}, got ${JSON.stringify(value)} (default ` +
         `${JSON.stringify(declared)})`,
     );
+  const settingName = settingOfParam(name);
+  const setting = settingName && SETTINGS[settingName];
+  // null is a value of its own for a parameter that documents it (concurrency null: config.ini's
+  // MAXIMUM_CONCURRENT_JOBS)
+  if (value === null && NULLABLE_PARAMETERS.has(name)) return;
+  // null is a value of its own for a run setting that accepts it (sampleSize null: all samples)
+  if (value === null && setting) {
+    try {
+      setting.parse(null);
+      return;
+    } catch (error) {
+      if (!(error instanceof SettingError)) throw error;
+    }
+  }
   if (declared !== null && kindOf(value) !== kindOf(declared)) {
     throw problem(`takes a ${kindOf(declared)}`);
   }
@@ -236,7 +256,6 @@ export function checkParameterValue(
     const element = kindOf(declared[0]);
     if (value.some((v) => kindOf(v) !== element)) throw problem(`takes a list of ${element}s`);
   }
-  const setting = SETTINGS[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) as SettingName];
   if (setting && !(value === null && declared === null)) {
     try {
       setting.parse(value);
@@ -357,5 +376,19 @@ export function parseParamAssignment(text: string): [string, JsonValue] {
   if (!IDENTIFIER.test(key)) {
     throw new ParameterError(`--param key "${key}" is not a valid identifier (in "${text}")`);
   }
-  return [key, parseParamValue(text.slice(eq + 1))];
+  const value = parseParamValue(text.slice(eq + 1));
+  // JSON has no infinity: 1e400 would reach the notebook as null.
+  if (!allFinite(value)) {
+    throw new ParameterError(
+      `--param ${key}: ${text.slice(eq + 1)} is not a finite number (JSON has no infinity)`,
+    );
+  }
+  return [key, value];
+}
+
+function allFinite(value: JsonValue): boolean {
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(allFinite);
+  if (value !== null && typeof value === "object") return Object.values(value).every(allFinite);
+  return true;
 }

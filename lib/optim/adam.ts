@@ -5,8 +5,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { activeBlas } from "../backend/blas_backend.ts";
-import { heapView, onHeap, writableView } from "../backend/wasm_heap.ts";
+import { adamStepInPlace, canStepInPlace } from "../backend/optimizer_steps.ts";
 import type { NamedParameter, Optimizer, StateTensor } from "./types.ts";
 
 interface Moments {
@@ -31,17 +30,15 @@ export class Adam implements Optimizer {
    *
    * @example
    * ```ts
+   * import { tf } from "../backend/mod.ts";
+   * declare const weight: tf.Variable, gradient: tf.Tensor;
    * const adam = new Adam(5e-4);
    * adam.step(new Map([[weight, gradient]]), 1e-3);
    * ```
    */
   step(gradients: Map<tf.Variable, tf.Tensor>, lr: number): void {
-    const native = activeBlas();
-    if (
-      native &&
-      [...gradients].every(([v, g]) => onHeap(native.backend, v) && onHeap(native.backend, g))
-    ) {
-      this.#stepInPlace(native.backend, gradients, lr);
+    if (canStepInPlace([...gradients].flat())) {
+      this.#stepInPlace(gradients, lr);
       return;
     }
     tf.tidy(() => {
@@ -76,11 +73,7 @@ export class Adam implements Optimizer {
     });
   }
 
-  #stepInPlace(
-    backend: NonNullable<ReturnType<typeof activeBlas>>["backend"],
-    gradients: Map<tf.Variable, tf.Tensor>,
-    lr: number,
-  ): void {
+  #stepInPlace(gradients: Map<tf.Variable, tf.Tensor>, lr: number): void {
     const { beta1, beta2, epsilon, weightDecay } = this;
     for (const [variable, gradient] of gradients) {
       let state = this.#moments.get(variable);
@@ -93,24 +86,14 @@ export class Adam implements Optimizer {
         this.#moments.set(variable, state);
       }
       state.step += 1;
-      const stepSize = lr / (1 - beta1 ** state.step);
-      const rootCorrection2 = Math.sqrt(1 - beta2 ** state.step);
-      // Allocate (copies of shared storage) before taking views: allocation may grow the heap.
-      writableView(backend, state.first);
-      writableView(backend, state.second);
-      writableView(backend, variable);
-      const theta = heapView(backend, variable);
-      const m = heapView(backend, state.first);
-      const v = heapView(backend, state.second);
-      const g = heapView(backend, gradient);
-      for (let i = 0; i < theta.length; i++) {
-        const decayed = g[i] + weightDecay * theta[i];
-        const first = beta1 * m[i] + (1 - beta1) * decayed;
-        const second = beta2 * v[i] + (1 - beta2) * decayed * decayed;
-        m[i] = first;
-        v[i] = second;
-        theta[i] -= stepSize * first / (Math.sqrt(second) / rootCorrection2 + epsilon);
-      }
+      adamStepInPlace(variable, state.first, state.second, gradient, {
+        beta1,
+        beta2,
+        epsilon,
+        weightDecay,
+        stepSize: lr / (1 - beta1 ** state.step),
+        rootCorrection2: Math.sqrt(1 - beta2 ** state.step),
+      });
     }
   }
 
@@ -119,6 +102,8 @@ export class Adam implements Optimizer {
    *
    * @example
    * ```ts
+   * import type { Model } from "../models/mod.ts";
+   * declare const adam: Adam, model: Model;
    * const tensors = await adam.exportState(model.trainable());
    * ```
    */
@@ -150,6 +135,8 @@ export class Adam implements Optimizer {
    *
    * @example
    * ```ts
+   * import type { Model } from "../models/mod.ts";
+   * declare const adam: Adam, model: Model, values: Map<string, Float32Array>;
    * adam.importState(model.trainable(), values);
    * ```
    */

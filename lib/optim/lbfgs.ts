@@ -94,6 +94,9 @@ export interface LineSearchResult {
  *
  * @example
  * ```ts
+ * declare const objective: Objective, x: Float32Array, d: Float32Array;
+ * declare const loss: number, gradient: Float32Array;
+ * declare function dot(a: Float32Array, b: Float32Array): number;
  * const { t } = strongWolfe(objective, x, 1, d, loss, gradient, dot(gradient, d));
  * ```
  */

@@ -4,8 +4,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
-import { activeBlas } from "../backend/blas_backend.ts";
-import { heapView, onHeap, writableView } from "../backend/wasm_heap.ts";
+import { canStepInPlace, sgdStepInPlace } from "../backend/optimizer_steps.ts";
 import type { NamedParameter, Optimizer, StateTensor } from "./types.ts";
 
 /** SGD with momentum 0.9 and weight decay added to the gradient, as torch.optim.SGD. */
@@ -22,17 +21,15 @@ export class Sgd implements Optimizer {
    *
    * @example
    * ```ts
+   * import { tf } from "../backend/mod.ts";
+   * declare const weight: tf.Variable, gradient: tf.Tensor;
    * const sgd = new Sgd(5e-4);
    * sgd.step(new Map([[weight, gradient]]), 0.1);
    * ```
    */
   step(gradients: Map<tf.Variable, tf.Tensor>, lr: number): void {
-    const native = activeBlas();
-    if (
-      native &&
-      [...gradients].every(([v, g]) => onHeap(native.backend, v) && onHeap(native.backend, g))
-    ) {
-      this.#stepInPlace(native, gradients, lr);
+    if (canStepInPlace([...gradients].flat())) {
+      this.#stepInPlace(gradients, lr);
       return;
     }
     tf.tidy(() => {
@@ -52,11 +49,8 @@ export class Sgd implements Optimizer {
     });
   }
 
-  #stepInPlace(
-    { blas, backend }: NonNullable<ReturnType<typeof activeBlas>>,
-    gradients: Map<tf.Variable, tf.Tensor>,
-    lr: number,
-  ): void {
+  #stepInPlace(gradients: Map<tf.Variable, tf.Tensor>, lr: number): void {
+    const step = { lr, momentum: this.momentum, weightDecay: this.weightDecay };
     for (const [variable, gradient] of gradients) {
       let velocity = this.#velocity.get(variable);
       if (!velocity) {
@@ -64,20 +58,7 @@ export class Sgd implements Optimizer {
         velocity = tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
         this.#velocity.set(variable, velocity);
       }
-      // Allocate (copies of shared storage) before taking views: allocation may grow the heap.
-      writableView(backend, velocity);
-      writableView(backend, variable);
-      const n = variable.size;
-      const theta = heapView(backend, variable);
-      const v = heapView(backend, velocity);
-      const g = heapView(backend, gradient);
-      if (this.weightDecay) {
-        blas.saxpby(n, this.weightDecay, theta, this.momentum, v); // v = momentum v + wd theta
-        blas.saxpy(n, 1, g, v); // v += g
-      } else {
-        blas.saxpby(n, 1, g, this.momentum, v); // v = momentum v + g
-      }
-      blas.saxpy(n, -lr, v, theta); // theta -= lr v
+      sgdStepInPlace(variable, velocity, gradient, step);
     }
   }
 
@@ -86,6 +67,8 @@ export class Sgd implements Optimizer {
    *
    * @example
    * ```ts
+   * import type { Model } from "../models/mod.ts";
+   * declare const sgd: Sgd, model: Model;
    * const tensors = await sgd.exportState(model.trainable());
    * ```
    */
@@ -106,6 +89,8 @@ export class Sgd implements Optimizer {
    *
    * @example
    * ```ts
+   * import type { Model } from "../models/mod.ts";
+   * declare const sgd: Sgd, model: Model, values: Map<string, Float32Array>;
    * sgd.importState(model.trainable(), values);
    * ```
    */

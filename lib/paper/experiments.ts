@@ -7,9 +7,12 @@
  * @module
  */
 import { join } from "node:path";
-import type { TrainConfig } from "../config/schema.ts";
+import { settingFlags, type SettingParams, type TrainConfig } from "../config/schema.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
+import { RUNNERS } from "../experiment/runners/mod.ts";
 import { runFigures, saveNoiseSummaryFigures } from "./noise_sweep.ts";
+import { compareLatentClass, type LatentComparisons, mergedTestAccuracy } from "./latent_class.ts";
+import { compareWithReference, type SavedComparison } from "./pairwise.ts";
 import { shortLoss } from "../losses/mod.ts";
 import {
   DISPLAY_POINTS,
@@ -27,33 +30,57 @@ import { grid } from "../sweep/grid.ts";
 import type { SweepProgress } from "../sweep/progress.ts";
 import { runSweep, type SweepResult, type SweepRun } from "../sweep/sweep.ts";
 
-/** Settings every experiment shares (the notebooks' parameters). */
-export interface TrainingParams {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  seeds: number[];
-  /** Keep the first n training samples of each label (null: all). */
-  sampleSize: number | null;
-  backend: TrainConfig["backend"];
-  /** Most runs at once (null: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
-  concurrency: number | null;
-  /** Directory of the sweep: runs, tables, figures. */
-  resultsDir: string;
-}
+/** The settings every experiment gives each of its runs, by their camelCase names. */
+const TRAINING_SETTINGS = [
+  "epochs",
+  "batchSize",
+  "lr",
+  "weightDecay",
+  "sampleSize",
+  "backend",
+  "decayType",
+] as const;
 
-/** The MLP of the simple-model experiments. */
-export interface MlpParams {
-  width: number;
-  depth: number;
-  useBn: boolean;
-}
+/**
+ * Settings every experiment shares (the notebooks' parameters): run settings typed from the schema
+ * (`sampleSize` null: all samples; `decayType` optional, default step every `patience` epochs),
+ * the seeds, and where and how many runs at once.
+ */
+export type TrainingParams =
+  & Pick<SettingParams, Exclude<(typeof TRAINING_SETTINGS)[number], "decayType">>
+  & Partial<Pick<SettingParams, "decayType">>
+  & {
+    seeds: number[];
+    /** Most runs at once (null: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
+    concurrency: number | null;
+    /** Directory of the sweep: runs, tables, figures. */
+    resultsDir: string;
+    /** Training accuracy every run must reach to count as memorized (default 0.99). */
+    memorizedTrainAccuracy?: number;
+  };
+
+/** The MLP settings of the simple-model experiments, by their camelCase names. */
+const MLP_SETTINGS = ["width", "depth", "useBn", "classifierInit"] as const;
+
+/** The MLP of the simple-model experiments (`classifierInit` optional, default PyTorch's). */
+export type MlpParams =
+  & Pick<SettingParams, "width" | "depth" | "useBn">
+  & Partial<Pick<SettingParams, "classifierInit">>;
 
 /** What an experiment returns: the sweep's result and its figures' base paths by name. */
 export interface ExperimentResult {
   sweep: SweepResult;
   figures: Record<string, string>;
+}
+
+/** A conventional-noise experiment's result: per dataset, each loss compared with CE. */
+export interface ConventionalNoiseResult extends ExperimentResult {
+  comparisons: { dataset: string; comparisons: SavedComparison[] }[];
+}
+
+/** A latent-class experiment's result, with its comparisons. */
+export interface LatentClassResult extends ExperimentResult {
+  comparisons: LatentComparisons;
 }
 
 /** Options of the experiment functions. */
@@ -63,14 +90,11 @@ export interface ExperimentOptions {
 }
 
 function trainingFlags(params: TrainingParams) {
-  return {
-    epochs: params.epochs,
-    batch_size: params.batchSize,
-    lr: params.lr,
-    weight_decay: params.weightDecay,
-    sample_size: params.sampleSize,
-    backend: params.backend,
-  };
+  return settingFlags(params, TRAINING_SETTINGS);
+}
+
+function mlpFlags(params: MlpParams) {
+  return settingFlags(params, MLP_SETTINGS);
 }
 
 /** Write the table of the runs a figure came from, next to it (read by the gallery). */
@@ -99,17 +123,21 @@ export interface ConventionalNoiseParams extends TrainingParams, MlpParams {
 /**
  * Per dataset, every loss at every noise level and seed; then the summary figures (dilation
  * against memorization, test accuracy and NC1 against noise: one panel per dataset, one line
- * per loss). Each run keeps its own feature scatters and training curves.
+ * per loss), and per dataset every loss compared with CE by the analysis of the noise sweep
+ * ({@link compareWithReference}: `comparison/<dataset>/ls_vs_ce/`, `lr_vs_ce/`, each with its
+ * memorization check and verdict table). Each run keeps its own feature scatters and training
+ * curves.
  *
  * @example
  * ```ts
+ * declare const params: ConventionalNoiseParams;
  * const { sweep, figures } = await runConventionalNoise(params);
  * ```
  */
 export async function runConventionalNoise(
   params: ConventionalNoiseParams,
   options: ExperimentOptions = {},
-): Promise<ExperimentResult> {
+): Promise<ConventionalNoiseResult> {
   const sweep = await runSweep({
     name: "conventional_noise",
     resultsDir: params.resultsDir,
@@ -117,20 +145,32 @@ export async function runConventionalNoise(
     runs: grid({
       ...trainingFlags(params),
       classes: params.classes,
-      width: params.width,
-      depth: params.depth,
-      use_bn: params.useBn,
+      ...mlpFlags(params),
     }, {
-      dataset: params.datasets,
-      loss: params.losses,
-      label_noise: params.noiseLevels,
+      // Seeds slowest: a sweep stopped early leaves whole seeds, each a complete comparison.
       seed: params.seeds,
+      dataset: params.datasets,
+      label_noise: params.noiseLevels,
+      loss: params.losses,
     }),
-  }, options);
+  }, { ...options, registry: RUNNERS });
   const figures = sweep.summary.length > 0
     ? await saveNoiseSummaryFigures(sweep.summary, join(params.resultsDir, "figures"))
     : {};
-  return { sweep, figures };
+  const comparisons = [];
+  for (const dataset of params.datasets) {
+    const rows = sweep.summary.filter((row) => row.dataset === dataset);
+    if (rows.length === 0) continue;
+    comparisons.push({
+      dataset,
+      comparisons: await compareWithReference(
+        rows,
+        join(params.resultsDir, "comparison", dataset),
+        { threshold: params.memorizedTrainAccuracy },
+      ),
+    });
+  }
+  return { sweep, figures, comparisons };
 }
 
 /**
@@ -139,6 +179,9 @@ export async function runConventionalNoise(
  *
  * @example
  * ```ts
+ * import { showFigures } from "../figures/mod.ts";
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const sweep: SweepResult;
  * for (const run of runFiguresWhere(sweep, { label_noise: 0.3, seed: 1 })) {
  *   await showFigures(run.figures.features_train);
  * }
@@ -174,14 +217,14 @@ export interface LatentClassParams extends TrainingParams, MlpParams {
 }
 
 /** Figure rows of the four-class runs: configuration and final metrics. */
-function latentRows(sweep: SweepResult) {
+function latentRows(sweep: SweepResult, mergedAccuracy: Map<string, number>) {
   return sweep.summary.map((row) => ({
     dataset: String(row.dataset),
     loss: shortLoss(row.loss),
     fc_noise_degree: Number(row.fc_noise_degree),
     features: row.fourclass_twofeatures ? "2 features" : "4 features",
     seed: Number(row.seed),
-    test_acc: Number(row.test_acc ?? NaN),
+    test_acc: mergedAccuracy.get(String(row.uid)) ?? NaN,
     dilation: Number(row.dilation_train ?? NaN),
     memorization: Number(row.memorization_train ?? NaN),
     nc1: Number(row.nc1_train ?? NaN),
@@ -194,6 +237,7 @@ function latentRows(sweep: SweepResult) {
  *
  * @example
  * ```ts
+ * declare const run: { dir: string };
  * const base = await saveFeaturePairsFigure(run.dir, "train", "LS, degree 0.5");
  * ```
  */
@@ -242,39 +286,45 @@ export async function saveFeaturePairsFigure(
  *
  * @example
  * ```ts
+ * declare const params: LatentClassParams;
  * const { sweep, figures } = await runLatentClass(params);
  * ```
  */
 export async function runLatentClass(
   params: LatentClassParams,
   options: ExperimentOptions = {},
-): Promise<ExperimentResult> {
+): Promise<LatentClassResult> {
   const sweep = await runSweep({
     name: "latent_noise_class",
     resultsDir: params.resultsDir,
     concurrency: params.concurrency ?? undefined,
+    // Degree 0 (no latent sample) builds the same 2-feature binary network for either feature
+    // count: run once, it starts both curves.
     runs: grid({
       ...trainingFlags(params),
       dataset: params.dataset,
       classes: 2,
       fourclass_problem: true,
       label_noise: params.labelNoise,
-      width: params.width,
-      depth: params.depth,
-      use_bn: params.useBn,
+      ...mlpFlags(params),
     }, {
+      // Seeds slowest: a sweep stopped early leaves whole seeds, each a complete comparison.
+      seed: params.seeds,
       fourclass_twofeatures: params.featureCounts.map((count) => count === 2),
       fc_noise_degree: params.degrees,
       loss: params.losses,
-      seed: params.seeds,
-    }),
-  }, options);
+    }).filter((run) => !(run.fc_noise_degree === 0 && run.fourclass_twofeatures)),
+  }, { ...options, registry: RUNNERS });
   const figures: Record<string, string> = {};
-  const rows = latentRows(sweep);
+  const mergedAccuracy = new Map(
+    sweep.runs.filter((run) => run.status !== "failed")
+      .map((run) => [run.uid, mergedTestAccuracy(run.dir)]),
+  );
+  const rows = latentRows(sweep, mergedAccuracy);
   if (rows.length > 0) {
     const dir = join(params.resultsDir, "figures");
     const curves: [string, string, string][] = [
-      ["test_accuracy_vs_degree", "test_acc", "test accuracy"],
+      ["test_accuracy_vs_degree", "test_acc", "test accuracy (latent class counted as its class)"],
       ["dilation_vs_degree", "dilation", "dilation"],
       ["memorization_vs_degree", "memorization", "memorization"],
     ];
@@ -300,7 +350,13 @@ export async function runLatentClass(
       `${shortLoss(config.loss)}, degree ${config.fc_noise_degree}, seed ${config.seed}`,
     );
   }
-  return { sweep, figures };
+  const comparisons = await compareLatentClass(
+    sweep.summary,
+    join(params.resultsDir, "comparison"),
+    mergedAccuracy,
+    params.memorizedTrainAccuracy,
+  );
+  return { sweep, figures, comparisons };
 }
 
 // ------------------------------------------------------------------ large scale
@@ -340,6 +396,8 @@ export const EPOCH_PANELS: MetricPanel[] = [
  *
  * @example
  * ```ts
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const sweep: SweepResult;
  * const rows = epochRows(sweep.runs);
  * ```
  */
@@ -365,6 +423,7 @@ export function epochRows(runs: SweepRun[]): EpochMetricsRow[] {
  *
  * @example
  * ```ts
+ * declare const params: LargeScaleParams;
  * const { sweep, figures } = await runLargeScaleExperiment(params);
  * ```
  */
@@ -390,7 +449,7 @@ export async function runLargeScaleExperiment(
       label_noise: params.noiseLevels,
       seed: params.seeds,
     }),
-  }, options);
+  }, { ...options, registry: RUNNERS });
   const figures: Record<string, string> = {};
   const finished = sweep.runs.filter((run) => run.status !== "failed");
   if (finished.length === 0) return { sweep, figures };

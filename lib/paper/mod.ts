@@ -7,7 +7,11 @@
  * @module
  */
 export * from "./comparison.ts";
+export * from "./comparison_prose.ts";
 export * from "./noise_sweep.ts";
 export * from "./experiments.ts";
+export * from "./latent_class.ts";
+export * from "./pairwise.ts";
+export * from "./findings.ts";
 export { failureReport } from "../sweep/sweep.ts";
 export { summaryTable } from "../sweep/summary.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { TrainConfig } from "../config/schema.ts";
+import { settingFlags, type SettingParams, type TrainConfig } from "../config/schema.ts";
 import {
   accuracyVsNoiseSpec,
   dilationVsMemorizationSpec,
@@ -15,7 +15,9 @@ import {
   saveFigure,
 } from "../figures/mod.ts";
 import { type DataFrame, readParquet, rowsToFrame } from "../results/mod.ts";
+import { memorizationFromSum } from "../analysis/mod.ts";
 import { compareLosses, type LossComparison } from "./comparison.ts";
+import { RUNNERS } from "../experiment/runners/mod.ts";
 import { shortLoss } from "../losses/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
 import type { Flags } from "../sweep/grid.ts";
@@ -23,36 +25,44 @@ import type { SweepProgress } from "../sweep/progress.ts";
 import { failureReport, runSweep, type SweepRun } from "../sweep/sweep.ts";
 import type { SummaryRow } from "../sweep/summary.ts";
 
-/** Parameters of a noise sweep (the notebook's parameters cell). */
-export interface NoiseSweepParams {
-  dataset: TrainConfig["dataset"];
-  classes: number;
-  noiseLevels: number[];
-  losses: TrainConfig["loss"][];
-  epochs: number;
-  width: number;
-  depth: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  useBn: boolean;
-  seeds: number[];
-  backend: TrainConfig["backend"];
-  /** Directory for this sweep's runs, summary table and figures. */
-  resultsDir: string;
-  /** Keep the first n training samples of each label (default: all). */
-  sampleSize?: number | null;
-  /** Most runs at once (default: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
-  concurrency?: number;
-  /** Learning-rate schedule, `--decay_type` (default: step, every `patience` epochs). */
-  decayType?: string;
-  /** Step size of the step decay, `--patience` (default 40). */
-  patience?: number;
-  /** Training accuracy every run must reach to count as memorized (default 0.99). */
-  memorizedTrainAccuracy?: number;
-  /** The classifier's starting weight, `--classifier_init` (default: PyTorch's). */
-  classifierInit?: TrainConfig["classifier_init"];
-}
+/** The settings a noise sweep takes for every run, by their camelCase names. */
+const SWEPT_SETTINGS = [
+  "dataset",
+  "classes",
+  "epochs",
+  "width",
+  "depth",
+  "batchSize",
+  "lr",
+  "weightDecay",
+  "useBn",
+  "backend",
+  "sampleSize",
+  "decayType",
+  "patience",
+  "classifierInit",
+] as const;
+
+/**
+ * Parameters of a noise sweep (the notebook's parameters cell): settings of every run (types from
+ * the schema; `sampleSize` (default: all), `decayType`, `patience` and `classifierInit` optional,
+ * defaults the schema's), and the sweep's axes and place.
+ */
+export type NoiseSweepParams =
+  & Pick<SettingParams, Exclude<(typeof SWEPT_SETTINGS)[number], OptionalSetting>>
+  & Partial<Pick<SettingParams, OptionalSetting>>
+  & {
+    noiseLevels: number[];
+    losses: TrainConfig["loss"][];
+    seeds: number[];
+    /** Directory for this sweep's runs, summary table and figures. */
+    resultsDir: string;
+    /** Most runs at once (default: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
+    concurrency?: number;
+    /** Training accuracy every run must reach to count as memorized (default 0.99). */
+    memorizedTrainAccuracy?: number;
+  };
+type OptionalSetting = "sampleSize" | "decayType" | "patience" | "classifierInit";
 
 /** A finished run of a sweep, read back from its run directory. */
 export interface SweepRunResult {
@@ -86,6 +96,7 @@ export interface NoiseSweepResult {
  *
  * @example
  * ```ts
+ * declare const params: NoiseSweepParams;
  * const flags = sweepFlags(params, "LS", 0.2, 6);
  * ```
  */
@@ -96,33 +107,23 @@ export function sweepFlags(
   seed: number,
 ): Flags {
   return {
-    dataset: params.dataset,
-    classes: params.classes,
+    ...settingFlags(params, SWEPT_SETTINGS),
+    sample_size: params.sampleSize ?? null,
     label_noise: labelNoise,
     loss,
-    epochs: params.epochs,
-    width: params.width,
-    depth: params.depth,
-    batch_size: params.batchSize,
-    lr: params.lr,
-    weight_decay: params.weightDecay,
-    use_bn: params.useBn,
     seed,
-    backend: params.backend,
-    sample_size: params.sampleSize ?? null,
-    ...(params.decayType === undefined ? {} : { decay_type: params.decayType }),
-    ...(params.patience === undefined ? {} : { patience: params.patience }),
-    ...(params.classifierInit === undefined ? {} : { classifier_init: params.classifierInit }),
   };
 }
 
 /**
  * Save the summary figures of noise-sweep rows (summary.parquet records) under `figuresDir`:
- * dilation against memorization, test accuracy and NC1 against noise; one line per loss, one
- * panel per dataset, seeds averaged. Returns their base paths by name.
+ * dilation against memorization (the reference's sum measure), test accuracy and NC1 against
+ * noise; one line per loss, one panel per dataset, seeds averaged. Returns their base paths by name.
  *
  * @example
  * ```ts
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const result: SweepResult;
  * const figures = await saveNoiseSummaryFigures(result.summary, "results/x/figures");
  * ```
  */
@@ -135,7 +136,11 @@ export async function saveNoiseSummaryFigures(
     loss: shortLoss(row.loss),
     label_noise: Number(row.label_noise),
     seed: Number(row.seed),
-    memorization: Number(row.memorization_train ?? NaN),
+    // The reference's memorization (sum measure, mean over classes): 0 without noise.
+    memorization: memorizationFromSum(
+      Number(row.memorization_sum_train ?? NaN),
+      Number(row.classes ?? NaN),
+    ),
     dilation: Number(row.dilation_train),
     test_acc: Number(row.test_acc),
     nc1: Number(row.nc1_train),
@@ -145,7 +150,8 @@ export async function saveNoiseSummaryFigures(
     test_accuracy_vs_noise: join(figuresDir, "test_accuracy_vs_noise"),
     nc1_vs_noise: join(figuresDir, "nc1_vs_noise"),
   };
-  // Runs without noisy samples have no memorization; they are left out of that figure.
+  // Each loss's curve starts at its noise-free run (memorization 0); a run without the columns
+  // (NaN) is left out.
   await saveFigure(
     dilationVsMemorizationSpec(figureRows.filter((r) => Number.isFinite(r.memorization))),
     figures.dilation_vs_memorization,
@@ -181,6 +187,8 @@ export function runFigures(dir: string): Record<string, string> {
  *
  * @example
  * ```ts
+ * import type { SweepResult } from "../sweep/sweep.ts";
+ * declare const result: SweepResult;
  * const run = readSweepRun(result.runs[0]);
  * ```
  */
@@ -203,6 +211,7 @@ export function readSweepRun(run: Pick<SweepRun, "uid" | "dir" | "status">): Swe
  *
  * @example
  * ```ts
+ * declare const params: NoiseSweepParams;
  * const { summary, figures } = await runNoiseSweep({ ...params, resultsDir: "results/md" });
  * ```
  */
@@ -222,7 +231,7 @@ export async function runNoiseSweep(
     basePath: join(params.resultsDir, "runs"),
     concurrency: params.concurrency,
     runs,
-  }, { log, progress: options.progress });
+  }, { log, progress: options.progress, registry: RUNNERS });
   const report = failureReport(result);
   if (report) log(report);
   if (result.summary.length === 0) {

@@ -5,6 +5,7 @@
  */
 import pl from "nodejs-polars";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { readJsonFile } from "../io/json.ts";
 
 export { pl };
 
@@ -43,9 +44,11 @@ export function readParquet(path: string): DataFrame {
 /**
  * Columns that count or index things: stored as integers when every value is a whole number
  * (configuration fields such as `seed` and `epochs`, epoch numbers, labels, sample counts).
+ * Means and standard deviations over seeds (`_mean`, `_std`) are never integers, so a column's
+ * type depends on its name only, never on the values of one table.
  */
 const INTEGER_COLUMN =
-  /^(seed|seeds|classes|epochs?|width|depth|batch_size|patience|sample_size|fixdim|history_size|eval_every|gpu_id|index|label|original_label|class|rows|cols|runs)$|_count(_|$)/;
+  /^(seed|seeds|classes|epochs?|width|depth|batch_size|patience|sample_size|fixdim|history_size|eval_every|gpu_id|index|label|original_label|class|rows|cols|runs|n)$|_count(_(?!.*_(mean|std)$)|$)/;
 
 /**
  * Build a DataFrame from plain row objects. One missing-value convention: a key missing from a
@@ -107,7 +110,11 @@ export const READER_COLUMNS: readonly string[] = [
   "epochs",
   "test_acc",
   "test_acc_mean",
+  "test_acc_pct",
+  "test_acc_pct_mean",
   "train_acc",
+  "train_acc_pct",
+  "train_acc_pct_mean",
   "nc1_train",
   "nc1_train_mean",
   "dilation_train",
@@ -156,5 +163,5 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
  * ```
  */
 export function readJson(path: string): unknown {
-  return JSON.parse(Deno.readTextFileSync(path));
+  return readJsonFile(path);
 }

@@ -2,10 +2,12 @@
  * Opening a run directory: its identity, its lock, the state an earlier (possibly killed) run
  * left it in, and what this run does about it.
  *
- * States: a *finished* run has its completion marker; a simple run killed after saving its model
- * but before its evaluation finished is *trained* (`deno task evaluate` evaluates it; `--force`
- * reuses the model); any other run directory is *unfinished* (a large-scale run resumes from its
- * last checkpoint; a simple run has nothing to recover and trains again with `--force`).
+ * States: a run directory is one holding the run marker (`run.json`, written first); a directory
+ * without it is *foreign* and is never staged over, replaced or deleted, whatever the flags. A
+ * *finished* run's marker says so; a simple run killed after saving its model but before its
+ * evaluation finished is *trained* (`deno task evaluate` evaluates it; `--force` reuses the
+ * model); any other run directory is *unfinished* (a large-scale run resumes from its last
+ * checkpoint; a simple run has nothing to recover and trains again with `--force`).
  *
  * Rules: nothing is created until training starts ({@link OpenedRun.create}); `--force` reuses a
  * model only when every result-affecting setting matches the saved ones (otherwise the
@@ -16,24 +18,35 @@
  */
 import type { TrainConfig } from "../config/schema.ts";
 import { validateUid } from "../config/schema.ts";
+import { readJsonFile } from "../io/json.ts";
 import { type RunKind, runUid, settingDifferences } from "./identity.ts";
 import { lockRun, type RunLock } from "./lock.ts";
-import { COMPLETE_MARKER, exists, RUN_FILES, RunExistsError } from "./files.ts";
+import {
+  exists,
+  isRunDirectory,
+  readRunMarker,
+  RUN_FILES,
+  RUN_MARKER,
+  RunExistsError,
+  writeRunMarker,
+} from "./files.ts";
 
-/** What an earlier run left in a run directory. */
-export type RunState = "absent" | "finished" | "trained" | "unfinished";
+/** What an earlier run left in a run directory (`foreign`: a directory that is not a run). */
+export type RunState = "absent" | "foreign" | "finished" | "trained" | "unfinished";
 
 /**
  * The state of a run directory.
  *
  * @example
  * ```ts
- * runState("results/runs/my_run"); // "absent" | "finished" | "trained" | "unfinished"
+ * runState("results/runs/my_run"); // "absent" | "foreign" | "finished" | "trained" | "unfinished"
  * ```
  */
 export function runState(dir: string): RunState {
   if (!exists(dir)) return "absent";
-  if (exists(`${dir}/${COMPLETE_MARKER}`)) return "finished";
+  const marker = readRunMarker(dir);
+  if (!marker) return "foreign";
+  if (typeof marker.finished === "string") return "finished";
   if (exists(`${dir}/${RUN_FILES.modelIndex}`) && exists(`${dir}/${RUN_FILES.modelWeights}`)) {
     return "trained";
   }
@@ -77,20 +90,47 @@ const TEMPORARY = /\.tmp-\d+-[0-9a-f]+$/;
  */
 async function cleanStaging(basePath: string, uid: string, target: string): Promise<void> {
   for (const dir of [target, `${target}/figures`]) {
-    if (!exists(dir)) continue;
+    if (!exists(dir) || !isRunDirectory(target)) continue;
     for (const entry of Deno.readDirSync(dir)) {
       if (entry.isFile && TEMPORARY.test(entry.name)) await Deno.remove(`${dir}/${entry.name}`);
     }
   }
   for (const entry of Deno.readDirSync(basePath)) {
-    if (entry.name.startsWith(`.${uid}.${STAGING}-`)) {
-      await Deno.remove(`${basePath}/${entry.name}`, { recursive: true });
-    } else if (entry.name.startsWith(`.${uid}.${REPLACED}-`)) {
+    const path = `${basePath}/${entry.name}`;
+    // Only memdil's own staging directories (a marker, or empty: killed before writing it).
+    const ours = () => isRunDirectory(path) || isEmptyDirectory(path);
+    if (entry.name.startsWith(`.${uid}.${STAGING}-`) && ours()) {
+      await Deno.remove(path, { recursive: true });
+    } else if (entry.name.startsWith(`.${uid}.${REPLACED}-`) && ours()) {
       // Killed between the two renames of a replacement: the old run comes back.
-      if (exists(target)) await Deno.remove(`${basePath}/${entry.name}`, { recursive: true });
-      else await Deno.rename(`${basePath}/${entry.name}`, target);
+      if (exists(target)) await Deno.remove(path, { recursive: true });
+      else await Deno.rename(path, target);
     }
   }
+}
+
+function isEmptyDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory && [...Deno.readDirSync(path)].length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The refusal for a directory that is in a run's place but is not one of memdil's runs.
+ *
+ * @example
+ * ```ts
+ * throw notARunError("results/runs/mysweep");
+ * ```
+ */
+export function notARunError(dir: string): RunExistsError {
+  return new RunExistsError(
+    `${dir} exists but is not a memdil run directory (it has no ${RUN_MARKER}): memdil never ` +
+      `replaces or deletes it, even with --force or --force_retrain; choose another --uid, or ` +
+      `move that directory away`,
+  );
 }
 
 function stateMessage(target: string, uid: string, state: RunState, kind: RunKind): string {
@@ -121,6 +161,8 @@ function stateMessage(target: string, uid: string, state: RunState, kind: RunKin
  *
  * @example
  * ```ts
+ * import type { TrainConfig } from "../config/schema.ts";
+ * declare const config: TrainConfig;
  * savedSettingDifferences("results/runs/my_run", config, "simple"); // [] when they agree
  * ```
  */
@@ -131,7 +173,7 @@ export function savedSettingDifferences(
 ): string[] {
   const savedArgs = `${dir}/${RUN_FILES.args}`;
   return exists(savedArgs)
-    ? settingDifferences(JSON.parse(Deno.readTextFileSync(savedArgs)), config, kind)
+    ? settingDifferences(readJsonFile(savedArgs) as Record<string, unknown>, config, kind)
     : [];
 }
 
@@ -143,6 +185,8 @@ export function savedSettingDifferences(
  *
  * @example
  * ```ts
+ * import type { TrainConfig } from "../config/schema.ts";
+ * declare const config: TrainConfig;
  * const run = await openRun("results/runs", config, "simple");
  * try {
  *   if (!run.reuse) await run.create(); // then train into run.dir
@@ -175,6 +219,7 @@ export async function openRun(
     let staged = false;
     let reuse = false;
     let resume = false;
+    if (state === "foreign") throw notARunError(target);
     if (state !== "absent") {
       if (config.force_retrain) staged = true;
       else if (kind === "large") {
@@ -199,7 +244,11 @@ export async function openRun(
       reuse,
       resume,
       lock,
-      create: () => Deno.mkdir(dir, { recursive: true }),
+      async create() {
+        await Deno.mkdir(dir, { recursive: true });
+        // The marker first: from now on the directory is known to be a run.
+        if (!isRunDirectory(dir)) await writeRunMarker(dir, { uid, kind });
+      },
       async commit() {
         if (committed) return;
         const replaced = `${basePath}/.${uid}.${REPLACED}-${Deno.pid}`;

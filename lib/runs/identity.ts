@@ -42,11 +42,12 @@ export function pythonFloat(value: number): string {
  * The reference's simple-model uid, e.g. `MLP_svhn_c2_ln0.2_LS0.1_relu_d9_w2048_wd0.001-0.0001_with_bn_s42`.
  * Four-class runs append `_4c{fc_noise_degree}` (and `_4c2d` with two features), as the reference
  * does. memdil's additions: a per-class label noise vector reads `ln0.1-0.3` (the rates joined by
- * "-"), and `--sample_size n` appends `_n{n}` (the reference leaves both out of the uid, so such
- * runs would collide).
+ * "-"), and `--sample_size n` appends `_n{n}`, before the four-class part (the reference leaves both
+ * out of the uid, so such runs would collide).
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * simpleModelUid({ ...DEFAULT_CONFIG, loss: "LS", label_noise: 0.2 });
  * ```
  */
@@ -84,7 +85,8 @@ export function simpleModelUid(
     ? `_4c${pythonFloat(config.fc_noise_degree ?? 0.5)}` +
       (config.fourclass_twofeatures ? "_4c2d" : "")
     : "";
-  const suffix = fourclass + (config.sample_size ? `_n${config.sample_size}` : "");
+  // `_n` before `_4c`: in the four-class problem the subsample is drawn before the move.
+  const suffix = (config.sample_size ? `_n${config.sample_size}` : "") + fourclass;
   return [
     config.model,
     config.dataset,
@@ -117,6 +119,7 @@ function lossTag(
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * largeScaleUid({ ...DEFAULT_CONFIG, model: "resnet18", dataset: "cifar10" });
  * ```
  */
@@ -161,6 +164,7 @@ const TRAINING_COMMAND: Record<RunKind, CommandName> = { simple: "train", large:
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * settingsDigest({ ...DEFAULT_CONFIG, lr: 0.05 }, "simple"); // e.g. "5d0c1a9e"
  * ```
  */
@@ -180,6 +184,7 @@ export function settingsDigest(config: TrainConfig, kind: RunKind): string {
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * runUid({ ...DEFAULT_CONFIG, epochs: 2 }, "simple");
  * ```
  */
@@ -195,6 +200,7 @@ export function runUid(config: TrainConfig, kind: RunKind): string {
  *
  * @example
  * ```ts
+ * import { DEFAULT_CONFIG } from "../config/schema.ts";
  * settingDifferences({ ...DEFAULT_CONFIG }, { ...DEFAULT_CONFIG, bias: false }, "simple");
  * // ["--bias false (the run used true)"]
  * ```

@@ -45,7 +45,8 @@ function holderOf(path: string): number | undefined {
 
 /**
  * Take the exclusive lock of run `uid` under `basePath` (created if need be), or throw
- * {@link RunLockedError} at once when another process holds it.
+ * {@link RunLockedError} at once when another process holds it. Sweeps and searches lock their
+ * directory the same way (`what` names the holder in the refusal, e.g. `search lr`).
  *
  * @example
  * ```ts
@@ -57,7 +58,7 @@ function holderOf(path: string): number | undefined {
  * }
  * ```
  */
-export function lockRun(basePath: string, uid: string): RunLock {
+export function lockRun(basePath: string, uid: string, what = `run ${uid}`): RunLock {
   Deno.mkdirSync(basePath, { recursive: true });
   const path = lockPath(basePath, uid);
   // A holder removes its file on release: a file opened just before that removal is locked in
@@ -68,7 +69,7 @@ export function lockRun(basePath: string, uid: string): RunLock {
       file.close();
       const holder = holderOf(path);
       throw new RunLockedError(
-        `run ${uid} is in use by ${holder ? `process ${holder}` : "another process"} (lock ` +
+        `${what} is in use by ${holder ? `process ${holder}` : "another process"} (lock ` +
           `${path}): wait until it ends, or stop it; a lock of a process that no longer ` +
           `runs is taken over by itself`,
       );

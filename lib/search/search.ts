@@ -23,7 +23,14 @@ import type { Flags } from "../sweep/grid.ts";
 import type { LaunchJob } from "../sweep/executor_slurm.ts";
 import { launcherFor } from "../sweep/executor.ts";
 import type { PoolJob } from "../sweep/pool.ts";
-import { loadRunner, type RunConfig, type SweepRunner } from "../sweep/runner.ts";
+import {
+  type RunConfig,
+  runnerNamed,
+  type RunnerRegistry,
+  type SweepRunner,
+} from "../sweep/runner.ts";
+import { RUNNERS } from "../experiment/runners/mod.ts";
+import { exists, isRunDirectory, lockRun } from "../runs/mod.ts";
 import { Asha } from "./asha.ts";
 import { checkSpace, type Params, referenceSpace, sampleSpace, type SearchSpace } from "./space.ts";
 import { proposeTpe } from "./tpe.ts";
@@ -43,7 +50,7 @@ export type SearchAlgorithm = typeof SEARCH_ALGORITHMS[number];
 /** A search: what to vary, how, and where the results go. */
 export interface Search {
   name: string;
-  /** `simple` (default), `large`, or a runner module URL (as for sweeps). */
+  /** A runner's name in the registry: `simple` (default) or `large`. */
   runner?: string;
   /** Training flags shared by every trial (names as on the command line, without `--`). */
   base: Flags;
@@ -77,8 +84,8 @@ export interface RunSearchOptions {
   log?: (line: string) => void;
   /** Abort: running trials are killed and stay to be rerun on resume. */
   signal?: AbortSignal;
-  /** Extra readable paths for workers (e.g. a custom runner's files). */
-  extraRead?: string[];
+  /** The runners a search may name and their worker entry (default: memdil's `RUNNERS`). */
+  registry?: RunnerRegistry;
 }
 
 /** The retrained best configuration. */
@@ -105,6 +112,9 @@ export interface SearchResult {
  *
  * @example
  * ```ts
+ * import type { TrialTable } from "./trials.ts";
+ * import { referenceSpace } from "./space.ts";
+ * declare const table: TrialTable;
  * await saveSearchFigures("results/ho/lr/figures", table.trials, referenceSpace("LS"));
  * ```
  */
@@ -140,13 +150,13 @@ function trialRandom(seed: number, trial: number): Random {
  *
  * @example
  * ```ts
- * const definition = await searchDefinition({ name: "s", base: { loss: "LS" },
+ * const { definition } = searchDefinition({ name: "s", base: { loss: "LS" },
  *   algorithm: "random_search", trials: 4, resultsDir: "/tmp/s" });
  * console.log(definition.space); // the reference's LS space
  * ```
  */
-export async function searchDefinition(search: Search) {
-  const runner = await loadRunner(search.runner ?? "simple");
+export function searchDefinition(search: Search, registry: RunnerRegistry = RUNNERS) {
+  const runner = runnerNamed(registry, search.runner ?? "simple");
   const base = runner.configure(search.base) as unknown as Record<string, unknown>;
   if (!(SEARCH_ALGORITHMS as readonly string[]).includes(search.algorithm)) {
     throw new SearchError(
@@ -157,11 +167,25 @@ export async function searchDefinition(search: Search) {
     throw new SearchError(`the number of trials must be an integer >= 1, got ${search.trials}`);
   }
   const space = checkSpace(search.space ?? referenceSpace(String(base.loss)));
-  for (const flag of Object.keys(space)) {
-    if (!(flag in base)) {
+  for (const [flag, dimension] of Object.entries(space)) {
+    if (!Object.hasOwn(base, flag) || flag === "seed" || flag === "uid") {
       throw new SearchError(
-        `search space dimension '${flag}' is not a flag of the '${runner.name}' runner`,
+        `search space dimension '${flag}' is not a flag of the '${runner.name}' runner a ` +
+          `search can vary`,
       );
+    }
+    // Every value a trial can be given is checked now, as the command line would check it, so
+    // no trial fails on it later (and a continued search never meets it).
+    const values = dimension.type === "choice" ? dimension.values : [dimension.low, dimension.high];
+    for (const value of values) {
+      try {
+        runner.configure({ ...(search.base as Flags), [flag]: value });
+      } catch (error) {
+        throw new SearchError(
+          `search space dimension '${flag}': the value ${value} is not valid: ` +
+            `${(error as Error).message}`,
+        );
+      }
     }
   }
   const valSplit = search.valSplit ?? 0.2;
@@ -222,9 +246,28 @@ export async function runSearch(
   search: Search,
   options: RunSearchOptions = {},
 ): Promise<SearchResult> {
-  const log = options.log ?? console.log;
+  const registry = options.registry ?? RUNNERS;
+  const { runner, definition } = searchDefinition(search, registry);
   const resultsDir = resolve(search.resultsDir);
-  const { runner, definition } = await searchDefinition(search);
+  // One process per search: a second one (even with --continue_ho) is refused before anything
+  // is deleted or rewritten, so trials.json has one writer.
+  const lock = lockRun(resultsDir, "search", `search ${search.name} (${resultsDir})`);
+  try {
+    return await searchLocked(search, options, registry, runner, definition, resultsDir);
+  } finally {
+    lock.release();
+  }
+}
+
+async function searchLocked(
+  search: Search,
+  options: RunSearchOptions,
+  registry: RunnerRegistry,
+  runner: SweepRunner,
+  definition: ReturnType<typeof searchDefinition>["definition"],
+  resultsDir: string,
+): Promise<SearchResult> {
+  const log = options.log ?? console.log;
   const concurrency = search.concurrency ?? readIniConfig().resources.maximumConcurrentJobs;
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new SearchError(`search concurrency must be an integer >= 1, got ${concurrency}`);
@@ -252,7 +295,7 @@ export async function runSearch(
   const base = runner.configure(search.base) as unknown as Record<string, unknown>;
   const trialsDir = join(resultsDir, "trials");
   const dataDirs = typeof base.data_dir === "string" ? [base.data_dir] : [];
-  const access = { basePath: trialsDir, dataDirs, extraRead: options.extraRead };
+  const access = { basePath: trialsDir, dataDirs, worker: registry.worker };
   const maxEpochs = Number(base.epochs);
   const asha = definition.asha ? new Asha({ ...definition.asha, maxEpochs }) : undefined;
 
@@ -318,7 +361,14 @@ export async function runSearch(
     // A trial that is not settled starts from scratch: whatever an interrupted attempt left in
     // its directory (even a finished model whose result was never recorded) would let the runner
     // skip epochs, and their validation reports with them.
-    await Deno.remove(join(trialsDir, trial.uid), { recursive: true }).catch((error) => {
+    const trialDir = join(trialsDir, trial.uid);
+    if (exists(trialDir) && !isRunDirectory(trialDir) && !isEmpty(trialDir)) {
+      throw new SearchError(
+        `${trialDir} is in a trial's place but is not a memdil run directory: it is never ` +
+          `deleted; move it away, then continue the search`,
+      );
+    }
+    await Deno.remove(trialDir, { recursive: true }).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
     trial.status = "running";
@@ -410,11 +460,21 @@ export async function runSearch(
   return { trials: table.trials, best, files };
 }
 
+function isEmpty(dir: string): boolean {
+  try {
+    return [...Deno.readDirSync(dir)].length === 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The completed trial with the highest objective (ties: the earlier trial), if any.
  *
  * @example
  * ```ts
+ * import type { TrialTable } from "./trials.ts";
+ * declare const table: TrialTable;
  * bestCompleted(table.trials)?.params;
  * ```
  */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { FileFormatError } from "../io/json.ts";
 import { writeJsonAtomic } from "../results/mod.ts";
 import type { Params } from "./space.ts";
 
@@ -44,6 +45,7 @@ export interface TrialTable {
  *
  * @example
  * ```ts
+ * declare const table: TrialTable;
  * table.trials.filter(isSettled).length; // trials that will not run again
  * ```
  */
@@ -68,7 +70,15 @@ export function readTrialTable(path: string): TrialTable | undefined {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
-  const table = JSON.parse(text) as TrialTable;
+  let table: TrialTable;
+  try {
+    table = JSON.parse(text);
+  } catch (error) {
+    throw new FileFormatError(
+      `${path} is not valid JSON (${(error as Error).message}); move it away or choose another ` +
+        `search name`,
+    );
+  }
   if (!table || !Array.isArray(table.trials) || typeof table.definition !== "object") {
     throw new Error(`${path} is not a trial table; move it away or choose another search name`);
   }
@@ -92,6 +102,7 @@ export function writeTrialTable(path: string, table: TrialTable): Promise<void> 
  *
  * @example
  * ```ts
+ * declare const table: TrialTable;
  * const rows = trialRows(table.trials);
  * ```
  */

@@ -81,6 +81,8 @@ export function readSlurmSettings(path: string = defaultIniPath()): SlurmSetting
  *
  * @example
  * ```ts
+ * import type { PoolJob } from "./pool.ts";
+ * declare const jobs: PoolJob[];
  * const run = executorFor("local", { name: "tiny", resultsDir: "/tmp/tiny" });
  * const outcomes = await run(jobs, { concurrency: 2 });
  * ```

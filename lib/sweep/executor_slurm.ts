@@ -87,6 +87,7 @@ async function slurmCommand(
  *
  * @example
  * ```ts
+ * declare const settings: SlurmSettings;
  * const script = batchScript({ name: "s", dir: "/shared/s/submissions/0", tasks: 4,
  *   concurrency: 2, args: ["run", "worker.ts"], settings });
  * ```
@@ -216,6 +217,7 @@ async function submit(
     basePath: jobs[0].access.basePath,
     dataDirs: [...new Set(jobs.flatMap((j) => j.access.dataDirs))],
     extraRead: [...new Set([...basePaths, ...jobs.flatMap((j) => j.access.extraRead ?? [])])],
+    worker: jobs[0].access.worker,
   };
   for (const [index, job] of jobs.entries()) {
     await Deno.mkdir(dirname(job.logPath), { recursive: true });
@@ -269,6 +271,8 @@ export interface SlurmArrayOptions extends PoolOptions {
  *
  * @example
  * ```ts
+ * import type { PoolJob } from "./pool.ts";
+ * declare const jobs: PoolJob[], settings: SlurmSettings;
  * const outcomes = await runSlurmArray(jobs, {
  *   name: "tiny", stateDir: "/shared/tiny/slurm", concurrency: 2, settings,
  * });
@@ -405,6 +409,8 @@ export type LaunchJob = (
  *
  * @example
  * ```ts
+ * import type { PoolJob } from "./pool.ts";
+ * declare const job: PoolJob, settings: SlurmSettings;
  * const launch = slurmJobLauncher({ name: "lr", stateDir: "/shared/lr/slurm", settings });
  * const outcome = await launch(job, { onMessage: (key, message) => console.log(message) });
  * ```

@@ -14,7 +14,8 @@
  * ```
  *
  * Keys: `name` (required), `resultsDir` (required; relative paths are relative to the
- * repository root, like config.ini's), `runner` (`simple` by default), `concurrency` (default
+ * repository root, like config.ini's; it and `basePath` must lie under results/ or a place
+ * config.ini names), `runner` (a registered runner's name: `simple` by default, or `large`), `concurrency` (default
  * config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS), `executor` (`local` worker processes, the
  * default, or `slurm`: a job array, settings in config.ini [SLURM]), `basePath` (run directories; default
  * `<resultsDir>/runs`), `base` (flags shared by every run), `grid` (flag -> list of values: every
@@ -25,8 +26,8 @@
  *
  * @module
  */
-import { isAbsolute, join } from "node:path";
-import { REPO_ROOT } from "../config/ini.ts";
+import { isAbsolute, join, resolve } from "node:path";
+import { isUnder, readIniConfig, REPO_ROOT, resultRoots } from "../config/ini.ts";
 import { type ExecutorName, EXECUTORS } from "./executor.ts";
 import { type Flags, type FlagValue, grid } from "./grid.ts";
 import type { Sweep } from "./sweep.ts";
@@ -113,8 +114,11 @@ export function sweepFromDocument(document: unknown, path: string): Sweep {
       throw new SweepFileError(`${path}: "${key}" (a non-empty string) is required`);
     }
   }
-  if (file.runner !== undefined && typeof file.runner !== "string") {
-    throw new SweepFileError(`${path}: "runner" is a name such as "simple", or a module URL`);
+  if (file.runner !== undefined && !isRunnerName(file.runner)) {
+    throw new SweepFileError(
+      `${path}: "runner" is a runner's name, such as "simple" or "large" (never a path or ` +
+        `URL), got ${JSON.stringify(file.runner)}`,
+    );
   }
   if (
     file.concurrency !== undefined &&
@@ -147,16 +151,55 @@ export function sweepFromDocument(document: unknown, path: string): Sweep {
     );
   }
   if (file.grid === undefined && file.runs === undefined) runs.push(base);
-  const resolvePath = (p: string) => (isAbsolute(p) ? p : join(REPO_ROOT, p));
+  if (file.basePath !== undefined && (typeof file.basePath !== "string" || file.basePath === "")) {
+    throw new SweepFileError(`${path}: "basePath" is a non-empty string`);
+  }
+  const resultsDir = confinedPath(path, "resultsDir", file.resultsDir);
   return {
     name: file.name,
     runner: file.runner,
     concurrency: file.concurrency,
     executor: file.executor,
-    resultsDir: resolvePath(file.resultsDir),
-    basePath: file.basePath ? resolvePath(file.basePath) : undefined,
+    resultsDir,
+    basePath: file.basePath ? confinedPath(path, "basePath", file.basePath) : undefined,
     runs,
   };
+}
+
+/**
+ * Whether `value` can be a runner's name: a plain word, never a path or URL.
+ *
+ * @example
+ * ```ts
+ * isRunnerName("simple"); // true
+ * isRunnerName("/tmp/evil.ts"); // false
+ * ```
+ */
+export function isRunnerName(value: unknown): value is string {
+  return typeof value === "string" && /^[a-z][a-z0-9_]*$/.test(value);
+}
+
+/**
+ * A directory named by a data file (sweep or search), resolved (relative to the repository
+ * root) and confined to memdil's result roots: results/ and the places config.ini names. A data
+ * file never widens where memdil writes or what it deletes.
+ *
+ * @example
+ * ```ts
+ * confinedPath("s.json", "resultsDir", "results/sweeps/s"); // "/repo/results/sweeps/s"
+ * ```
+ */
+export function confinedPath(file: string, key: string, value: string): string {
+  const resolved = resolve(isAbsolute(value) ? value : join(REPO_ROOT, value));
+  const roots = resultRoots(readIniConfig());
+  if (!isUnder(resolved, roots)) {
+    throw new SweepFileError(
+      `${file}: "${key}" ${value} is outside the places memdil writes results (${
+        roots.join(", ")
+      }); put it under one of them, or configure the place in config.ini [PATHS]`,
+    );
+  }
+  return resolved;
 }
 
 /**

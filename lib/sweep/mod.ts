@@ -6,7 +6,8 @@
  *
  * @example
  * ```ts
- * import { grid, runSweep } from "./mod.ts";
+ * import { grid, type RunnerRegistry, runSweep } from "./mod.ts";
+ * declare const RUNNERS: RunnerRegistry; // memdil's: lib/experiment/runners/mod.ts
  * const result = await runSweep({
  *   name: "ce_vs_ls",
  *   resultsDir: "results/ce_vs_ls",
@@ -15,7 +16,7 @@
  *     label_noise: [0, 0.2],
  *     seed: [1, 2],
  *   }),
- * });
+ * }, { registry: RUNNERS });
  * console.log(result.overSeeds);
  * ```
  *
@@ -26,6 +27,7 @@ export * from "./runner.ts";
 export * from "./pool.ts";
 export * from "./progress.ts";
 export * from "./summary.ts";
+export * from "./columns.ts";
 export * from "./sweep.ts";
 export * from "./file.ts";
 export * from "./executor.ts";

@@ -7,23 +7,16 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { REPO_ROOT } from "../config/ini.ts";
+import { realPathAhead, REPO_ROOT } from "../config/ini.ts";
+import { DATA_HOSTS } from "../config/permissions.ts";
 import { openBlasPath } from "../backend/blas/openblas.ts";
 import { defaultCacheDir } from "../data/cache.ts";
 import { decodeMessage, type WorkerJob, type WorkerMessage } from "./worker.ts";
 
-/** Hosts a run may download a missing dataset from (those of `deno task data`). */
-export const DATA_HOSTS: readonly string[] = [
-  "ossci-datasets.s3.amazonaws.com",
-  "fashion-mnist.s3-website.eu-central-1.amazonaws.com",
-  "www.cs.toronto.edu",
-  "ufldl.stanford.edu",
-];
+export { DATA_HOSTS };
 
 /** Where Debian's dataset packages put their files (read by the data loaders). */
 const SYSTEM_DATASETS = "/usr/share/datasets";
-
-const WORKER_ENTRY = fromFileUrl(new URL("./worker.ts", import.meta.url));
 
 /**
  * The directory of Deno's npm cache that holds this project's packages (their wasm files and
@@ -49,8 +42,10 @@ export interface WorkerAccess {
   basePath: string;
   /** Dataset roots (read; written when a dataset is downloaded there). */
   dataDirs: string[];
-  /** Further readable paths (e.g. a custom runner module's directory). */
+  /** Further readable paths (e.g. the run directories of other sweeps of one Slurm array). */
   extraRead?: string[];
+  /** The worker entry module to run (a runner registry's `worker`). */
+  worker: string;
 }
 
 /**
@@ -61,7 +56,9 @@ export interface WorkerAccess {
  *
  * @example
  * ```ts
- * const args = workerArgs({ basePath: "/tmp/runs", dataDirs: ["/root/data"] });
+ * import type { RunnerRegistry } from "./runner.ts";
+ * declare const RUNNERS: RunnerRegistry;
+ * const args = workerArgs({ basePath: "/tmp/runs", dataDirs: ["/root/data"], worker: RUNNERS.worker });
  * // ["run", "--no-prompt", "--allow-read=...", ..., ".../lib/sweep/worker.ts"]
  * ```
  */
@@ -83,19 +80,27 @@ export function workerArgs(access: WorkerAccess): string[] {
     "run",
     "--no-prompt",
     `--config=${join(REPO_ROOT, "deno.json")}`,
-    `--allow-read=${unique(read).join(",")}`,
-    `--allow-write=${unique(write).join(",")}`,
+    `--allow-read=${withRealPaths(read).join(",")}`,
+    `--allow-write=${withRealPaths(write).join(",")}`,
     // tfjs and polars probe environment variables and system facts (CPU count, OS release).
     "--allow-env",
     "--allow-sys",
     `--allow-ffi=${unique([npm ?? REPO_ROOT, blasDir]).join(",")}`,
     `--allow-net=${DATA_HOSTS.join(",")}`,
-    WORKER_ENTRY,
+    access.worker,
   ];
 }
 
 function unique(paths: string[]): string[] {
   return [...new Set(paths.filter((p) => p !== ""))];
+}
+
+/**
+ * Each path, and where it really is when a symlink leads there (a results directory that is a
+ * symlink must not lock the workers out of their own runs).
+ */
+function withRealPaths(paths: string[]): string[] {
+  return unique(paths.flatMap((path) => [path, realPathAhead(path)]));
 }
 
 /** One run for the pool. */
@@ -159,6 +164,7 @@ export function workerBlasThreads(concurrency: number): number {
  *
  * @example
  * ```ts
+ * declare const jobs: PoolJob[];
  * const outcomes = await runPool(jobs, { concurrency: 2 });
  * console.log(outcomes.filter((o) => o.status === "failed").length, "failed");
  * ```
@@ -193,6 +199,7 @@ export async function runPool(jobs: PoolJob[], options: PoolOptions): Promise<Po
  *
  * @example
  * ```ts
+ * declare const job: PoolJob;
  * const outcome = await runWorker(job, { onMessage: (key, message) => console.log(message) });
  * ```
  */

@@ -98,32 +98,79 @@ export function summaryLine(runs: readonly RunStatus[]): string {
   return `${ended(runs)}/${runs.length} runs: ${parts.join(", ")}`;
 }
 
+/** A run's last reported accuracies in percent, e.g. ` val 81.2% test 80.1%`. */
+function accuracyText(run: RunStatus): string {
+  const pct = (name: string, key: string) => {
+    const value = run.values?.[key];
+    return typeof value === "number" ? ` ${name} ${(100 * value).toFixed(1)}%` : "";
+  };
+  return pct("train", "train_acc") + pct("val", "val_acc") + pct("test", "test_acc");
+}
+
 /**
- * A cli-progress bar on stderr: runs ended out of all, and what is training now.
+ * The estimated seconds to the end of a sweep: wall time so far per unit of training done, times
+ * the training left; a run counts by its epochs done, reused runs cost nothing. Undefined before
+ * any epoch ended.
+ *
+ * @example
+ * ```ts
+ * sweepEta([{ uid: "a", label: "a", state: "running", epoch: 1, epochs: 4 }], 10); // 30
+ * ```
+ */
+export function sweepEta(runs: readonly RunStatus[], elapsed: number): number | undefined {
+  let done = 0;
+  let left = 0;
+  for (const run of runs) {
+    if (run.state === "finished" || run.state === "failed") done += 1;
+    else if (run.state === "queued") left += 1;
+    else if (run.state === "running") {
+      const share = run.epoch !== undefined && run.epochs ? run.epoch / run.epochs : 0;
+      done += share;
+      left += 1 - share;
+    }
+  }
+  return done > 0 ? (elapsed / done) * left : undefined;
+}
+
+/**
+ * A cli-progress bar on stderr: runs ended out of all, the estimated time left, and each running
+ * run with its epoch and last accuracies.
  *
  * @example
  * ```ts
  * const progress = terminalProgress();
  * ```
  */
-export function terminalProgress(): SweepProgress {
+export function terminalProgress(
+  now: () => number = () => performance.now() / 1000,
+): SweepProgress {
   let bar: cliProgress.SingleBar | undefined;
+  let start = 0;
   const running = (runs: readonly RunStatus[]) =>
-    runs.filter((r) => r.state === "running").map((r) => `${r.label}${epochText(r)}`).join("; ")
-      .slice(0, 90);
+    runs.filter((r) => r.state === "running")
+      .map((r) => `${r.label}${epochText(r)}${accuracyText(r)}`).join("; ").slice(0, 110);
+  const payload = (runs: readonly RunStatus[]) => {
+    const eta = sweepEta(runs, now() - start);
+    return {
+      failed: countStates(runs).failed,
+      eta: eta === undefined ? "?" : formatDuration(eta),
+      running: running(runs),
+    };
+  };
   return {
     update(runs) {
       if (!bar) {
+        start = now();
         bar = new cliProgress.SingleBar({
-          format: "sweep [{bar}] {value}/{total} runs | {failed} failed | {running}",
+          format: "sweep [{bar}] {value}/{total} runs | {failed} failed | ETA {eta} | {running}",
           hideCursor: true,
         }, cliProgress.Presets.shades_classic);
-        bar.start(runs.length, ended(runs), { failed: 0, running: "" });
+        bar.start(runs.length, ended(runs), payload(runs));
       }
-      bar.update(ended(runs), { failed: countStates(runs).failed, running: running(runs) });
+      bar.update(ended(runs), payload(runs));
     },
     finish(runs) {
-      bar?.update(ended(runs), { failed: countStates(runs).failed, running: "" });
+      bar?.update(ended(runs), { ...payload(runs), running: "" });
       bar?.stop();
     },
   };

@@ -1,9 +1,8 @@
 /**
  * What a sweep runs: a runner turns flag values into a validated configuration, names its run
  * directory, tells finished runs apart, and (inside a worker subprocess) trains and evaluates
- * one run. `simple` is the MLP experiment of `deno task train`; a runner can also be any module
- * whose default export is a {@link SweepRunner} (named by URL), which is how other experiments
- * and the tests plug in.
+ * one run. Runners come from a {@link RunnerRegistry} built above this layer (memdil's: `simple`,
+ * the MLP experiment of `deno task train`, and `large`), which is how the tests plug in theirs.
  *
  * @module
  */
@@ -80,47 +79,49 @@ export interface SweepRunner<C extends RunConfig = RunConfig> {
 }
 
 /**
- * Built-in runners, by name: module URLs whose default export is the runner (memdil's two kinds
- * of runs live with the experiments; the sweep machinery only loads them by name).
- */
-export const BUILTIN_RUNNERS: Record<string, string> = {
-  simple: new URL("../experiment/runners/simple.ts", import.meta.url).href,
-  large: new URL("../experiment/runners/large.ts", import.meta.url).href,
-};
-
-/**
- * The module URL a runner name stands for: a built-in name, or a module URL / absolute path.
+ * The runners a sweep or search may name, and the worker entry that holds the very same
+ * runners: code, never data. Sweep and search files name a runner by its key here (no paths, no
+ * URLs, nothing imported because a file says so); the registry is built above the sweep
+ * machinery (memdil's own is `RUNNERS` in lib/experiment/runners) and passed down.
  *
  * @example
  * ```ts
- * runnerModule("simple"); // file:///.../lib/experiment/runners/simple.ts
+ * declare const echoRunner: SweepRunner;
+ * const registry: RunnerRegistry = {
+ *   runners: { echo: echoRunner },
+ *   worker: "/repo/lib/experiment/runners/worker.ts", // calls workerMain(registry.runners)
+ * };
  * ```
  */
-export function runnerModule(runner: string): string {
-  if (runner in BUILTIN_RUNNERS) return BUILTIN_RUNNERS[runner];
-  if (/^(file|https?):/.test(runner)) return runner;
-  if (runner.startsWith("/")) return new URL(`file://${runner}`).href;
-  throw new Error(
-    `unknown sweep runner '${runner}': use one of ${
-      Object.keys(BUILTIN_RUNNERS).join(", ")
-    }, or a module URL / absolute path whose default export is a runner`,
-  );
+export interface RunnerRegistry {
+  /** The runners by name. */
+  runners: Readonly<Record<string, SweepRunner>>;
+  /** Absolute path of the worker entry module, which runs `workerMain` with these runners. */
+  worker: string;
+}
+
+/** A runner name that is not in the registry. */
+export class UnknownRunnerError extends Error {
+  override name = "UnknownRunnerError";
 }
 
 /**
- * Load a runner by name or module URL.
+ * The runner of `name` in `registry`, or {@link UnknownRunnerError} naming the known ones.
  *
  * @example
  * ```ts
- * const runner = await loadRunner("simple");
+ * declare const RUNNERS: RunnerRegistry;
+ * const runner = runnerNamed(RUNNERS, "simple");
  * console.log(runner.uid(runner.configure({ loss: "LS" })));
  * ```
  */
-export async function loadRunner(runner: string): Promise<SweepRunner> {
-  const module = await import(runnerModule(runner));
-  const loaded = module.default as SweepRunner | undefined;
-  if (!loaded || typeof loaded.run !== "function" || typeof loaded.configure !== "function") {
-    throw new Error(`sweep runner module ${runner} has no default export with run and configure`);
+export function runnerNamed(registry: RunnerRegistry, name: unknown): SweepRunner {
+  if (typeof name === "string" && Object.hasOwn(registry.runners, name)) {
+    return registry.runners[name];
   }
-  return loaded;
+  throw new UnknownRunnerError(
+    `unknown runner ${JSON.stringify(name)}: use one of ${
+      Object.keys(registry.runners).join(", ")
+    } (runners are named, never given as paths or URLs)`,
+  );
 }

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { type DataFrame, rowsToFrame } from "../results/mod.ts";
+import type { DataFrame } from "../results/mod.ts";
+import { summaryFrame, type SummaryRow } from "./columns.ts";
 
-/** A summary row: configuration columns and metrics. */
-export type SummaryRow = Record<string, unknown>;
+export type { SummaryRow };
 
 /**
  * Columns that identify a run rather than a configuration or a result: left out of the grouping
@@ -124,14 +124,22 @@ export function meanAndStd(values: readonly number[]): { mean: number | null; st
 }
 
 /**
- * The listed columns of summary rows that exist, as a DataFrame (for display).
+ * The listed columns of summary rows that exist, as a DataFrame for display, in the units of the
+ * summary tables on disk: an accuracy column asked for by the run's name (`test_acc_mean`) shows
+ * in percent under its table name (`test_acc_pct_mean`).
  *
  * @example
  * ```ts
+ * import type { SweepResult } from "./sweep.ts";
+ * declare const result: { sweep: SweepResult };
  * console.log(summaryTable(result.sweep.overSeeds, ["loss", "test_acc_mean"]).toString());
+ * // columns loss, test_acc_pct_mean
  * ```
  */
 export function summaryTable(rows: SummaryRow[], columns: string[]): DataFrame {
-  const present = columns.filter((c) => rows.some((row) => c in row));
-  return rowsToFrame(rows.map((row) => Object.fromEntries(present.map((c) => [c, row[c]]))));
+  const frame = summaryFrame(rows);
+  const named = columns.map((c) =>
+    frame.columns.includes(c) ? c : c.replace(/_acc(?=_mean$|_std$|$)/, "_acc_pct")
+  );
+  return frame.select(...named.filter((c) => frame.columns.includes(c)));
 }

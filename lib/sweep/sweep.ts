@@ -8,19 +8,15 @@
  */
 import { join, relative, resolve } from "node:path";
 import { readIniConfig } from "../config/ini.ts";
-import {
-  type DataFrame,
-  readerOrder,
-  rowsToFrame,
-  writeJsonAtomic,
-  writeParquetAtomic,
-} from "../results/mod.ts";
+import { writeJsonAtomic } from "../results/mod.ts";
+import { writeSummaryTable } from "./columns.ts";
 import type { Flags } from "./grid.ts";
 import { executorFor, type ExecutorName } from "./executor.ts";
 import type { SlurmSettings } from "./executor_slurm.ts";
 import type { PoolJob } from "./pool.ts";
 import { autoProgress, type RunStatus, type SweepProgress } from "./progress.ts";
-import { loadRunner, type RunConfig, type SweepRunner } from "./runner.ts";
+import { lockRun } from "../runs/lock.ts";
+import { type RunConfig, runnerNamed, type RunnerRegistry, type SweepRunner } from "./runner.ts";
 import { summarizeOverSeeds, type SummaryRow } from "./summary.ts";
 
 /**
@@ -43,7 +39,7 @@ import { summarizeOverSeeds, type SummaryRow } from "./summary.ts";
 export interface Sweep {
   /** Name shown in progress and stored in the run table. */
   name: string;
-  /** `simple` (default), or a module URL whose default export is a runner. */
+  /** A runner's name in the registry the sweep runs with (default `simple`). */
   runner?: string;
   /** One entry per run: flag values (names as on the command line, without `--`). */
   runs: Flags[];
@@ -92,14 +88,14 @@ export interface SweepResult {
 
 /** Options of {@link runSweep}. */
 export interface RunSweepOptions {
+  /** The runners the sweep may name, and their worker entry (memdil's: `RUNNERS`). */
+  registry: RunnerRegistry;
   /** Progress display (default: Jupyter, terminal bar, or lines); false for none. */
   progress?: SweepProgress | false;
   /** Lines for the default display (default console.log). */
   log?: (line: string) => void;
   /** Abort: workers are killed, their runs stay unfinished and restart next time. */
   signal?: AbortSignal;
-  /** Extra readable paths for workers (e.g. a custom runner's files). */
-  extraRead?: string[];
   /** Settings of the slurm executor (default config.ini [SLURM]). */
   slurm?: SlurmSettings;
 }
@@ -109,19 +105,21 @@ export interface RunSweepOptions {
  *
  * @example
  * ```ts
- * const planned = await planSweep({ name: "s", resultsDir: "/tmp/s", runs: [{ epochs: 2 }] });
+ * import type { RunnerRegistry } from "./runner.ts";
+ * declare const RUNNERS: RunnerRegistry;
+ * const planned = planSweep({ name: "s", resultsDir: "/tmp/s", runs: [{ epochs: 2 }] }, RUNNERS);
  * console.log(planned.runs[0].uid);
  * ```
  */
-export async function planSweep(sweep: Sweep): Promise<{
+export function planSweep(sweep: Sweep, registry: RunnerRegistry): {
   runner: SweepRunner;
   basePath: string;
   runs: Omit<SweepRun, "status">[];
-}> {
+} {
   if (!Array.isArray(sweep.runs) || sweep.runs.length === 0) {
     throw new Error(`sweep '${sweep.name}' has no runs`);
   }
-  const runner = await loadRunner(sweep.runner ?? "simple");
+  const runner = runnerNamed(registry, sweep.runner ?? "simple");
   const basePath = resolve(sweep.basePath ?? join(sweep.resultsDir, "runs"));
   const configs = sweep.runs.map((flags, i) => {
     try {
@@ -176,19 +174,38 @@ function distinctUids(runner: SweepRunner, flags: Flags[], configs: RunConfig[])
 /**
  * Run the sweep. Resolves when every run has ended; failing runs are in `failures` (the promise
  * does not reject for them). Writes into `resultsDir`: `summary.parquet` (one row per finished
- * run), `summary_over_seeds.parquet`, `sweep.json` (every run: uid, flags, status, time, error,
- * log) and `logs/<uid>.log` (each worker's output).
+ * run), `summary_over_seeds.parquet` (both as `writeSummaryTable` writes them: accuracy in
+ * percent, a `.columns.parquet` dictionary beside each), `sweep.json` (every run: uid, flags,
+ * status, time, error, log) and `logs/<uid>.log` (each worker's output). The returned rows keep
+ * the runs' own units (accuracy as a fraction, as in each run's `metrics.parquet`).
  *
  * @example
  * ```ts
- * const result = await runSweep(sweep);
+ * import type { RunnerRegistry } from "./runner.ts";
+ * declare const sweep: Sweep, RUNNERS: RunnerRegistry;
+ * const result = await runSweep(sweep, { registry: RUNNERS });
  * for (const failure of result.failures) console.log(failure.uid, failure.error);
  * ```
  */
-export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Promise<SweepResult> {
-  const log = options.log ?? console.log;
+export async function runSweep(sweep: Sweep, options: RunSweepOptions): Promise<SweepResult> {
+  const plan = planSweep(sweep, options.registry);
   const resultsDir = resolve(sweep.resultsDir);
-  const plan = await planSweep(sweep);
+  // One process per sweep directory: a second one is refused before anything is written.
+  const lock = lockRun(resultsDir, "sweep", `sweep ${sweep.name}`);
+  try {
+    return await runLocked(sweep, plan, resultsDir, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  sweep: Sweep,
+  plan: ReturnType<typeof planSweep>,
+  resultsDir: string,
+  options: RunSweepOptions,
+): Promise<SweepResult> {
+  const log = options.log ?? console.log;
   const concurrency = sweep.concurrency ??
     readIniConfig().resources.maximumConcurrentJobs;
   const progress = options.progress === false
@@ -223,7 +240,7 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
       key: run.uid,
       job: { runner: sweep.runner ?? "simple", config: run.config, basePath: plan.basePath },
       logPath,
-      access: { basePath: plan.basePath, dataDirs, extraRead: options.extraRead },
+      access: { basePath: plan.basePath, dataDirs, worker: options.registry.worker },
     });
   });
   const indexOf = new Map(plan.runs.map((run, i) => [run.uid, i]));
@@ -292,9 +309,8 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
     runs: join(resultsDir, "sweep.json"),
   };
   if (summary.length > 0) {
-    const readable = (frame: DataFrame) => frame.select(...readerOrder(frame.columns));
-    await writeParquetAtomic(readable(rowsToFrame(summary)), tables.summary);
-    await writeParquetAtomic(readable(rowsToFrame(overSeeds)), tables.overSeeds);
+    await writeSummaryTable(summary, tables.summary);
+    await writeSummaryTable(overSeeds, tables.overSeeds);
   }
   // Paths relative to the sweep's directory, so a results folder can be moved or copied.
   const local = (path: string) => relative(resultsDir, path) || ".";
@@ -327,6 +343,7 @@ function isString(value: unknown): value is string {
  *
  * @example
  * ```ts
+ * declare const result: SweepResult;
  * const report = failureReport(result);
  * if (report) console.error(report);
  * ```

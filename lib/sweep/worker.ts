@@ -2,16 +2,17 @@
  * Worker entry of a sweep: runs ONE run in its own process (so on its own backend) and reports
  * to the parent. The job arrives as JSON on stdin ({@link WorkerJob}); messages go to stdout as
  * lines starting with {@link MESSAGE_PREFIX} followed by JSON ({@link WorkerMessage}); anything
- * else on stdout or stderr is the run's log. The parent starts it with `deno run` and only the
+ * else on stdout or stderr is the run's log. The parent starts a registry's worker entry (a module
+ * calling {@link workerMain} with the registry's runners) with `deno run` and only the
  * permissions a run needs (see `workerArgs` in pool.ts).
  *
  * @module
  */
-import { loadRunner, type RunConfig } from "./runner.ts";
+import { type RunConfig, runnerNamed, type SweepRunner } from "./runner.ts";
 
 /** What the parent asks a worker to do. */
 export interface WorkerJob {
-  /** Runner name or module URL. */
+  /** Runner name (a key of the worker's registry). */
   runner: string;
   /** The full, validated configuration. */
   config: RunConfig;
@@ -64,7 +65,7 @@ function send(message: WorkerMessage): void {
   Deno.stdout.writeSync(encoder.encode(encodeMessage(message)));
 }
 
-/** Exit when the parent is gone (its pid changes): see {@link main}. */
+/** Exit when the parent is gone (its pid changes): see {@link workerMain}. */
 function exitWithParent(): void {
   const parent = Deno.ppid;
   const watch = setInterval(() => {
@@ -73,7 +74,20 @@ function exitWithParent(): void {
   Deno.unrefTimer(watch);
 }
 
-async function main(): Promise<number> {
+/**
+ * The body of a worker entry: read the job from stdin, run it with the runner of that name in
+ * `runners`, report to the parent; resolves to the exit status.
+ *
+ * @example
+ * ```ts
+ * import type { RunnerRegistry } from "./runner.ts";
+ * declare const RUNNERS: RunnerRegistry;
+ * if (import.meta.main) Deno.exit(await workerMain(RUNNERS.runners));
+ * ```
+ */
+export async function workerMain(
+  runners: Readonly<Record<string, SweepRunner>>,
+): Promise<number> {
   // A worker whose driver died (even by kill -9) stops within a second: its run restarts when the
   // driver runs again, and must not race with that second attempt in the same directory.
   exitWithParent();
@@ -81,7 +95,7 @@ async function main(): Promise<number> {
   send({ type: "start", pid: Deno.pid });
   const started = performance.now();
   try {
-    const runner = await loadRunner(job.runner);
+    const runner = runnerNamed({ runners, worker: "" }, job.runner);
     await runner.run(job.config, {
       basePath: job.basePath,
       onEpoch: (progress) => send({ type: "epoch", ...progress }),
@@ -95,5 +109,3 @@ async function main(): Promise<number> {
     return 1;
   }
 }
-
-if (import.meta.main) Deno.exit(await main());

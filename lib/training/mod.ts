@@ -66,6 +66,8 @@ export class TrainingDivergedError extends Error {
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * declare const model: Model;
  * if (!(await stateIsFinite(model))) throw new Error("diverged");
  * ```
  */
@@ -111,6 +113,9 @@ const EVAL_BATCH = 1000;
  *
  * @example
  * ```ts
+ * import type { Model } from "../models/mod.ts";
+ * import type { RunData } from "../data/mod.ts";
+ * declare const model: Model, data: RunData;
  * const { features, logits } = await predict(model, data.test.inputs, data.test.count);
  * ```
  */
@@ -291,6 +296,8 @@ function lbfgsStep(
  *
  * @example
  * ```ts
+ * declare const inputs: TrainInputs;
+ * const { model, loss, train, validation, test, config } = inputs;
  * const history = await trainModel({ model, loss, train, validation, test, config });
  * ```
  */
@@ -329,6 +336,8 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
     }, cliProgress.Presets.shades_classic)
     : undefined;
   const batches = Math.ceil(train.count / config.batch_size);
+  const runStarted = performance.now();
+  let lastEpoch = "";
   try {
     for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
       const started = performance.now();
@@ -337,7 +346,7 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
       let lossSum: tf.Tensor = tf.scalar(0);
       let correct: tf.Tensor = tf.scalar(0, "int32");
       let seen = 0;
-      bar?.start(batches, 0, { epoch: epoch + 1, epochs: config.epochs, info: "" });
+      bar?.start(batches, 0, { epoch: epoch + 1, epochs: config.epochs, info: lastEpoch });
       for (let b = 0; b < batches; b++) {
         const index = order.subarray(b * config.batch_size, (b + 1) * config.batch_size);
         if (index.length < 2 && model.usesBatchNorm) continue;
@@ -381,7 +390,12 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
         lossSum = newLoss;
         correct = newCorrect;
         seen += index.length;
-        bar?.update(b + 1);
+        if (bar) {
+          const done = (epoch - startEpoch) * batches + b + 1;
+          const left = (config.epochs - epoch) * batches - (b + 1);
+          const eta = formatDuration(((performance.now() - runStarted) / 1000 / done) * left);
+          bar.update(b + 1, { info: `${lastEpoch}${lastEpoch ? " | " : ""}ETA ${eta}` });
+        }
       }
       const trainLoss = (await lossSum.data())[0] / seen;
       const trainAcc = (await correct.data())[0] / seen;
@@ -407,6 +421,9 @@ export async function trainModel(inputs: TrainInputs): Promise<EpochRecord[]> {
       if (bar) {
         bar.update(batches, { info: summary });
         bar.stop();
+        lastEpoch = `last: loss ${trainLoss.toFixed(4)} train ${(100 * trainAcc).toFixed(1)}%` +
+          (valAcc === null ? "" : ` val ${(100 * valAcc).toFixed(1)}%`) +
+          ` test ${(100 * testAcc).toFixed(1)}%`;
       } else {
         inputs.log?.(`epoch ${epoch + 1}/${config.epochs}: ${summary}`);
       }

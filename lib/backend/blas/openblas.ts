@@ -99,18 +99,17 @@ const TRANS = 112;
 
 /**
  * "OpenBLAS 0.3.21 (Cooperlake kernels) from PATH". Reading the library's strings needs FFI
- * permission for everything (pointer reads), which sweep workers do not have: they report the
- * path only.
+ * permission for everything (pointer reads); a process granted FFI for some paths only (every
+ * `deno task`, sweep workers) reports the path, and is never prompted for more.
  */
 function describe(lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"], path: string): string {
-  try {
-    const text = (pointer: Deno.PointerValue) =>
-      pointer ? Deno.UnsafePointerView.getCString(pointer) : "unknown";
-    const version = text(lib.openblas_get_config()).split(" ").slice(0, 2).join(" ");
-    return `${version} (${text(lib.openblas_get_corename())} kernels) from ${path}`;
-  } catch {
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
     return `OpenBLAS from ${path}`;
   }
+  const text = (pointer: Deno.PointerValue) =>
+    pointer ? Deno.UnsafePointerView.getCString(pointer) : "unknown";
+  const version = text(lib.openblas_get_config()).split(" ").slice(0, 2).join(" ");
+  return `${version} (${text(lib.openblas_get_corename())} kernels) from ${path}`;
 }
 
 /**

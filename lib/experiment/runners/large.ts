@@ -14,8 +14,8 @@ import { EPOCH_FILES } from "../evaluate.ts";
 import { runLargeScale } from "../large_scale.ts";
 import { readJson } from "../../results/mod.ts";
 import {
-  COMPLETE_MARKER,
   exists,
+  isFinishedRun,
   RUN_FILES,
   runUid,
   savedSettingDifferences,
@@ -38,8 +38,7 @@ const large: SweepRunner<TrainConfig & { seed: number }> = {
   name: "large",
   configure: (flags: Flags) => validateConfig(flags, "train-large"),
   uid: (config) => runUid(config, "large"),
-  isFinished: (dir) =>
-    exists(`${dir}/${COMPLETE_MARKER}`) && exists(`${dir}/${EPOCH_FILES.metrics}`),
+  isFinished: (dir) => isFinishedRun(dir) && exists(`${dir}/${EPOCH_FILES.metrics}`),
   readResult(dir) {
     const config = { ...DEFAULT_CONFIG, ...readJson(`${dir}/${RUN_FILES.args}`) as object };
     const metrics = readJson(`${dir}/${RUN_FILES.summary}`) as Record<string, unknown>;
@@ -55,7 +54,7 @@ const large: SweepRunner<TrainConfig & { seed: number }> = {
     const dir = `${context.basePath}/${runUid(config, "large")}`;
     // Trained before but not evaluated per epoch: only the evaluation is left. An unfinished
     // run is resumed from its last checkpoint by runLargeScale.
-    if (!exists(`${dir}/${COMPLETE_MARKER}`)) {
+    if (!isFinishedRun(dir)) {
       const result = await runLargeScale(config, {
         basePath: context.basePath,
         progress: false,

@@ -9,13 +9,7 @@ import { shortLoss } from "../../losses/mod.ts";
 import { validateConfig } from "../../config/validate.ts";
 import { runSimpleModel } from "../run.ts";
 import { readJson } from "../../results/mod.ts";
-import {
-  COMPLETE_MARKER,
-  exists,
-  RUN_FILES,
-  runUid,
-  savedSettingDifferences,
-} from "../../runs/mod.ts";
+import { isFinishedRun, RUN_FILES, runUid, savedSettingDifferences } from "../../runs/mod.ts";
 import type { Flags } from "../../sweep/grid.ts";
 import type { SweepRunner } from "../../sweep/runner.ts";
 
@@ -37,7 +31,7 @@ const simple: SweepRunner<TrainConfig & { seed: number }> = {
     return validateConfig(flags, "train");
   },
   uid: (config) => runUid(config, "simple"),
-  isFinished: (dir) => exists(`${dir}/${COMPLETE_MARKER}`),
+  isFinished: isFinishedRun,
   readResult: (dir) => readJson(`${dir}/${RUN_FILES.summary}`) as Record<string, unknown>,
   differences: (dir, config) => savedSettingDifferences(dir, config, "simple"),
   label(config) {
@@ -59,6 +53,7 @@ const simple: SweepRunner<TrainConfig & { seed: number }> = {
           epochs: config.epochs,
           values: {
             train_loss: record.train_loss,
+            train_acc: record.train_acc,
             val_acc: record.val_acc,
             test_acc: record.test_acc,
           },

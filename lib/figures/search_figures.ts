@@ -88,6 +88,8 @@ export function bestSoFarSpec(trials: SearchTrialRow[], title = "Search progress
  *
  * @example
  * ```ts
+ * import type { TrialRecord } from "../search/trials.ts";
+ * declare const trials: TrialRecord[];
  * paramsVsObjectiveSpec(trials, ["lr", "gamma"], new Set(["lr"]));
  * ```
  */

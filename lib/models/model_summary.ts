@@ -13,6 +13,8 @@ import type { LayerTrace, Model } from "./layers.ts";
  *
  * @example
  * ```ts
+ * import type { Model } from "./layers.ts";
+ * declare const model: Model;
  * const rows = traceModel(model); // [{ layer: "Conv2d", shape: [-1, 64, 16, 16], params: 9408 }, ...]
  * ```
  */
@@ -30,6 +32,8 @@ export function traceModel(model: Model): LayerTrace[] {
  *
  * @example
  * ```ts
+ * import type { Model } from "./layers.ts";
+ * declare const model: Model;
  * console.log(modelSummary(model));
  * ```
  */

@@ -1,56 +1,28 @@
 /**
- * Streaming accumulation of the statistics behind the NC1 and memorization-dilation (M-D)
- * metrics. Following the design of the `neural-collapse` package, accumulation is kept apart from
- * the measures computed on it (`nc.ts`, `memorization.ts`), so features can be fed batch by batch
- * and never need to be held whole. All statistics are float64 whatever the feature dtype, and
- * their memory is O(K·d + d²) (plus O(d) per (label, original) pair of noisy samples actually
- * seen), independent of the number of samples.
+ * The float64 host computation of the NC1 and M-D statistics: the test oracle of the compute
+ * backend's streaming accumulators (lib/metrics/streaming.ts). Accumulation is kept apart from
+ * the measures computed on it (lib/metrics/nc.ts, memorization.ts), so features are fed batch by
+ * batch; all statistics are float64 whatever the feature dtype, and their memory is O(K·d + d²)
+ * (plus O(d) per (label, original) pair of noisy samples actually seen).
  *
  * Every accumulator has `add(batch)`, `merge(other)` and `reset()`; each returns `this`.
- *
- * @module
+ * {@linkcode nc1} and {@linkcode memorizationDilation} run the whole host computation on features
+ * already on the host.
  */
-
-/**
- * One batch of penultimate-layer features (or logits) with their labels.
- *
- * @example
- * ```ts
- * const batch: FeatureBatch = {
- *   features: new Float32Array([0, 0, 1, 1]), // 2 samples, d = 2
- *   labels: Int32Array.from([0, 1]),
- * };
- * ```
- */
-export interface FeatureBatch {
-  /** n×d features, row-major (sample i at `[i * d, (i + 1) * d)`). */
-  features: Float32Array | Float64Array;
-  /** The training labels (noisy labels: what the model was trained on), in [0, K). */
-  labels: Int32Array;
-  /**
-   * The original (true) labels, in [0, K). When absent, every sample's original label is its
-   * training label, i.e. every sample is clean under the default noise rule.
-   */
-  originalLabels?: Int32Array;
-}
-
-/**
- * Decides whether a sample is noisy from its training label and original label.
- * The default {@linkcode labelDiffersFromOriginal} says `label !== original`; the four-class
- * problem of the paper instead calls a sample noisy when `label > 1`.
- */
-export type NoisyPredicate = (label: number, originalLabel: number) => boolean;
-
-/**
- * The default noise rule: a sample is noisy when its training label differs from its original.
- *
- * @example
- * ```ts
- * labelDiffersFromOriginal(1, 0); // true
- * ```
- */
-export const labelDiffersFromOriginal: NoisyPredicate = (label, originalLabel) =>
-  label !== originalLabel;
+import {
+  type Centroids,
+  type ClassStatistics,
+  type FeatureBatch,
+  labelDiffersFromOriginal,
+  type NoisyPredicate,
+  ScalarMoments,
+} from "../lib/metrics/statistics.ts";
+import {
+  memorizationDilationMeasures,
+  type MemorizationDilationResult,
+} from "../lib/metrics/memorization.ts";
+import { neuralCollapse1, type NeuralCollapse1Result } from "../lib/metrics/nc.ts";
+import type { PinvOptions } from "../lib/metrics/linalg.ts";
 
 /**
  * The feature dimension of a batch (features.length / labels.length), or `undefined` for an
@@ -126,114 +98,6 @@ function distanceTo(
     sum += diff * diff;
   }
   return Math.sqrt(sum);
-}
-
-/**
- * Streaming count, mean and variance of a scalar (Welford's update, Chan's merge). Used for the
- * M-D distances instead of raw sums of squares because E[x²] - E[x]² cancels badly when the
- * spread is small next to the mean, which is the neural-collapse regime.
- *
- * @example
- * ```ts
- * const m = new ScalarMoments();
- * [1, 2, 3].forEach((x) => m.add(x));
- * m.mean; // 2
- * m.variance; // 2/3 (population)
- * ```
- */
-export class ScalarMoments {
-  /** Number of values seen. */
-  count = 0;
-  /** Mean of the values seen (0 when none). */
-  mean = 0;
-  /** Sum of squared deviations from the mean. */
-  sumSquaredDeviations = 0;
-
-  /** Adds one value. */
-  add(x: number): this {
-    this.count++;
-    const delta = x - this.mean;
-    this.mean += delta / this.count;
-    this.sumSquaredDeviations += delta * (x - this.mean);
-    return this;
-  }
-
-  /** Adds all values seen by `other`. */
-  merge(other: ScalarMoments): this {
-    if (other.count === 0) return this;
-    const count = this.count + other.count;
-    const delta = other.mean - this.mean;
-    this.sumSquaredDeviations += other.sumSquaredDeviations +
-      delta * delta * (this.count * other.count) / count;
-    this.mean += delta * other.count / count;
-    this.count = count;
-    return this;
-  }
-
-  /** Forgets everything. */
-  reset(): this {
-    this.count = 0;
-    this.mean = 0;
-    this.sumSquaredDeviations = 0;
-    return this;
-  }
-
-  /** Sum of the values. */
-  get sum(): number {
-    return this.mean * this.count;
-  }
-
-  /** Population variance (divides by count); NaN when empty. */
-  get variance(): number {
-    return this.count === 0 ? NaN : this.sumSquaredDeviations / this.count;
-  }
-
-  /** Population standard deviation; NaN when empty. */
-  get std(): number {
-    return Math.sqrt(this.variance);
-  }
-
-  /** Sum of the squared values. */
-  get sumOfSquares(): number {
-    return this.sumSquaredDeviations + this.count * this.mean * this.mean;
-  }
-
-  /** Mean of the squared values; NaN when empty. */
-  get meanSquare(): number {
-    return this.count === 0 ? NaN : this.variance + this.mean * this.mean;
-  }
-}
-
-/**
- * What the neural-collapse measures need from one pass over the data: class counts, class means,
- * the pooled within-class scatter and each class's scatter trace. {@linkcode ClassMoments} (host,
- * float64) implements it, and so do the snapshots read from the compute backend's streaming
- * accumulators (`streaming.ts`), so every measure works on both.
- *
- * @example
- * ```ts
- * const stats: ClassStatistics = new ClassMoments(2, 2).add({
- *   features: new Float32Array([0, 0, 2, 0, 4, 4]),
- *   labels: Int32Array.from([0, 0, 1]),
- * });
- * stats.classScatterTrace(0); // 2: (0,0) and (2,0) are each 1 away from (1,0)
- * ```
- */
-export interface ClassStatistics {
-  /** Number of classes K (labels lie in [0, K)). */
-  readonly numClasses: number;
-  /** Feature dimension d. */
-  readonly dim: number;
-  /** Total number of samples N. */
-  readonly totalCount: number;
-  /** Number of samples N_c labelled `c`. */
-  classCount(c: number): number;
-  /** The mean μ_c of the samples labelled `c` (a fresh array), or `null` when there are none. */
-  classMean(c: number): Float64Array | null;
-  /** Σ_c Σ_{y_i = c} (h_i - μ_c)(h_i - μ_c)ᵀ as a full symmetric d×d row-major matrix (a copy). */
-  withinClassScatter(): Float64Array;
-  /** Σ_{y_i = c} ‖h_i - μ_c‖², the trace of class c's own scatter (0 for an empty class). */
-  classScatterTrace(c: number): number;
 }
 
 /**
@@ -416,35 +280,6 @@ export class ClassMoments implements ClassStatistics {
 export interface CentroidOptions {
   /** Which samples are noisy; default {@linkcode labelDiffersFromOriginal}. */
   isNoisy?: NoisyPredicate;
-}
-
-/**
- * The centroids found by the first M-D pass ({@linkcode CentroidAccumulator.centroids}).
- * Arrays are indexed by class; a centroid is `null` when it has no samples.
- */
-export interface Centroids {
-  /** Number of classes K. */
-  numClasses: number;
-  /** Feature dimension d. */
-  dim: number;
-  /** The noise rule used; the second pass must use the same one. */
-  isNoisy: NoisyPredicate;
-  /** Number of samples labelled c. */
-  classCounts: number[];
-  /** m_c: mean of the samples labelled c. */
-  classMeans: (Float64Array | null)[];
-  /** Number of clean samples labelled c. */
-  cleanCounts: number[];
-  /** u_c: mean of the clean samples labelled c. */
-  cleanCentroids: (Float64Array | null)[];
-  /** Number of noisy samples labelled c. */
-  noisyCounts: number[];
-  /** Mean of the noisy samples labelled c. */
-  noisyMeans: (Float64Array | null)[];
-  /** noisyCentroidCounts[c][o]: number of noisy samples labelled c with original label o. */
-  noisyCentroidCounts: number[][];
-  /** noisyCentroids[c][o] = C[c][o]: mean of the noisy samples labelled c with original label o. */
-  noisyCentroids: (Float64Array | null)[][];
 }
 
 /**
@@ -731,4 +566,80 @@ export class DistanceAccumulator {
     this.noisyWithoutCleanCentroid = 0;
     return this;
   }
+}
+
+/** Options of {@linkcode nc1}: the pseudo-inverse options of {@linkcode neuralCollapse1}, and: */
+export interface Nc1Options extends PinvOptions {
+  /** Feature dimension; needed only when every batch is empty (it is inferred otherwise). */
+  dim?: number;
+}
+
+/** Options of {@linkcode memorizationDilation}. */
+export interface MemorizationDilationOptions {
+  /** Feature dimension; needed only when every batch is empty (it is inferred otherwise). */
+  dim?: number;
+  /** Which samples are noisy; default `label !== originalLabel`. */
+  isNoisy?: NoisyPredicate;
+}
+
+function inferDim(batches: Iterable<FeatureBatch>, dim: number | undefined): number {
+  if (dim !== undefined) return dim;
+  for (const batch of batches) {
+    const found = batchDim(batch);
+    if (found !== undefined) return found;
+  }
+  throw new Error("cannot infer the feature dimension: no samples and no `dim` option");
+}
+
+/**
+ * NC1 (and Σ_W, Σ_B, class and global means) over batches of features with their training
+ * labels, in one pass. See {@linkcode neuralCollapse1} for the definitions and the handling of
+ * empty classes (excluded from K). Use it on logits for "NC1 post".
+ *
+ * @example
+ * ```ts
+ * const result = nc1([{
+ *   features: new Float32Array([0, 0, 2, 2, 4, 0, 4, 1, 4, 2]),
+ *   labels: Int32Array.from([0, 0, 1, 1, 1]),
+ * }], 2);
+ * result.nc1; // 10/117
+ * ```
+ */
+export function nc1(
+  batches: readonly FeatureBatch[],
+  numClasses: number,
+  options: Nc1Options = {},
+): NeuralCollapse1Result {
+  const moments = new ClassMoments(numClasses, inferDim(batches, options.dim));
+  for (const batch of batches) moments.add(batch);
+  const { dim: _dim, ...pinvOptions } = options;
+  return neuralCollapse1(moments, pinvOptions);
+}
+
+/**
+ * The memorization-dilation measures over batches of features with training and original labels:
+ * runs the centroid pass, then the distance pass, then {@linkcode memorizationDilationMeasures}.
+ *
+ * @example
+ * ```ts
+ * const result = memorizationDilation([{
+ *   features: new Float32Array([0, 0, 2, 0, 6, 0, 6, 6, 7, 3]),
+ *   labels: Int32Array.from([0, 0, 1, 1, 0]),
+ *   originalLabels: Int32Array.from([0, 0, 1, 1, 1]),
+ * }], 2);
+ * result.dilation; // 0: both clean clusters are two points at equal distance from their centroid
+ * result.memorizationPerSample; // 1: (7, 3) is 1 away from u_1 = (6, 3)
+ * ```
+ */
+export function memorizationDilation(
+  batches: readonly FeatureBatch[],
+  numClasses: number,
+  options: MemorizationDilationOptions = {},
+): MemorizationDilationResult {
+  const dim = inferDim(batches, options.dim);
+  const centroidPass = new CentroidAccumulator(numClasses, dim, { isNoisy: options.isNoisy });
+  for (const batch of batches) centroidPass.add(batch);
+  const distancePass = new DistanceAccumulator(centroidPass.centroids());
+  for (const batch of batches) distancePass.add(batch);
+  return memorizationDilationMeasures(distancePass);
 }

@@ -1,0 +1,10 @@
+/**
+ * Worker entry of memdil's runners (see lib/sweep/worker.ts): a sweep or search starts it once
+ * per run with only the permissions a run needs.
+ *
+ * @module
+ */
+import { workerMain } from "../../sweep/worker.ts";
+import { RUNNERS } from "./mod.ts";
+
+if (import.meta.main) Deno.exit(await workerMain(RUNNERS.runners));
