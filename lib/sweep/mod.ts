@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { grid, type RunnerRegistry, runSweep } from "./mod.ts";
- * declare const RUNNERS: RunnerRegistry; // memdil's: lib/experiment/runners/mod.ts
+ * declare const RUNNERS: RunnerRegistry; // memdil's: lib/experiment/runners/registry.ts
  * const result = await runSweep({
  *   name: "ce_vs_ls",
  *   resultsDir: "results/ce_vs_ls",
