@@ -13,6 +13,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "./tf.ts";
 import type { BackendName } from "./backend_name.ts";
 import { registerBlasBackend } from "./blas_backend.ts";
+import { loadNativeTensorflow } from "./native_tensorflow.ts";
 import { openBlasPath, openOpenBlas } from "./blas/openblas.ts";
 import type { BlasProvider } from "./blas/provider.ts";
 
@@ -27,19 +28,6 @@ export interface BackendChoice {
   blasThreads?: number;
   /** Human-readable lines: why this one runs and why each other candidate was skipped. */
   report: string[];
-}
-
-/** npm packages tried, in order, for the native `tensorflow` backend. */
-const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
-
-/**
- * Where a GPU-host user installs tfjs-node(-gpu) with npm (docs/backends.md):
- * `MEMDIL_TFJS_NODE_DIR`, else `vendor/tfjs-node` in the repository. Packages are looked up
- * there and never fetched at run time, so a machine without them never downloads anything.
- */
-function nativeInstallDir(): string {
-  return Deno.env.get("MEMDIL_TFJS_NODE_DIR") ??
-    new URL("../../vendor/tfjs-node", import.meta.url).pathname;
 }
 
 let active: BackendChoice | undefined;
@@ -79,31 +67,6 @@ function tryOpenBlas(): { blas: BlasProvider } | { why: string } {
 
 function describeBlas(blas: BlasProvider): string {
   return `${blas.description}, ${blas.threads()} threads (MEMDIL_BLAS_THREADS)`;
-}
-
-async function tryNative(): Promise<string | undefined> {
-  const dir = nativeInstallDir();
-  const failures: string[] = [];
-  for (const name of NATIVE_PACKAGES) {
-    const entry = `${dir}/node_modules/${name}/dist/index.js`;
-    try {
-      Deno.statSync(entry);
-    } catch {
-      failures.push(`${name} not installed in ${dir}`);
-      continue;
-    }
-    try {
-      // tfjs keeps its engine and kernel registry in globals, so the package's own copy of
-      // tfjs-core registers 'tensorflow' with the engine this module uses.
-      await import(`file://${entry}`);
-      if (tf.findBackend("tensorflow")) return undefined;
-      failures.push(`${name} loaded but registered no 'tensorflow' backend`);
-    } catch (error) {
-      const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      failures.push(`${name} failed to load (${message})`);
-    }
-  }
-  return failures.join("; ");
 }
 
 /** True when `descriptor` is granted already; never prompts (a probe asks for nothing). */
@@ -200,7 +163,7 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
   let name: Exclude<BackendName, "auto">;
   let blas: BlasProvider | undefined;
   if (requested === "auto") {
-    const nativeFailure = await tryNative();
+    const nativeFailure = loadNativeTensorflow();
     if (nativeFailure === undefined) {
       name = "tensorflow";
       report.push("tensorflow: native TensorFlow binding loaded");
@@ -227,7 +190,7 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
   } else {
     name = requested;
     if (name === "tensorflow") {
-      const failure = await tryNative();
+      const failure = loadNativeTensorflow();
       if (failure !== undefined) {
         throw new Error(
           `backend 'tensorflow' is not available: ${failure}. Install it on a GPU host as the ` +
