@@ -16,14 +16,14 @@ import {
 } from "../figures/mod.ts";
 import { type DataFrame, readParquet, rowsToFrame } from "../results/mod.ts";
 import { memorizationFromSum } from "../analysis/mod.ts";
-import { compareLosses, type LossComparison } from "./comparison.ts";
+import { compareLosses, type LossComparison } from "./compare_losses.ts";
 import { RUNNERS } from "../experiment/runners/mod.ts";
 import { shortLoss } from "../losses/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
 import type { Flags } from "../sweep/grid.ts";
 import type { SweepProgress } from "../sweep/progress.ts";
 import { failureReport, runSweep, type SweepRun } from "../sweep/sweep.ts";
-import type { SummaryRow } from "../sweep/summary.ts";
+import type { SummaryRow } from "../sweep/seed_summary.ts";
 
 /** The settings a noise sweep takes for every run, by their camelCase names. */
 const SWEPT_SETTINGS = [

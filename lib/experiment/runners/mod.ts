@@ -3,4 +3,4 @@
  *
  * @module
  */
-export * from "./registry.ts";
+export * from "./runner_registry.ts";

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { RUNNERS } from "./registry.ts";
+ * import { RUNNERS } from "./runner_registry.ts";
  * import { runSweep } from "../../sweep/mod.ts";
  * await runSweep({ name: "s", resultsDir: "results/s", runs: [{ epochs: 2 }] }, { registry: RUNNERS });
  * ```
