@@ -117,3 +117,10 @@ Deno.test("every lib/**/mod.ts only re-exports (its logic lives in a file named 
     .map((file) => `${file}: ${notReexports(root(file))[0].split("\n")[0]}`);
   deepEqual(logic, []);
 });
+
+Deno.test("no two modules in lib/ share a file name (mod.ts aside)", () => {
+  const byName = Map.groupBy(libFiles, (file) => file.split("/").at(-1)!);
+  const shared = [...byName].filter(([name, files]) => name !== "mod.ts" && files.length > 1)
+    .map(([, files]) => files.sort().join(" "));
+  deepEqual(shared, []);
+});
