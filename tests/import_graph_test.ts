@@ -1,6 +1,6 @@
 /**
  * The import graph of lib/ (static imports, comments and doc examples left out): no cycle between
- * modules or between folders, the bottom layers (io, backend, data, losses, models, optim,
+ * modules or between folders, the bottom layers (io, config, backend, data, losses, models, optim,
  * metrics) import only from the bottom layers, nothing in lib/ imports cli/ or bench/, no
  * dynamic `import()` or `require()` in lib/, cli/ or bench/ takes a computed path (so `deno check`
  * sees every dependency and no input names code to load), and every mod.ts in lib/ only
@@ -10,8 +10,11 @@ import { deepEqual } from "node:assert/strict";
 import { dirname, join, relative, resolve } from "node:path";
 import { REPO_ROOT } from "../lib/config/ini.ts";
 
-/** Bottom layers: what models, optimizers and metrics are built from. */
-const BOTTOM = new Set(["io", "backend", "data", "losses", "models", "optim", "metrics"]);
+/**
+ * Bottom layers: the settings (config: the schema, whose types models take as a `Pick`) and what
+ * models, optimizers and metrics are built from.
+ */
+const BOTTOM = new Set(["io", "config", "backend", "data", "losses", "models", "optim", "metrics"]);
 
 function sourceFiles(dir: string): string[] {
   const files: string[] = [];

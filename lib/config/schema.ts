@@ -12,9 +12,38 @@
 import { BACKEND_NAMES } from "../backend/mod.ts";
 import { DATASET_NAMES } from "../data/registry.ts";
 import { LOSS_NAMES } from "../losses/mod.ts";
-import { MODEL_NAMES } from "../models/build.ts";
-import { type Activation, CLASSIFIER_INITS, type ClassifierInit } from "../models/mlp.ts";
 import { OPTIMIZER_NAMES, parseDecayType } from "../optim/mod.ts";
+
+/**
+ * Model names: the reference's, plus `vggNN_nobn` for VGG without batch norm (the reference's
+ * VGG always has it).
+ */
+export const MODEL_NAMES = [
+  "MLP",
+  "resnet18",
+  "resnet34",
+  "resnet50",
+  "vgg11",
+  "vgg13",
+  "vgg16",
+  "vgg19",
+  "vgg11_nobn",
+  "vgg13_nobn",
+  "vgg16_nobn",
+  "vgg19_nobn",
+] as const;
+/** A model name. */
+export type ModelName = typeof MODEL_NAMES[number];
+
+/** Activations of the MLP's hidden layers (`none`: linear). */
+export const ACTIVATIONS = ["relu", "sigmoid", "none"] as const;
+/** One of {@link ACTIVATIONS}. */
+export type Activation = typeof ACTIVATIONS[number];
+
+/** Starting weights of the MLP classifier: PyTorch's default, or the simplex ETF. */
+export const CLASSIFIER_INITS = ["default", "etf"] as const;
+/** One of {@link CLASSIFIER_INITS}. */
+export type ClassifierInit = typeof CLASSIFIER_INITS[number];
 
 /** The commands that take run settings. */
 export const COMMANDS = ["train", "train-large", "evaluate", "evaluate-large"] as const;
@@ -164,7 +193,7 @@ export const SETTINGS = {
   // Model
   model: row({
     type: "model name",
-    default: "MLP" as (typeof MODEL_NAMES)[number],
+    default: "MLP" as ModelName,
     parse: choice(MODEL_NAMES),
     help: "MLP | resnet18|34|50 | vgg11|13|16|19 (with BN) | vggNN_nobn",
     role: "model",

@@ -9,6 +9,7 @@ import cliProgress from "cli-progress";
 import { formatDuration } from "./duration.ts";
 import { accuracy, predict } from "./predict.ts";
 import { tf } from "../backend/mod.ts";
+import type { TrainConfig } from "../config/schema.ts";
 import { Random } from "../data/random.ts";
 import { gatherInputs, type Split } from "../data/mod.ts";
 import { type LossFunction, separatedDecay } from "../losses/mod.ts";
@@ -21,30 +22,31 @@ import {
   type OptimizerName,
 } from "../optim/mod.ts";
 
-/** Optimisation settings (the reference's flag names). */
-export interface OptimConfig {
-  epochs: number;
-  batch_size: number;
-  lr: number;
-  weight_decay: number;
-  patience: number;
-  gamma: number;
-  seed: number;
-  /** SGD (default), Adam or LBFGS. */
-  optimizer?: OptimizerName;
-  /** `step` (default) or multistep `step_a_b_...`. */
-  decay_type?: string;
-  /** Weight decay only on the classifier, plus feature decay, in the loss (docs/reference.md#losses-and-optimization). */
-  sep_decay?: boolean;
-  feature_decay_rate?: number;
-  /** L-BFGS curvature pairs (default 10). */
-  history_size?: number;
-  /**
-   * Training accuracy from a second forward pass of each batch in eval mode after the step, as
-   * the reference logs it (docs/reference.md#losses-and-optimization); default: from the training-mode pass (no extra cost).
-   */
-  eval_forward_pass?: boolean;
-}
+/**
+ * Optimisation settings, by the reference's flag names and typed from the schema: `optimizer` SGD
+ * (default), Adam or LBFGS; `decay_type` `step` (default) or multistep `step_a_b_...`;
+ * `sep_decay`: weight decay only on the classifier, plus feature decay (`feature_decay_rate`), in
+ * the loss (docs/reference.md#losses-and-optimization); `history_size`: L-BFGS curvature pairs
+ * (default 10); `eval_forward_pass`: training accuracy from a second forward pass of each batch in
+ * eval mode after the step, as the reference logs it; default: from the training-mode pass (no
+ * extra cost).
+ */
+export type OptimConfig =
+  & Pick<
+    TrainConfig,
+    "epochs" | "batch_size" | "lr" | "weight_decay" | "patience" | "gamma" | "seed"
+  >
+  & Partial<
+    Pick<
+      TrainConfig,
+      | "optimizer"
+      | "decay_type"
+      | "sep_decay"
+      | "feature_decay_rate"
+      | "history_size"
+      | "eval_forward_pass"
+    >
+  >;
 
 /** Training stopped because the loss or a parameter became NaN or infinite. */
 export class TrainingDivergedError extends Error {
