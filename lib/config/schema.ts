@@ -5,7 +5,11 @@
  * defaults, validation, run identity, the comparison with a saved run, summary columns, sweep
  * grid keys and notebook parameter checks all derive from {@link SETTINGS}.
  *
- * Adding a setting is one row here (plus its wiring where it takes effect, e.g. the model).
+ * Adding a setting is one row here plus its wiring where it takes effect. An MLP setting: its
+ * name joins the `Pick`s of `ModelOptions` (lib/models/build.ts) and `MlpConfig`
+ * (lib/models/mlp.ts), which take its type from here, and the MLP uses it. The values of the
+ * model settings (model names, activations, classifier starts) are declared here, so models
+ * import them and the config types from this bottom-layer module.
  *
  * @module
  */
