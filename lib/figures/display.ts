@@ -215,7 +215,7 @@ export async function showTable(frame: DataFrame): Promise<void> {
  *
  * @example
  * ```ts
- * import type { NoiseSweepResult } from "../paper/noise_sweep.ts";
+ * import type { NoiseSweepResult } from "../paper/experiments.ts";
  * declare const sweep: NoiseSweepResult;
  * await showFigures(sweep.figures.dilation_vs_memorization);
  * ```

@@ -8,7 +8,8 @@
  */
 export * from "./compare_losses.ts";
 export * from "./comparison_prose.ts";
-export * from "./noise_sweep.ts";
+export * from "./noise_summary_figures.ts";
+export * from "./read_sweep_run.ts";
 export * from "./experiments.ts";
 export * from "./latent_class.ts";
 export * from "./pairwise.ts";
