@@ -444,19 +444,19 @@ export async function runLatentClass(
 
 // ------------------------------------------------------------------ large scale
 
-/** Parameters of the large-scale experiment. */
-export interface LargeScaleParams extends TrainingParams {
+/**
+ * Parameters of the large-scale experiment: the shared ones, the `optimizer`, and the MLP's
+ * `width` and `depth` (when a model is MLP).
+ */
+export interface LargeScaleParams
+  extends TrainingParams, Pick<SettingParams, "optimizer" | "width" | "depth"> {
   dataset: TrainConfig["dataset"];
   models: string[];
   losses: TrainConfig["loss"][];
   /** Label noise levels: 0 is the clean run. */
   noiseLevels: number[];
-  optimizer: TrainConfig["optimizer"];
   /** Classes kept (null: all of the dataset's). */
   classes: number | null;
-  /** MLP width and depth (when a model is MLP). */
-  width: number;
-  depth: number;
 }
 
 /** The per-epoch panels of the large-scale figures (docs/reference.md#figures). */
