@@ -49,6 +49,12 @@ export const CLASSIFIER_INITS = ["default", "etf"] as const;
 /** One of {@link CLASSIFIER_INITS}. */
 export type ClassifierInit = typeof CLASSIFIER_INITS[number];
 
+/**
+ * The samples training metrics are measured on: those trained on, or every saved training sample
+ * with the validation part (the reference's choice).
+ */
+export const TRAIN_METRICS_SAMPLES = ["trained", "all"] as const;
+
 /** The commands that take run settings. */
 export const COMMANDS = ["train", "train-large", "evaluate", "evaluate-large"] as const;
 /** One of {@link COMMANDS}. */
@@ -228,7 +234,7 @@ export const SETTINGS = {
     column: true,
   }),
   classifier_init: row({
-    type: "default | etf",
+    type: CLASSIFIER_INITS.join(" | "),
     default: "default" as ClassifierInit,
     parse: choice(CLASSIFIER_INITS),
     help: "MLP classifier's starting weight: PyTorch's default, or the simplex ETF, then " +
@@ -716,9 +722,9 @@ export const SETTINGS = {
     column: false,
   }),
   train_metrics_on: row({
-    type: "trained | all",
-    default: "trained" as "trained" | "all",
-    parse: choice(["trained", "all"] as const),
+    type: TRAIN_METRICS_SAMPLES.join(" | "),
+    default: "trained" as (typeof TRAIN_METRICS_SAMPLES)[number],
+    parse: choice(TRAIN_METRICS_SAMPLES),
     help: "training metrics on the trained samples, or on all saved training samples with the " +
       "validation part (the reference's choice)",
     // What is measured, not what is trained: a run may be evaluated again either way, and its
