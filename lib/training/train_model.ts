@@ -14,13 +14,7 @@ import { Random } from "../data/random.ts";
 import { gatherInputs, type Split } from "../data/mod.ts";
 import { type LossFunction, separatedDecay } from "../losses/mod.ts";
 import type { BatchStats, Model } from "../models/mod.ts";
-import {
-  firstOrderOptimizer,
-  Lbfgs,
-  learningRateAt,
-  type Optimizer,
-  type OptimizerName,
-} from "../optim/mod.ts";
+import { firstOrderOptimizer, Lbfgs, learningRateAt, type Optimizer } from "../optim/mod.ts";
 
 /**
  * Optimisation settings, by the reference's flag names and typed from the schema: `optimizer` SGD
