@@ -9,7 +9,8 @@
 import { initBackend, tf } from "../lib/backend/mod.ts";
 import { Random } from "../lib/data/random.ts";
 import { crossEntropy } from "../lib/losses/mod.ts";
-import { buildModel, type ModelName } from "../lib/models/mod.ts";
+import { buildModel } from "../lib/models/mod.ts";
+import type { ModelName } from "../lib/config/schema.ts";
 import { Sgd } from "../lib/optim/mod.ts";
 
 const backend = await initBackend((Deno.args[0] ?? "wasm") as "wasm");

@@ -8,9 +8,9 @@ import { referenceMemorization } from "../lib/analysis/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { DEFAULT_CONFIG } from "../lib/config/flags.ts";
 import { runSimpleModel } from "../lib/experiment/run.ts";
-import { comparisonRun } from "../lib/paper/comparison.ts";
+import { comparisonRun } from "../lib/paper/compare_losses.ts";
 import { readParquet } from "../lib/results/mod.ts";
-import type { SummaryRow } from "../lib/sweep/summary.ts";
+import type { SummaryRow } from "../lib/sweep/seed_summary.ts";
 
 await initBackend("wasm");
 

@@ -1,23 +1,20 @@
 /**
  * The import graph of lib/ (static imports, comments and doc examples left out): no cycle between
- * modules or between folders, the bottom layers (io, backend, data, losses, models, optim,
- * metrics) import only from the bottom layers, nothing in lib/ imports cli/ or bench/, and no
- * dynamic `import()` in lib/, cli/ or bench/ takes a computed path, so `deno check` sees every
- * dependency.
+ * modules or between folders, the bottom layers (io, config, backend, data, losses, models, optim,
+ * metrics) import only from the bottom layers, nothing in lib/ imports cli/ or bench/, no
+ * dynamic `import()` or `require()` in lib/, cli/ or bench/ takes a computed path (so `deno check`
+ * sees every dependency and no input names code to load), and every mod.ts in lib/ only
+ * re-exports.
  */
-import { deepEqual, ok } from "node:assert/strict";
+import { deepEqual } from "node:assert/strict";
 import { dirname, join, relative, resolve } from "node:path";
 import { REPO_ROOT } from "../lib/config/ini.ts";
 
-/** Bottom layers: what models, optimizers and metrics are built from. */
-const BOTTOM = new Set(["io", "backend", "data", "losses", "models", "optim", "metrics"]);
-
 /**
- * Computed `import()`s still present, with why (each must go; the test fails when one is gone,
- * so the list stays true): the sweep runner loader is being replaced by a static registry; the
- * optional native TensorFlow package lives outside deno.lock, in its own install directory.
+ * Bottom layers: the settings (config: the schema, whose types models take as a `Pick`) and what
+ * models, optimizers and metrics are built from.
  */
-const COMPUTED_IMPORTS_LEFT = new Set(["lib/backend/mod.ts"]);
+const BOTTOM = new Set(["io", "config", "backend", "data", "losses", "models", "optim", "metrics"]);
 
 function sourceFiles(dir: string): string[] {
   const files: string[] = [];
@@ -98,16 +95,35 @@ Deno.test("lib/: the bottom layers import only the bottom layers; nothing import
   deepEqual(upward, []);
 });
 
-Deno.test("no import() with a computed path in lib/, cli/ or bench/", () => {
+Deno.test("no import() or require() with a computed path in lib/, cli/ or bench/", () => {
   const files = ["lib", "cli", "bench"].flatMap((dir) => sourceFiles(root(dir)));
   const computed = files
-    .filter((path) => /\bimport\(\s*[^"'\s)]/.test(code(path)))
+    .filter((path) => /\b(import|require)\(\s*[^"'\s)]/.test(code(path)))
     .map((path) => relative(REPO_ROOT, path));
-  deepEqual(computed.filter((file) => !COMPUTED_IMPORTS_LEFT.has(file)), []);
-  for (const file of COMPUTED_IMPORTS_LEFT) {
-    ok(
-      computed.includes(file),
-      `${file} has no computed import() any more: remove it from the list`,
-    );
-  }
+  deepEqual(computed, []);
+});
+
+/**
+ * The statements of a module that are not re-exports (`export * from`, `export { a } from`,
+ * `export type { A } from`, `export * as a from`), comments left out.
+ */
+function notReexports(path: string): string[] {
+  return code(path).split(";").map((statement) => statement.trim()).filter((statement) =>
+    statement !== "" &&
+    !/^export\s+(type\s+)?(\*(\s+as\s+\w+)?|\{[^}]*\})\s+from\s+"[^"]+"$/.test(statement)
+  );
+}
+
+Deno.test("every lib/**/mod.ts only re-exports (its logic lives in a file named after it)", () => {
+  const logic = libFiles.filter((file) => file.endsWith("/mod.ts"))
+    .filter((file) => notReexports(root(file)).length > 0)
+    .map((file) => `${file}: ${notReexports(root(file))[0].split("\n")[0]}`);
+  deepEqual(logic, []);
+});
+
+Deno.test("no two modules in lib/ share a file name (mod.ts aside)", () => {
+  const byName = Map.groupBy(libFiles, (file) => file.split("/").at(-1)!);
+  const shared = [...byName].filter(([name, files]) => name !== "mod.ts" && files.length > 1)
+    .map(([, files]) => files.sort().join(" "));
+  deepEqual(shared, []);
 });

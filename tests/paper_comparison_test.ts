@@ -4,9 +4,9 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { compareLosses, COMPARISON_FILES } from "../lib/paper/comparison.ts";
+import { compareLosses, COMPARISON_FILES } from "../lib/paper/compare_losses.ts";
 import { readParquet } from "../lib/results/mod.ts";
-import type { SummaryRow } from "../lib/sweep/summary.ts";
+import type { SummaryRow } from "../lib/sweep/seed_summary.ts";
 
 /** Summary rows of a sweep: CE and LS, noise 0 to 0.3, the given seeds (known values). */
 function summaryRows(seeds: number[]): SummaryRow[] {

@@ -7,7 +7,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { compareWithReference, latentComparisonRows, pairDirName } from "../lib/paper/mod.ts";
 import { pl } from "../lib/results/mod.ts";
-import type { SummaryRow } from "../lib/sweep/summary.ts";
+import type { SummaryRow } from "../lib/sweep/seed_summary.ts";
 
 /** A summary row: memorization as the saved total over 2 classes (the reference's value x 2). */
 function row(

@@ -15,7 +15,7 @@ import {
   DEFINITIONS,
   type EndpointRow,
   underDefinition,
-} from "./comparison.ts";
+} from "./paired_comparison.ts";
 import { levelSummary } from "./level_summary.ts";
 
 const DEFINITION_TITLES: Record<Definition, string> = {
@@ -31,7 +31,7 @@ const DEFINITION_TITLES: Record<Definition, string> = {
  *
  * @example
  * ```ts
- * import type { ComparisonRun } from "./comparison.ts";
+ * import type { ComparisonRun } from "./paired_comparison.ts";
  * declare const runs: ComparisonRun[];
  * const spec = dilationVsMemorizationMatchedSpec(runs);
  * ```
@@ -169,7 +169,7 @@ const DIFFERENCE_PANELS: { quantity: EndpointRow["quantity"]; title: string }[] 
  *
  * @example
  * ```ts
- * import { endpointTable, type PairedRun, type SeedTradeOff } from "./comparison.ts";
+ * import { endpointTable, type PairedRun, type SeedTradeOff } from "./paired_comparison.ts";
  * declare const perSeed: SeedTradeOff[], paired: PairedRun[];
  * const spec = differencesSpec(endpointTable(perSeed, paired), "LS - CE");
  * ```

@@ -10,7 +10,7 @@ import {
   type Definition,
   type DilationMeasure,
   underDefinition,
-} from "./comparison.ts";
+} from "./paired_comparison.ts";
 import { tInterval } from "./t_interval.ts";
 
 /** One loss at one noise level, over seeds. */
@@ -41,7 +41,7 @@ export interface LevelSummary {
  *
  * @example
  * ```ts
- * import type { ComparisonRun } from "./comparison.ts";
+ * import type { ComparisonRun } from "./paired_comparison.ts";
  * declare const runs: ComparisonRun[];
  * const levels = levelSummary(runs, "raw", "clean_spread");
  * ```

@@ -17,7 +17,7 @@
  *
  * @module
  */
-export * from "./comparison.ts";
+export * from "./paired_comparison.ts";
 export * from "./comparison_figures.ts";
 export * from "./holm.ts";
 export * from "./interpolate.ts";

@@ -5,16 +5,55 @@
  * defaults, validation, run identity, the comparison with a saved run, summary columns, sweep
  * grid keys and notebook parameter checks all derive from {@link SETTINGS}.
  *
- * Adding a setting is one row here (plus its wiring where it takes effect, e.g. the model).
+ * Adding a setting is one row here plus its wiring where it takes effect. An MLP setting: its
+ * name joins the `Pick`s of `ModelOptions` (lib/models/build.ts) and `MlpConfig`
+ * (lib/models/mlp.ts), which take its type from here, and the MLP uses it. The values of the
+ * model settings (model names, activations, classifier starts) are declared here, so models
+ * import them and the config types from this bottom-layer module.
  *
  * @module
  */
 import { BACKEND_NAMES } from "../backend/mod.ts";
 import { DATASET_NAMES } from "../data/registry.ts";
 import { LOSS_NAMES } from "../losses/mod.ts";
-import { MODEL_NAMES } from "../models/build.ts";
-import { type Activation, CLASSIFIER_INITS, type ClassifierInit } from "../models/mlp.ts";
 import { OPTIMIZER_NAMES, parseDecayType } from "../optim/mod.ts";
+
+/**
+ * Model names: the reference's, plus `vggNN_nobn` for VGG without batch norm (the reference's
+ * VGG always has it).
+ */
+export const MODEL_NAMES = [
+  "MLP",
+  "resnet18",
+  "resnet34",
+  "resnet50",
+  "vgg11",
+  "vgg13",
+  "vgg16",
+  "vgg19",
+  "vgg11_nobn",
+  "vgg13_nobn",
+  "vgg16_nobn",
+  "vgg19_nobn",
+] as const;
+/** A model name. */
+export type ModelName = typeof MODEL_NAMES[number];
+
+/** Activations of the MLP's hidden layers (`none`: linear). */
+export const ACTIVATIONS = ["relu", "sigmoid", "none"] as const;
+/** One of {@link ACTIVATIONS}. */
+export type Activation = typeof ACTIVATIONS[number];
+
+/** Starting weights of the MLP classifier: PyTorch's default, or the simplex ETF. */
+export const CLASSIFIER_INITS = ["default", "etf"] as const;
+/** One of {@link CLASSIFIER_INITS}. */
+export type ClassifierInit = typeof CLASSIFIER_INITS[number];
+
+/**
+ * The samples training metrics are measured on: those trained on, or every saved training sample
+ * with the validation part (the reference's choice).
+ */
+export const TRAIN_METRICS_SAMPLES = ["trained", "all"] as const;
 
 /** The commands that take run settings. */
 export const COMMANDS = ["train", "train-large", "evaluate", "evaluate-large"] as const;
@@ -164,7 +203,7 @@ export const SETTINGS = {
   // Model
   model: row({
     type: "model name",
-    default: "MLP" as (typeof MODEL_NAMES)[number],
+    default: "MLP" as ModelName,
     parse: choice(MODEL_NAMES),
     help: "MLP | resnet18|34|50 | vgg11|13|16|19 (with BN) | vggNN_nobn",
     role: "model",
@@ -195,7 +234,7 @@ export const SETTINGS = {
     column: true,
   }),
   classifier_init: row({
-    type: "default | etf",
+    type: CLASSIFIER_INITS.join(" | "),
     default: "default" as ClassifierInit,
     parse: choice(CLASSIFIER_INITS),
     help: "MLP classifier's starting weight: PyTorch's default, or the simplex ETF, then " +
@@ -683,9 +722,9 @@ export const SETTINGS = {
     column: false,
   }),
   train_metrics_on: row({
-    type: "trained | all",
-    default: "trained" as "trained" | "all",
-    parse: choice(["trained", "all"] as const),
+    type: TRAIN_METRICS_SAMPLES.join(" | "),
+    default: "trained" as (typeof TRAIN_METRICS_SAMPLES)[number],
+    parse: choice(TRAIN_METRICS_SAMPLES),
     help: "training metrics on the trained samples, or on all saved training samples with the " +
       "validation part (the reference's choice)",
     // What is measured, not what is trained: a run may be evaluated again either way, and its

@@ -193,7 +193,7 @@ export function tableHtml(frame: DataFrame, maxRows = TABLE_ROWS_SHOWN): string 
  *
  * @example
  * ```ts
- * import { summaryTable } from "../sweep/summary.ts";
+ * import { summaryTable } from "../sweep/seed_summary.ts";
  * import type { SweepResult } from "../sweep/sweep.ts";
  * declare const sweep: SweepResult;
  * await showTable(summaryTable(sweep.overSeeds, ["loss", "label_noise", "test_acc_mean"]));
@@ -215,7 +215,7 @@ export async function showTable(frame: DataFrame): Promise<void> {
  *
  * @example
  * ```ts
- * import type { NoiseSweepResult } from "../paper/noise_sweep.ts";
+ * import type { NoiseSweepResult } from "../paper/experiments.ts";
  * declare const sweep: NoiseSweepResult;
  * await showFigures(sweep.figures.dilation_vs_memorization);
  * ```

@@ -38,7 +38,7 @@ export {
   type SweepCurvesOptions,
   sweepCurvesSpec,
   type TestAccuracyRow,
-} from "./summary.ts";
+} from "./summary_figures.ts";
 export {
   type RenderOptions,
   renderPng,

@@ -5,11 +5,10 @@
  */
 import { tf } from "../backend/mod.ts";
 
-/** Loss names (the reference's `--loss` values). */
-export type LossName = "CrossEntropy" | "LS" | "LR" | "MSE";
-
-/** The `--loss` values, for flag parsing. */
-export const LOSS_NAMES: LossName[] = ["CrossEntropy", "LS", "LR", "MSE"];
+/** The `--loss` values (the reference's loss names). */
+export const LOSS_NAMES = ["CrossEntropy", "LS", "LR", "MSE"] as const;
+/** A loss name. */
+export type LossName = typeof LOSS_NAMES[number];
 
 /**
  * Short loss names for labels and figures: CE, LS, LR, MSE.

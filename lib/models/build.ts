@@ -3,58 +3,37 @@
  *
  * @module
  */
-import { type Activation, type ClassifierInit, Mlp } from "./mlp.ts";
+import { MODEL_NAMES, type TrainConfig } from "../config/schema.ts";
+import { Mlp } from "./mlp.ts";
 import type { Model } from "./layers.ts";
 import { ResNet } from "./resnet.ts";
 import { Vgg } from "./vgg.ts";
 
 /**
- * Model names: the reference's, plus `vggNN_nobn` for VGG without batch norm (the reference's
- * VGG always has it).
+ * The settings that choose and shape a model, by the reference's flag names and typed from the
+ * schema (a run's configuration is passed here as it is): `model`, `bias` and `seed`; the MLP's
+ * (defaults: the reference's width 1024, depth 6, relu, no batch norm, no layer norm, PyTorch's
+ * classifier start); those of the convolutional models and the classifier (`ETF_fc`, `fixdim`,
+ * `SOTA`); and the model's shape: `classes` and the MLP's penultimate features `feature_dim`
+ * (default: classes; 2 with `--fourclass_twofeatures`).
  */
-export const MODEL_NAMES = [
-  "MLP",
-  "resnet18",
-  "resnet34",
-  "resnet50",
-  "vgg11",
-  "vgg13",
-  "vgg16",
-  "vgg19",
-  "vgg11_nobn",
-  "vgg13_nobn",
-  "vgg16_nobn",
-  "vgg19_nobn",
-] as const;
-/** A model name. */
-export type ModelName = typeof MODEL_NAMES[number];
-
-/**
- * The configuration fields that choose and shape a model (the reference's flag names). Their
- * types are the schema's (lib/config/schema.ts builds its rows from {@link MODEL_NAMES},
- * {@link ACTIVATIONS} and {@link CLASSIFIER_INITS}), and a run's configuration is passed here
- * as it is, so the compiler rejects a field whose type drifts from its setting.
- */
-export interface ModelOptions {
-  model: ModelName;
-  classes: number;
-  bias: boolean;
-  seed: number;
-  // MLP only (defaults: the reference's width 1024, depth 6, relu, no batch norm)
-  width?: number;
-  depth?: number;
-  act_fn?: Activation;
-  use_bn?: boolean;
-  use_layer_norm?: boolean;
-  /** Penultimate features of the MLP (default: classes; 2 with `--fourclass_twofeatures`). */
-  feature_dim?: number;
-  /** The MLP classifier's starting weight (default: PyTorch's; `etf`: the simplex ETF). */
-  classifier_init?: ClassifierInit;
-  // Convolutional models and the classifier
-  ETF_fc?: boolean;
-  fixdim?: number;
-  SOTA?: boolean;
-}
+export type ModelOptions =
+  & Pick<TrainConfig, "model" | "bias" | "seed">
+  & Partial<
+    Pick<
+      TrainConfig,
+      | "width"
+      | "depth"
+      | "act_fn"
+      | "use_bn"
+      | "use_layer_norm"
+      | "classifier_init"
+      | "ETF_fc"
+      | "fixdim"
+      | "SOTA"
+    >
+  >
+  & { classes: number; feature_dim?: number };
 
 /**
  * The model `options.model` names, its weights drawn from `options.seed`.

@@ -5,6 +5,7 @@
  * @module
  */
 import { tf } from "../backend/mod.ts";
+import type { SettingParams } from "../config/schema.ts";
 import { Random } from "../data/random.ts";
 import { quadrantFrame, simplexEtf } from "./etf.ts";
 import {
@@ -26,44 +27,32 @@ import {
   updateRunningAverages,
 } from "./layers.ts";
 
-/** Activations of the MLP's hidden layers (`none`: linear). */
-export const ACTIVATIONS = ["relu", "sigmoid", "none"] as const;
-/** One of {@link ACTIVATIONS}. */
-export type Activation = typeof ACTIVATIONS[number];
-
-/** Starting weights of the MLP classifier: PyTorch's default, or the simplex ETF. */
-export const CLASSIFIER_INITS = ["default", "etf"] as const;
-/** One of {@link CLASSIFIER_INITS}. */
-export type ClassifierInit = typeof CLASSIFIER_INITS[number];
-
-/** Architecture of the MLP. */
-export interface MlpConfig {
-  inputSize: number;
-  width: number;
-  /** Number of linear layers before the classifier (the reference's `--depth`). */
-  depth: number;
-  /** Number of classes K. */
-  classes: number;
-  /** Penultimate feature dimension P (K in the paper's experiments, 2 with four-class two-feature runs). */
-  featureDim: number;
-  actFn: Activation;
-  useBn: boolean;
-  /** LayerNorm after each hidden linear layer (after batch norm when both are on). */
-  useLayerNorm?: boolean;
-  /** Classifier bias. */
-  bias: boolean;
-  /** Fixed simplex-ETF classifier weight (not trained; the bias, if any, still is). */
-  etfClassifier?: boolean;
-  /**
-   * The classifier's starting weight: PyTorch's default, or the simplex ETF (then trained). With
-   * ReLU features of width K = 2 and the default start, one class often collapses onto the
-   * origin, where both feature units are off and its samples get no gradient; starting at the
-   * ETF makes each unit one class's detector from the first step. With 2 features for more
-   * classes (four-class problem) no ETF exists: the rows start spread over the quadrant
-   * ({@link quadrantFrame}).
-   */
-  classifierInit?: ClassifierInit;
-}
+/**
+ * Architecture of the MLP: the model settings it takes (`width`, `depth` (linear layers before
+ * the classifier), `act_fn`, `use_bn`, classifier `bias`, `use_layer_norm` (after batch norm when
+ * both are on), `classifier_init`), typed from the schema by their camelCase names, and its
+ * shape: input size, K classes and P penultimate features (K in the paper's experiments, 2 with
+ * four-class two-feature runs), and a fixed simplex-ETF classifier (not trained; the bias, if
+ * any, still is).
+ *
+ * `classifierInit` is the classifier's starting weight: PyTorch's default, or the simplex ETF
+ * (then trained). With ReLU features of width K = 2 and the default start, one class often
+ * collapses onto the origin, where both feature units are off and its samples get no gradient;
+ * starting at the ETF makes each unit one class's detector from the first step. With 2 features
+ * for more classes (four-class problem) no ETF exists: the rows start spread over the quadrant
+ * ({@link quadrantFrame}).
+ */
+export type MlpConfig =
+  & Pick<SettingParams, "width" | "depth" | "actFn" | "useBn" | "bias">
+  & Partial<Pick<SettingParams, "useLayerNorm" | "classifierInit">>
+  & {
+    inputSize: number;
+    /** Number of classes K. */
+    classes: number;
+    /** Penultimate feature dimension P. */
+    featureDim: number;
+    etfClassifier?: boolean;
+  };
 
 /** LayerNorm over the features of each sample, with an elementwise affine transform. */
 interface LayerNorm {
@@ -227,7 +216,7 @@ export class Mlp implements Model {
   }
 }
 
-function activate(h: tf.Tensor2D, actFn: Activation): tf.Tensor2D {
+function activate(h: tf.Tensor2D, actFn: MlpConfig["actFn"]): tf.Tensor2D {
   if (actFn === "relu") return tf.relu(h);
   if (actFn === "sigmoid") return tf.sigmoid(h);
   return h;

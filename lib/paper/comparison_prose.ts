@@ -8,14 +8,14 @@
  */
 import { formatEstimate, formatNumber, formatP, type LevelSummary } from "../analysis/mod.ts";
 import { shortLoss } from "../losses/mod.ts";
-import type { LossComparison } from "./comparison.ts";
+import type { LossComparison } from "./compare_losses.ts";
 
 /**
  * Paragraphs (plain text, one per topic) describing a comparison from its tables.
  *
  * @example
  * ```ts
- * import type { LossComparison } from "./comparison.ts";
+ * import type { LossComparison } from "./compare_losses.ts";
  * declare const sweep: { comparison?: LossComparison };
  * console.log(describeComparison(sweep.comparison!).join("\n\n"));
  * ```

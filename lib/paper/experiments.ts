@@ -1,8 +1,11 @@
 /**
- * The paper's experiments as sweeps, for the notebooks: conventional label noise (CE vs LS vs LR
- * over noise levels, per dataset), the latent noise class (four-class problem over
- * `fc_noise_degree`, with 4 or 2 penultimate features) and large-scale runs (NC metrics over
- * epochs). Each runs its sweep and saves its figures under its results directory.
+ * The paper's experiments as sweeps, for the notebooks and `deno task reproduce`, each defined
+ * the same way: parameters built from {@link TrainingParams} (and {@link MlpParams}), a grid of
+ * runs given to lib/sweep with memdil's runners, then its figures and comparisons saved under
+ * its results directory. The noise sweep (CE vs LS over label noise, the memorization_dilation
+ * notebook), conventional label noise (CE vs LS vs LR over noise levels, per dataset), the latent
+ * noise class (four-class problem over `fc_noise_degree`, with 4 or 2 penultimate features) and
+ * large-scale runs (NC metrics over epochs).
  *
  * @module
  */
@@ -10,7 +13,9 @@ import { join } from "node:path";
 import { settingFlags, type SettingParams, type TrainConfig } from "../config/schema.ts";
 import { EPOCH_FILES } from "../experiment/evaluate.ts";
 import { RUNNERS } from "../experiment/runners/mod.ts";
-import { runFigures, saveNoiseSummaryFigures } from "./noise_sweep.ts";
+import { compareLosses, type LossComparison } from "./compare_losses.ts";
+import { saveNoiseSummaryFigures } from "./noise_summary_figures.ts";
+import { readSweepRun, runFigures, type SweepRunResult } from "./read_sweep_run.ts";
 import { compareLatentClass, type LatentComparisons, mergedTestAccuracy } from "./latent_class.ts";
 import { compareWithReference, type SavedComparison } from "./pairwise.ts";
 import { shortLoss } from "../losses/mod.ts";
@@ -24,11 +29,11 @@ import {
   sweepCurvesSpec,
   thinPoints,
 } from "../figures/mod.ts";
-import { readParquet, writeJsonAtomic } from "../results/mod.ts";
+import { type DataFrame, readParquet, rowsToFrame, writeJsonAtomic } from "../results/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
 import { grid } from "../sweep/grid.ts";
 import type { SweepProgress } from "../sweep/progress.ts";
-import { runSweep, type SweepResult, type SweepRun } from "../sweep/sweep.ts";
+import { failureReport, runSweep, type SweepResult, type SweepRun } from "../sweep/sweep.ts";
 
 /** The settings every experiment gives each of its runs, by their camelCase names. */
 const TRAINING_SETTINGS = [
@@ -39,16 +44,17 @@ const TRAINING_SETTINGS = [
   "sampleSize",
   "backend",
   "decayType",
+  "patience",
 ] as const;
 
 /**
  * Settings every experiment shares (the notebooks' parameters): run settings typed from the schema
- * (`sampleSize` null: all samples; `decayType` optional, default step every `patience` epochs),
- * the seeds, and where and how many runs at once.
+ * (`sampleSize` null: all samples; `decayType` and `patience` optional, default the schema's: a
+ * step every `patience` epochs), the seeds, and where and how many runs at once.
  */
 export type TrainingParams =
-  & Pick<SettingParams, Exclude<(typeof TRAINING_SETTINGS)[number], "decayType">>
-  & Partial<Pick<SettingParams, "decayType">>
+  & Pick<SettingParams, Exclude<(typeof TRAINING_SETTINGS)[number], "decayType" | "patience">>
+  & Partial<Pick<SettingParams, "decayType" | "patience">>
   & {
     seeds: number[];
     /** Most runs at once (null: config.ini [RESOURCES] MAXIMUM_CONCURRENT_JOBS). */
@@ -108,6 +114,83 @@ async function writeFigureRuns(basePath: string, runs: SweepRun[]): Promise<void
       test_acc: run.result?.test_acc ?? null,
     })),
   );
+}
+
+// ------------------------------------------------------------------ noise sweep
+
+/** Parameters of the noise sweep (the memorization_dilation notebook's parameters cell). */
+export interface NoiseSweepParams extends TrainingParams, MlpParams {
+  dataset: TrainConfig["dataset"];
+  classes: number;
+  losses: TrainConfig["loss"][];
+  noiseLevels: number[];
+}
+
+/** Outcome of {@link runNoiseSweep}. */
+export interface NoiseSweepResult extends ExperimentResult {
+  /** One row per finished run: configuration columns and final metrics. */
+  summary: DataFrame;
+  /** Finished runs, in sweep order. */
+  runs: SweepRunResult[];
+  /** Runs that failed (the others are complete). */
+  failures: SweepRun[];
+  /** CE against LS, when the sweep has both and some finished runs. */
+  comparison?: LossComparison;
+}
+
+/**
+ * The paper's core sweep: CE and LS (or any losses) at every noise level and seed, each run
+ * trained and evaluated in a worker subprocess (finished runs reused); then `summary.parquet`,
+ * `summary_over_seeds.parquet`, `sweep.json`, the summary figures (dilation against
+ * memorization, test accuracy and NC1 against noise) and, with CE and LS, their comparison
+ * ({@link compareLosses}) under `resultsDir`. A failing run is reported (in `failures` and
+ * through `log`); the others finish. When no run finishes, the error names the failures.
+ *
+ * @example
+ * ```ts
+ * declare const params: NoiseSweepParams;
+ * const { summary, figures } = await runNoiseSweep({ ...params, resultsDir: "results/md" });
+ * ```
+ */
+export async function runNoiseSweep(
+  params: NoiseSweepParams,
+  options: ExperimentOptions = {},
+): Promise<NoiseSweepResult> {
+  const log = options.log ?? console.log;
+  const sweep = await runSweep({
+    name: "noise sweep",
+    resultsDir: params.resultsDir,
+    concurrency: params.concurrency ?? undefined,
+    runs: grid({
+      dataset: params.dataset,
+      classes: params.classes,
+      ...trainingFlags(params),
+      ...mlpFlags(params),
+    }, {
+      // Seeds slowest: a sweep stopped early leaves whole seeds, each a complete comparison.
+      seed: params.seeds,
+      loss: params.losses,
+      label_noise: params.noiseLevels,
+    }),
+  }, { ...options, log, registry: RUNNERS });
+  const report = failureReport(sweep);
+  if (report) log(report);
+  if (sweep.summary.length === 0) {
+    // Nothing to tabulate or draw: say why, rather than fail later on a missing column.
+    throw new Error(`no run of the noise sweep finished; ${report || "the sweep has no runs"}`);
+  }
+  const figures = await saveNoiseSummaryFigures(sweep.summary, join(params.resultsDir, "figures"));
+  const comparison = params.losses.includes("CrossEntropy") && params.losses.includes("LS")
+    ? await compareLosses(sweep.summary, params.resultsDir, params.memorizedTrainAccuracy)
+    : undefined;
+  return {
+    sweep,
+    summary: rowsToFrame(sweep.summary),
+    runs: sweep.runs.filter((run) => run.status !== "failed").map(readSweepRun),
+    failures: sweep.failures,
+    figures: comparison ? { ...figures, ...comparison.figures } : figures,
+    comparison,
+  };
 }
 
 // ------------------------------------------------------------------ conventional label noise
@@ -361,19 +444,19 @@ export async function runLatentClass(
 
 // ------------------------------------------------------------------ large scale
 
-/** Parameters of the large-scale experiment. */
-export interface LargeScaleParams extends TrainingParams {
+/**
+ * Parameters of the large-scale experiment: the shared ones, the `optimizer`, and the MLP's
+ * `width` and `depth` (when a model is MLP).
+ */
+export interface LargeScaleParams
+  extends TrainingParams, Pick<SettingParams, "optimizer" | "width" | "depth"> {
   dataset: TrainConfig["dataset"];
   models: string[];
   losses: TrainConfig["loss"][];
   /** Label noise levels: 0 is the clean run. */
   noiseLevels: number[];
-  optimizer: TrainConfig["optimizer"];
   /** Classes kept (null: all of the dataset's). */
   classes: number | null;
-  /** MLP width and depth (when a model is MLP). */
-  width: number;
-  depth: number;
 }
 
 /** The per-epoch panels of the large-scale figures (docs/reference.md#figures). */

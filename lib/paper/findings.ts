@@ -5,7 +5,7 @@
  * @module
  */
 import { shortLoss } from "../losses/mod.ts";
-import type { SummaryRow } from "../sweep/summary.ts";
+import type { SummaryRow } from "../sweep/seed_summary.ts";
 
 function number(value: unknown): number | null {
   return typeof value === "number" && Number.isFinite(value) ? value : null;

@@ -20,8 +20,8 @@ import { join } from "node:path";
 import { shortLoss } from "../losses/mod.ts";
 import { readParquet } from "../results/mod.ts";
 import { RUN_FILES } from "../runs/mod.ts";
-import type { SummaryRow } from "../sweep/summary.ts";
-import { compareLosses } from "./comparison.ts";
+import type { SummaryRow } from "../sweep/seed_summary.ts";
+import { compareLosses } from "./compare_losses.ts";
 import { compareWithReference, type SavedComparison } from "./pairwise.ts";
 
 /** The feature counts of the experiment. */
@@ -62,7 +62,7 @@ function featureCount(row: SummaryRow): FeatureCount {
  *
  * @example
  * ```ts
- * import type { SummaryRow } from "../sweep/summary.ts";
+ * import type { SummaryRow } from "../sweep/seed_summary.ts";
  * declare const sweep: { summary: SummaryRow[] }, accuracies: Map<string, number>;
  * const rows = latentComparisonRows(sweep.summary, 2, accuracies);
  * ```
@@ -97,7 +97,7 @@ export interface LatentComparisons {
  *
  * @example
  * ```ts
- * import type { SummaryRow } from "../sweep/summary.ts";
+ * import type { SummaryRow } from "../sweep/seed_summary.ts";
  * declare const rows: SummaryRow[], accuracies: Map<string, number>;
  * const comparisons = await compareLatentClass(rows, "results/lnc/comparison", accuracies, 0.99);
  * ```

@@ -6,12 +6,13 @@
  *
  * @module
  */
-export * from "./comparison.ts";
+export * from "./compare_losses.ts";
 export * from "./comparison_prose.ts";
-export * from "./noise_sweep.ts";
+export * from "./noise_summary_figures.ts";
+export * from "./read_sweep_run.ts";
 export * from "./experiments.ts";
 export * from "./latent_class.ts";
 export * from "./pairwise.ts";
 export * from "./findings.ts";
 export { failureReport } from "../sweep/sweep.ts";
-export { summaryTable } from "../sweep/summary.ts";
+export { summaryTable } from "../sweep/seed_summary.ts";

@@ -8,8 +8,8 @@
  */
 import { join } from "node:path";
 import { shortLoss } from "../losses/mod.ts";
-import type { SummaryRow } from "../sweep/summary.ts";
-import { compareLosses, type LossComparison } from "./comparison.ts";
+import type { SummaryRow } from "../sweep/seed_summary.ts";
+import { compareLosses, type LossComparison } from "./compare_losses.ts";
 
 /**
  * The directory name of a pair's comparison: `ls_vs_ce`, `lr_vs_ce`, ...
@@ -38,7 +38,7 @@ export interface SavedComparison {
  *
  * @example
  * ```ts
- * import type { SummaryRow } from "../sweep/summary.ts";
+ * import type { SummaryRow } from "../sweep/seed_summary.ts";
  * declare const sweep: { summary: SummaryRow[] };
  * const [lsVsCe, lrVsCe] = await compareWithReference(sweep.summary, "results/cn/comparison");
  * console.log(lrVsCe.comparison.verdictText, lrVsCe.dir);

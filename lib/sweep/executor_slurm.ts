@@ -18,7 +18,7 @@ import { REPO_ROOT } from "../config/ini.ts";
 import { writeJsonAtomic } from "../results/mod.ts";
 import type { PoolJob, PoolOptions, PoolOutcome } from "./pool.ts";
 import { denoExecutable, workerArgs } from "./pool.ts";
-import { decodeMessage, type WorkerMessage } from "./worker.ts";
+import { decodeMessage, type WorkerMessage } from "./worker_main.ts";
 
 /** Slurm settings (config.ini [SLURM]). */
 export interface SlurmSettings {

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { grid, type RunnerRegistry, runSweep } from "./mod.ts";
- * declare const RUNNERS: RunnerRegistry; // memdil's: lib/experiment/runners/mod.ts
+ * declare const RUNNERS: RunnerRegistry; // memdil's: lib/experiment/runners/runner_registry.ts
  * const result = await runSweep({
  *   name: "ce_vs_ls",
  *   resultsDir: "results/ce_vs_ls",
@@ -26,7 +26,7 @@ export * from "./grid.ts";
 export * from "./runner.ts";
 export * from "./pool.ts";
 export * from "./progress.ts";
-export * from "./summary.ts";
+export * from "./seed_summary.ts";
 export * from "./columns.ts";
 export * from "./sweep.ts";
 export * from "./file.ts";
@@ -38,4 +38,4 @@ export {
   MESSAGE_PREFIX,
   type WorkerJob,
   type WorkerMessage,
-} from "./worker.ts";
+} from "./worker_main.ts";

@@ -11,7 +11,7 @@ import { realPathAhead, REPO_ROOT } from "../config/ini.ts";
 import { DATA_HOSTS } from "../config/permissions.ts";
 import { openBlasPath } from "../backend/blas/openblas.ts";
 import { defaultCacheDir } from "../data/cache.ts";
-import { decodeMessage, type WorkerJob, type WorkerMessage } from "./worker.ts";
+import { decodeMessage, type WorkerJob, type WorkerMessage } from "./worker_main.ts";
 
 export { DATA_HOSTS };
 
@@ -59,7 +59,7 @@ export interface WorkerAccess {
  * import type { RunnerRegistry } from "./runner.ts";
  * declare const RUNNERS: RunnerRegistry;
  * const args = workerArgs({ basePath: "/tmp/runs", dataDirs: ["/root/data"], worker: RUNNERS.worker });
- * // ["run", "--no-prompt", "--allow-read=...", ..., ".../lib/sweep/worker.ts"]
+ * // ["run", "--no-prompt", "--allow-read=...", ..., ".../lib/experiment/runners/worker.ts"]
  * ```
  */
 export function workerArgs(access: WorkerAccess): string[] {

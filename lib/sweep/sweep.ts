@@ -17,7 +17,7 @@ import type { PoolJob } from "./pool.ts";
 import { autoProgress, type RunStatus, type SweepProgress } from "./progress.ts";
 import { lockRun } from "../runs/lock.ts";
 import { type RunConfig, runnerNamed, type RunnerRegistry, type SweepRunner } from "./runner.ts";
-import { summarizeOverSeeds, type SummaryRow } from "./summary.ts";
+import { summarizeOverSeeds, type SummaryRow } from "./seed_summary.ts";
 
 /**
  * A sweep: what to run and where.

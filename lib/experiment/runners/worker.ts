@@ -1,10 +1,10 @@
 /**
- * Worker entry of memdil's runners (see lib/sweep/worker.ts): a sweep or search starts it once
+ * Worker entry of memdil's runners (its loop: lib/sweep/worker_main.ts): a sweep or search starts it once
  * per run with only the permissions a run needs.
  *
  * @module
  */
-import { workerMain } from "../../sweep/worker.ts";
+import { workerMain } from "../../sweep/worker_main.ts";
 import { RUNNERS } from "./mod.ts";
 
 if (import.meta.main) Deno.exit(await workerMain(RUNNERS.runners));

@@ -37,7 +37,7 @@ import {
 import { saveFigure } from "../figures/mod.ts";
 import { shortLoss } from "../losses/mod.ts";
 import { type DataFrame, pl, writeParquetAtomic } from "../results/mod.ts";
-import type { SummaryRow } from "../sweep/summary.ts";
+import type { SummaryRow } from "../sweep/seed_summary.ts";
 
 /** The files of a saved comparison, relative to the sweep's results directory. */
 export const COMPARISON_FILES = {
