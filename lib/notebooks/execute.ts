@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyParameters, type JsonValue, type Notebook, parseParameters } from "./parameters.ts";
 import { ensureDenoKernel, findJupyter, HELPER_ENV, HELPER_PATH } from "./jupyter.ts";
+import { checkSandbox, KERNEL_NAME, kernelSpec } from "./sandbox.ts";
 
 /** Repository root (two levels above this file). */
 export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url)).replace(
@@ -138,8 +139,16 @@ export interface ExecuteOptions {
   timeout?: number;
   /** Kernel start-up timeout in seconds; default 120. */
   startupTimeout?: number;
-  /** Jupyter kernel name; default `deno`. */
+  /**
+   * Jupyter kernel name; default memdil's sandboxed Deno kernel (`memdil`, lib/notebooks/sandbox.ts;
+   * its kernelspec is given to this run only), or `deno` with `unconfined`.
+   */
   kernelName?: string;
+  /**
+   * Run on Deno's own kernel, every cell with every permission, instead of the sandboxed one
+   * (where bubblewrap cannot be had); default false.
+   */
+  unconfined?: boolean;
   /**
    * Working directory of the kernel; default the notebook's own directory, as in JupyterLab
    * and VS Code, so relative imports/paths mean the same interactively and headless.
@@ -243,12 +252,17 @@ export async function executeNotebook(
   const prepared = applyParameters(nb, options.overrides ?? {}, name);
   const memdil = prepared.metadata.memdil as Record<string, unknown>;
   Object.assign(memdil, options.metadata ?? {}, { source: path });
-  const kernelName = options.kernelName ?? "deno";
+  const kernelName = options.kernelName ?? (options.unconfined ? "deno" : KERNEL_NAME);
+  const spec = kernelName === KERNEL_NAME ? kernelSpec() : undefined;
   prepared.metadata.kernelspec = kernelName === "deno"
     ? { name: "deno", display_name: "Deno", language: "typescript" }
+    : spec
+    ? { name: KERNEL_NAME, display_name: spec.display_name, language: spec.language }
     : { ...(prepared.metadata.kernelspec as object ?? {}), name: kernelName };
 
   const probe = await findJupyter();
+  // Never unconfined without being asked: a sandbox that cannot be made is an error naming why.
+  if (spec) await checkSandbox();
   if (options.installKernel !== false && kernelName === "deno") {
     await ensureDenoKernel(log, kernelName);
   }
@@ -258,6 +272,7 @@ export async function executeNotebook(
   const request = {
     notebook: prepared,
     kernel_name: kernelName,
+    kernelspec: spec,
     timeout: options.timeout ?? DEFAULT_TIMEOUT_S,
     startup_timeout: options.startupTimeout ?? 120,
     cwd: resolve(options.cwd ?? dirname(absPath)),
