@@ -44,9 +44,17 @@ async function install(args: string[]): Promise<number> {
     return 2;
   }
   const dir = kernelSpecDir(at < 0 ? undefined : args[at + 1]);
+  const text = JSON.stringify(kernelSpec(), null, 1) + "\n";
+  const file = join(dir, "kernel.json");
+  // Idempotent: rewritten only when it differs (another checkout, another deno).
+  const current = await Deno.readTextFile(file).catch(() => undefined);
+  if (current === text) return 0;
   await Deno.mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, "kernel.json"), JSON.stringify(kernelSpec(), null, 1) + "\n");
-  console.log(`kernel: installed Jupyter kernelspec "memdil" (sandboxed) in ${dir}`);
+  await writeFileAtomic(file, text);
+  console.log(
+    `kernel: installed Jupyter kernelspec "memdil" (Deno, sandboxed) in ${dir}` +
+      (current === undefined ? "" : " (it started another checkout or deno)"),
+  );
   return 0;
 }
 

@@ -178,4 +178,47 @@ Deno.test("sandbox: namespaces forbidden name the sysctl; the arguments confine 
     assert.ok(joined.includes(part), `${part} in ${joined}`);
   }
   assert.ok(!args.includes("--share-net"));
+  // A notebook in the host's /tmp: its directory is shown, read-only, in the private /tmp.
+  const inTmp = sandboxArgs({ writable: [], cwd: "/tmp/nb" }).join(" ");
+  assert.ok(
+    inTmp.includes("--tmpfs /tmp") && inTmp.endsWith("--ro-bind /tmp/nb /tmp/nb --chdir /tmp/nb"),
+  );
+  assert.ok(!sandboxArgs({ writable: ["/tmp"], cwd: "/tmp/nb" }).includes("--ro-bind /tmp/nb"));
+});
+
+Deno.test("deno task kernel: a connection file it cannot relay is named; usage errors exit 2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memdil-kernel-conn-" });
+  const kernel = async (...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--allow-read",
+        "--allow-env",
+        "--allow-run=deno",
+        join(REPO_ROOT, "cli", "launch.ts"),
+        "kernel",
+        ...args,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, stderr: decoder.decode(out.stderr) };
+  };
+  try {
+    const ipc = join(dir, "kernel-ipc.json");
+    await Deno.writeTextFile(
+      ipc,
+      JSON.stringify({ transport: "ipc", ip: "/tmp/k", shell_port: 1, iopub_port: 2 }),
+    );
+    const refused = await kernel(ipc);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`${ipc}: the sandboxed kernel is reached over TCP`));
+    const missing = await kernel(join(dir, "absent.json"));
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /cannot read the connection file .*absent\.json/);
+    assert.equal((await kernel()).code, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

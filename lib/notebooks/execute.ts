@@ -1,5 +1,6 @@
 /**
- * Headless execution of parameterised notebooks on the Deno Jupyter kernel via nbclient.
+ * Headless execution of parameterised notebooks via nbclient, on memdil's sandboxed Deno kernel
+ * (./sandbox.ts) or, when asked, on Deno's own.
  *
  * @module
  */
@@ -154,7 +155,7 @@ export interface ExecuteOptions {
    * and VS Code, so relative imports/paths mean the same interactively and headless.
    */
   cwd?: string;
-  /** Install the Deno kernelspec when missing (default true). */
+  /** Install Deno's own kernelspec when missing, for `unconfined` runs (default true). */
   installKernel?: boolean;
   /** Called when each code cell starts. */
   onProgress?: (event: ProgressEvent) => void;
@@ -225,11 +226,12 @@ async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<st
 }
 
 /**
- * Reads a notebook, applies parameter overrides, executes it headlessly with nbclient on the
- * Deno kernel and writes the executed copy atomically to `<outputDir>/NAME.ipynb` (any stale
- * `NAME.failed.ipynb` is removed). When a cell fails, the partial copy goes to
+ * Reads a notebook, applies parameter overrides, executes it headlessly with nbclient on
+ * memdil's sandboxed Deno kernel (Deno's own with `unconfined`) and writes the executed copy
+ * atomically to `<outputDir>/NAME.ipynb` (any stale `NAME.failed.ipynb` is removed). When a cell fails, the partial copy goes to
  * `<outputDir>/NAME.failed.ipynb`, nothing is written under the success name, and a
- * {@link NotebookExecutionError} is thrown. Unknown override keys throw `ParameterError` before
+ * {@link NotebookExecutionError} is thrown. Where the sandbox cannot be made a `SandboxError`
+ * is thrown before anything runs. Unknown override keys throw `ParameterError` before
  * anything runs.
  *
  * @example

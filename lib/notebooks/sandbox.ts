@@ -84,6 +84,12 @@ function gpuDevices(): string[] {
 export function sandboxArgs(options: SandboxOptions): string[] {
   // Parents before children, so that a writable place inside another stays bound.
   const writable = [...new Set(options.writable)].sort((a, b) => a.length - b.length);
+  const cwd = options.cwd ?? Deno.cwd();
+  const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+  // A notebook's directory under the private /tmp or /run is shown read-only: the kernel starts
+  // there and reads its relative imports from there.
+  const hidden = ["/tmp", "/run"].some((dir) => under(cwd, dir)) &&
+    !writable.some((place) => under(cwd, place));
   return [
     // Own user (even as root: capabilities then apply to the sandbox's namespace only, and are
     // dropped anyway), PID, network, IPC, UTS and cgroup namespaces.
@@ -122,8 +128,9 @@ export function sandboxArgs(options: SandboxOptions): string[] {
     "1",
     ...writable.flatMap((place) => ["--bind", place, place]),
     ...(options.relayDir ? ["--bind", options.relayDir, options.relayDir] : []),
+    ...(hidden ? ["--ro-bind", cwd, cwd] : []),
     "--chdir",
-    options.cwd ?? Deno.cwd(),
+    cwd,
   ];
 }
 
