@@ -68,7 +68,8 @@ fi
 
 # memdil's kernel, the one the notebooks name: Deno's kernel in a bubblewrap sandbox (cli/kernel.ts).
 deno run --no-prompt --allow-read --allow-env --allow-run=deno cli/launch.ts kernel --install
-if ! bwrap --unshare-all --unshare-user --cap-drop ALL --ro-bind / / --dev /dev --proc /proc true \
+if ! bwrap --unshare-all --unshare-user --disable-userns --cap-drop ALL --ro-bind / / --dev /dev \
+  --proc /proc true \
   2>/dev/null; then
   echo "setup: warning: bwrap cannot create its namespaces here (unprivileged user namespaces" \
     "forbidden?): notebooks refuse to run until they are allowed, or with --unconfined" \

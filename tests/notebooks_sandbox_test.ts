@@ -156,6 +156,48 @@ Deno.test("deno task notebooks without bwrap fails naming the fix; never unconfi
   }
 });
 
+Deno.test("deno task notebooks where user namespaces are forbidden fails naming the sysctl", async () => {
+  const root = await Deno.makeTempDir({ prefix: "memdil-sandbox-" });
+  try {
+    const config = writeTestConfig(root);
+    const args = ["--notebooks-dir", FIXTURES, "--out-dir", join(root, "notebooks"), "confinement"];
+    const { flags } = taskPermissions("notebooks", args, { iniPath: config });
+    // The command in a namespace that may create no further user namespace (bwrap's
+    // --disable-userns), as on a system that forbids them.
+    const out = await new Deno.Command("bwrap", {
+      args: [
+        "--unshare-user",
+        "--disable-userns",
+        "--dev-bind",
+        "/",
+        "/",
+        "--",
+        Deno.execPath(),
+        "run",
+        "--no-prompt",
+        ...flags,
+        join(REPO_ROOT, "cli", "notebooks.ts"),
+        ...args,
+      ],
+      env: { MEMDIL_CONFIG: config },
+      cwd: REPO_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = decoder.decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    assert.match(
+      stderr,
+      /the notebook kernel cannot be confined: bwrap cannot create its namespaces/,
+    );
+    assert.match(stderr, /user\.max_user_namespaces/);
+    assert.match(stderr, /--unconfined/);
+    assert.equal(await exists(join(root, "notebooks")), false, "nothing ran");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("sandbox: namespaces forbidden name the sysctl; the arguments confine as documented", () => {
   const error = sandboxFailure(
     "bwrap: No permissions to creating new namespace, likely because the kernel does not allow " +
@@ -169,7 +211,7 @@ Deno.test("sandbox: namespaces forbidden name the sysctl; the arguments confine 
   const joined = args.join(" ");
   for (
     const part of [
-      "--unshare-all --unshare-user --cap-drop ALL",
+      "--unshare-all --unshare-user --disable-userns --cap-drop ALL",
       "--ro-bind / /",
       "--tmpfs /tmp --tmpfs /run",
       "--bind /r/results /r/results --bind /r/results/a /r/results/a --bind /tmp/k /tmp/k",

@@ -95,6 +95,8 @@ export function sandboxArgs(options: SandboxOptions): string[] {
     // dropped anyway), PID, network, IPC, UTS and cgroup namespaces.
     "--unshare-all",
     "--unshare-user",
+    // Nor may anything in it make a user namespace of its own (less of the kernel to reach).
+    "--disable-userns",
     "--cap-drop",
     "ALL",
     "--die-with-parent",
@@ -145,12 +147,13 @@ export function sandboxArgs(options: SandboxOptions): string[] {
  */
 export function sandboxFailure(detail: string): SandboxError {
   const text = detail.trim();
-  if (/namespace|uid map|Permission denied|Operation not permitted/i.test(text)) {
+  if (/namespace|uid map|Permission denied|Operation not permitted|ENOSPC/i.test(text)) {
     return new SandboxError(
       `the notebook kernel cannot be confined: bwrap cannot create its namespaces (${text}). ` +
         "This system forbids unprivileged user namespaces: allow them (Debian: `sysctl -w " +
         "kernel.unprivileged_userns_clone=1`; Ubuntu 24.04: `sysctl -w " +
-        "kernel.apparmor_restrict_unprivileged_userns=0`), or pass --unconfined to " +
+        "kernel.apparmor_restrict_unprivileged_userns=0`; where user.max_user_namespaces is 0: " +
+        "`sysctl -w user.max_user_namespaces=15000`), or pass --unconfined to " +
         "`deno task notebooks` to run the notebooks with every permission",
     );
   }
