@@ -14,6 +14,7 @@ import {
   sandboxFailure,
 } from "../lib/notebooks/mod.ts";
 import { writeTestConfig } from "./fixtures/config_ini.ts";
+import { downloadFile } from "../lib/data/download.ts";
 
 const FIXTURES = join(REPO_ROOT, "tests", "fixtures", "notebooks", "sandbox");
 const decoder = new TextDecoder();
@@ -262,5 +263,17 @@ Deno.test("deno task kernel: a connection file it cannot relay is named; usage e
     assert.equal((await kernel()).code, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("in the sandbox a dataset download says to fetch it first, naming the command", async () => {
+  Deno.env.set("MEMDIL_SANDBOX", "1");
+  try {
+    await assert.rejects(
+      () => downloadFile("https://ossci-datasets.s3.amazonaws.com/mnist/x.gz", "/nonexistent/x.gz"),
+      /cannot download https:\/\/ossci-datasets\S+ in the notebook kernel's sandbox, which has no network: fetch the dataset first with `deno task data fetch NAME`/,
+    );
+  } finally {
+    Deno.env.delete("MEMDIL_SANDBOX");
   }
 });
