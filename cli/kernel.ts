@@ -115,7 +115,12 @@ async function run(connectionFile: string, relayDir: string): Promise<number> {
     const ignore = () => {};
     Deno.addSignalListener("SIGTERM", stop);
     Deno.addSignalListener("SIGINT", ignore);
+    // A frontend that kills only the process it started (the task launcher) would leave this one
+    // holding the kernel's ports: it stops with its parent, and removes the relay's directory.
+    const parent = Deno.ppid;
+    const orphaned = setInterval(() => Deno.ppid !== parent && stop(), 1000);
     const status = await child.status;
+    clearInterval(orphaned);
     Deno.removeSignalListener("SIGTERM", stop);
     Deno.removeSignalListener("SIGINT", ignore);
     relay.close();

@@ -277,3 +277,65 @@ Deno.test("in the sandbox a dataset download says to fetch it first, naming the 
     Deno.env.delete("MEMDIL_SANDBOX");
   }
 });
+
+Deno.test("the kernel's launcher killed alone: the sandbox stops, its ports and relay directory go", async () => {
+  // A private TMPDIR: the relay directory is made there, so the test sees exactly its own.
+  const tmp = await Deno.makeTempDir({ prefix: "memdil-kernel-tmp-" });
+  const freePort = () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = listener.addr as Deno.NetAddr;
+    listener.close();
+    return port;
+  };
+  const ports = ["shell", "iopub", "stdin", "control", "hb"].map((c) => [`${c}_port`, freePort()]);
+  const connection = join(tmp, "kernel-test.json");
+  await Deno.writeTextFile(
+    connection,
+    JSON.stringify({
+      transport: "tcp",
+      ip: "127.0.0.1",
+      key: crypto.randomUUID(),
+      signature_scheme: "hmac-sha256",
+      ...Object.fromEntries(ports),
+    }),
+  );
+  const launcher = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-read",
+      "--allow-env",
+      "--allow-run=deno",
+      join(REPO_ROOT, "cli", "launch.ts"),
+      "kernel",
+      connection,
+    ],
+    env: { TMPDIR: tmp },
+    cwd: join(REPO_ROOT, "notebooks"),
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const relayDirs = () =>
+    [...Deno.readDirSync(tmp)].filter((e) => e.name.startsWith("memdil-kernel-")).length;
+  const waitUntil = async (ok: () => boolean, what: string) => {
+    for (const deadline = Date.now() + 30_000; !ok();) {
+      assert.ok(Date.now() < deadline, what);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  try {
+    await waitUntil(() => relayDirs() === 1, "the relay directory appears");
+    launcher.kill("SIGKILL");
+    await launcher.status;
+    await waitUntil(() => relayDirs() === 0, "the relay directory is removed");
+    // The ports are free again (a restarted kernel gets them).
+    for (const [, port] of ports) {
+      Deno.listen({ hostname: "127.0.0.1", port: port as number }).close();
+    }
+  } finally {
+    try {
+      launcher.kill("SIGKILL");
+    } catch { /* gone */ }
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
