@@ -39,7 +39,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const child = new Deno.Command(denoExecutable(), {
-    args: ["run", "--no-prompt", ...permissions.flags, permissions.script, ...args],
+    args: ["run", "--no-prompt", ...permissions.flags, permissions.script, ...permissions.args],
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

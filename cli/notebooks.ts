@@ -1,13 +1,14 @@
 /**
  * `deno task notebooks [NAME ...] [--param key=value ...] [--profile NAME]`
  *
- * Executes notebooks from `notebooks/` headlessly on the Deno Jupyter kernel with a profile
+ * Executes notebooks from `notebooks/` headlessly on memdil's sandboxed Deno kernel
+ * (lib/notebooks/sandbox.ts; `--unconfined`: Deno's own kernel, every permission) with a profile
  * (default `quick`; the paper's settings only with `--profile paper`) and writes the executed
  * copies to `results/notebooks/NAME.PROFILE.ipynb`, with `-HASH` of the `--param` values when
  * there are any (`.failed.ipynb` when a cell fails): one copy per parameter set. See
  * `lib/notebooks/mod.ts` for the parameters convention.
  *
- * Exit codes: 0 all notebooks ran, 1 a notebook failed (or Jupyter is missing), 2 usage error
+ * Exit codes: 0 all notebooks ran, 1 a notebook failed (or Jupyter or bubblewrap is missing), 2 usage error
  * (unknown flag, bad `--param`, unknown notebook / parameter / profile).
  *
  * @module
@@ -17,6 +18,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { relative, resolve } from "node:path";
 import { IniError, isUnder, readIniConfig, resultRoots } from "../lib/config/ini.ts";
 import {
+  checkSandbox,
   DEFAULT_NOTEBOOKS_DIR,
   DEFAULT_OUTPUT_DIR,
   DEFAULT_TIMEOUT_S,
@@ -31,6 +33,7 @@ import {
   ParameterError,
   parseParamAssignment,
   planRuns,
+  SandboxError,
 } from "../lib/notebooks/mod.ts";
 
 /** Parsed command-line options. */
@@ -41,6 +44,7 @@ interface CliOptions {
   notebooksDir: string;
   outDir: string;
   list: boolean;
+  unconfined: boolean;
   failFast: boolean;
   quiet: boolean;
 }
@@ -105,6 +109,13 @@ function buildProgram(): Command {
     .addOption(
       new Option("--list", "list notebooks with their parameters, and profiles; run nothing")
         .default(false),
+    )
+    .addOption(
+      new Option(
+        "--unconfined",
+        "run on Deno's own kernel, every cell with every permission, not in memdil's sandbox " +
+          "(where bubblewrap cannot be had; docs/permissions.md)",
+      ).default(false),
     )
     .addOption(new Option("--fail-fast", "stop after the first failing notebook").default(false))
     .addOption(new Option("--quiet", "no per-cell progress on stderr").default(false))
@@ -216,6 +227,21 @@ export async function main(args: string[]): Promise<number> {
         "(docs/notebooks.md); `--profile quick` (the default) runs in minutes",
     );
   }
+  if (opts.unconfined) {
+    log(
+      "notebooks: warning: --unconfined: the cells run on Deno's own kernel with every " +
+        "permission (any file, the network, any program), not in memdil's sandbox",
+    );
+  } else {
+    // Checked once before anything runs: never unconfined without being asked.
+    try {
+      await checkSandbox();
+    } catch (err) {
+      if (!(err instanceof SandboxError)) throw err;
+      log(`error: ${err.message}`);
+      return 1;
+    }
+  }
   const label = await parameterSetLabel(opts.profile, Object.fromEntries(opts.param));
   const failed: string[] = [];
   for (const run of runs) {
@@ -227,6 +253,7 @@ export async function main(args: string[]): Promise<number> {
         outputDir: opts.outDir,
         label,
         timeout: opts.timeout,
+        unconfined: opts.unconfined,
         log,
         metadata: { profile: opts.profile },
         onProgress: opts.quiet
@@ -238,7 +265,7 @@ export async function main(args: string[]): Promise<number> {
         `ok      ${run.name} -> ${display(res.outputPath)} (${res.seconds.toFixed(1)} s)`,
       );
     } catch (err) {
-      if (err instanceof JupyterSetupError) {
+      if (err instanceof JupyterSetupError || err instanceof SandboxError) {
         log(`error: ${err.message}`);
         return 1;
       }

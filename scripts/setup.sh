@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install what memdil needs on a Debian machine: Deno (from npm, pinned), Debian's packages
 # (Fashion-MNIST, Jupyter and its notebook server, Mesa's software Vulkan driver, fonts, OpenBLAS
-# for the native CPU backend, Slurm and munge for the slurm executor's test), the locked npm
-# dependencies and the Deno Jupyter kernel. Safe to run again: it installs only what is missing.
+# for the native CPU backend, Slurm and munge for the slurm executor's test, bubblewrap for the
+# notebook kernel's sandbox), the locked npm dependencies, the Deno Jupyter kernel and memdil's
+# sandboxed kernel. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,8 @@ DENO_VERSION=2.9.6
 DEBIAN_PACKAGES=(dataset-fashion-mnist jupyter-nbconvert python3-nbclient python3-ipykernel
   jupyter-notebook mesa-vulkan-drivers fonts-dejavu-core python3-pil python3-numpy chromium
   libopenblas0-pthread slurm-wlm munge)
+# bubblewrap confines the notebook kernel (docs/permissions.md).
+DEBIAN_PACKAGES+=(bubblewrap)
 # PyTorch, the reference `deno task bench` measures memdil against (bench/reference/).
 DEBIAN_PACKAGES+=(python3-torch)
 
@@ -61,6 +64,16 @@ except NoSuchKernel:
 if [ "$kernel_deno" != "$deno_path" ] && [ "$(command -v "$kernel_deno" 2>/dev/null)" != "$deno_path" ]; then
   echo "setup: installing the Deno Jupyter kernel (was: ${kernel_deno:-none})"
   deno jupyter --install --force --name deno >/dev/null 2>&1
+fi
+
+# memdil's kernel, the one the notebooks name: Deno's kernel in a bubblewrap sandbox (cli/kernel.ts).
+deno run --no-prompt --allow-read --allow-env --allow-run=deno cli/launch.ts kernel --install
+if ! bwrap --unshare-all --unshare-user --disable-userns --cap-drop ALL --ro-bind / / --dev /dev \
+  --proc /proc true \
+  2>/dev/null; then
+  echo "setup: warning: bwrap cannot create its namespaces here (unprivileged user namespaces" \
+    "forbidden?): notebooks refuse to run until they are allowed, or with --unconfined" \
+    "(docs/permissions.md)" >&2
 fi
 
 # WebGPU on Mesa's Vulkan driver needs a runtime directory.

@@ -4,6 +4,7 @@
  * (MEMDIL_CONFIG) whose BASE_PATH is a temporary directory.
  */
 import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
+import { join } from "node:path";
 import {
   DEFAULT_CONFIG,
   parseRunArgs,
@@ -486,10 +487,13 @@ Deno.test("taskPermissions: every configured place is writable, nothing else; no
         ok(!flags.includes(scoped), `${task}: ${scoped} without a list`);
       }
       const write = flags.find((f) => f.startsWith("--allow-write="))?.slice(14).split(",") ?? [];
+      const relayDirs = join(Deno.env.get("TMPDIR") || "/tmp", "memdil-kernel-");
       for (const place of write) {
         ok(
           [`${REPO_ROOT}/results`, `${REPO_ROOT}/data`, `${home}/data`, `${home}/elsewhere`]
-            .includes(place) || place.startsWith(`${dir}/`),
+            .includes(place) ||
+            place.startsWith(`${dir}/`) ||
+            (task === "kernel" && place.startsWith(relayDirs)),
           `${task} may write ${place}`,
         );
       }
@@ -499,6 +503,25 @@ Deno.test("taskPermissions: every configured place is writable, nothing else; no
         }
       }
     }
+    // The notebook kernel's launcher: the loopback and its own relay sockets only, bwrap only; its
+    // relay directory is drawn by the launcher and passed on.
+    const kernel = taskPermissions("kernel", ["/run/kernel-1.json"], { ini });
+    const relayDir = kernel.args[kernel.args.indexOf("--relay-dir") + 1];
+    equal(kernel.args.length, 3);
+    ok(relayDir.includes("/memdil-kernel-"), relayDir);
+    const kernelWrite = kernel.flags.find((f) => f.startsWith("--allow-write="))!.slice(14).split(
+      ",",
+    );
+    ok(kernelWrite.includes(`${dir}/runs`) && kernelWrite.at(-1) === relayDir, kernelWrite.join());
+    ok(
+      kernel.flags.includes(
+        `--allow-net=127.0.0.1,${
+          ["shell", "iopub", "stdin", "control", "hb"].map((c) => `unix:${relayDir}/${c}`).join(",")
+        }`,
+      ),
+      kernel.flags.join(" "),
+    );
+    ok(kernel.flags.includes("--allow-run=bwrap"));
     // Every task line but the checks and the tests starts the launcher, which adds --no-prompt.
     const tasks = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/deno.json`)).tasks;
     for (const [name, line] of Object.entries(tasks as Record<string, string>)) {

@@ -8,8 +8,10 @@ import { EPOCH_FILES } from "../lib/experiment/evaluate.ts";
 import { runLargeScale } from "../lib/experiment/large_scale.ts";
 import { runSimpleModel } from "../lib/experiment/run.ts";
 import { pl } from "../lib/results/mod.ts";
-import { markRunUnfinished, RUN_FILES } from "../lib/runs/mod.ts";
+import { isFinishedRun, markRunUnfinished, readRunMarker, RUN_FILES } from "../lib/runs/mod.ts";
 import { basename } from "node:path";
+import { REPO_ROOT } from "../lib/config/ini.ts";
+import { writeTestConfig } from "./fixtures/config_ini.ts";
 
 const quiet = () => {};
 
@@ -83,6 +85,60 @@ Deno.test("--eval_every, evaluate-large and summarize write the documented table
       ok(table.columns.includes(column), `summary has ${column}`);
     }
     deepStrictEqual(table.getColumn("evaluated_epochs").toArray().sort(), [2, 3]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("evaluate-large killed half way leaves an unfinished run; evaluating again finishes it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "memdil-epochs-kill-" });
+  try {
+    const env = { MEMDIL_CONFIG: writeTestConfig(root) };
+    const large = await runLargeScale({
+      ...DEFAULT_CONFIG,
+      model: "MLP",
+      classes: 3,
+      width: 16,
+      depth: 2,
+      epochs: 3,
+      sample_size: 60,
+      label_noise: 0.2,
+      backend: "wasm",
+    }, { basePath: `${root}/runs`, log: quiet, progress: false });
+    large.model.dispose();
+    deepStrictEqual(await evaluateCheckpoints(large.dir, { log: quiet }), [1, 2, 3]);
+    ok(isFinishedRun(large.dir));
+    const evaluateLarge = (...flags: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "cli/evaluate_large.ts", "--uid", basename(large.dir), ...flags],
+        cwd: REPO_ROOT,
+        env,
+        stdout: "null",
+        stderr: "piped",
+      });
+    // Issue 19 (Low): evaluate-large rewrote the epoch tables of a run still marked finished.
+    const child = evaluateLarge("--force", "--backend", "cpu").spawn();
+    let done = false;
+    const exited = child.output().then(() => (done = true));
+    while (isFinishedRun(large.dir) && !done) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (!done) child.kill("SIGKILL");
+    await exited;
+    ok(!isFinishedRun(large.dir), "a stopped re-evaluation leaves an unfinished run");
+    ok(typeof readRunMarker(large.dir)?.reevaluating === "string", "and says why");
+    // Without --force too, a stopped re-evaluation is done again as a whole, and finishes the run.
+    const again = await evaluateLarge().output();
+    strictEqual(again.code, 0, new TextDecoder().decode(again.stderr));
+    ok(isFinishedRun(large.dir));
+    strictEqual(readRunMarker(large.dir)?.reevaluating, undefined);
+    const table = pl.readParquet(`${large.dir}/${EPOCH_FILES.metrics}`);
+    deepStrictEqual(table.getColumn("epoch").toArray(), [1, 2, 3]);
+
+    // A run whose training was stopped stays unfinished: only its training finishes it.
+    await markRunUnfinished(large.dir);
+    deepStrictEqual(await evaluateCheckpoints(large.dir, { log: quiet, force: true }), [1, 2, 3]);
+    ok(!isFinishedRun(large.dir));
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -8,32 +8,36 @@ import {
 } from "../lib/notebooks/mod.ts";
 import { pl } from "../lib/results/mod.ts";
 import { exportedPngCount } from "./fixtures/notebook_files.ts";
+import { withTestConfig } from "./fixtures/config_ini.ts";
 
 Deno.test("the memorization_dilation notebook runs headlessly on a tiny parameter set", async () => {
   const dir = await Deno.makeTempDir({ prefix: "memdil-nb-" });
   try {
     const resultsDir = join(dir, "results");
     const relayed: string[] = [];
-    const result = await executeNotebook(
-      join(DEFAULT_NOTEBOOKS_DIR, "memorization_dilation.ipynb"),
-      {
-        overrides: {
-          noiseLevels: [0.0, 0.3],
-          epochs: 2,
-          width: 16,
-          depth: 3,
-          batchSize: 128,
-          lr: 0.01,
-          seeds: [1, 2],
-          sampleSize: 100,
-          backend: "wasm",
-          resultsDir,
+    // The temporary directory is a result root (config.ini's paths): the sandboxed kernel may
+    // write there, as a user's configured results directory.
+    const result = await withTestConfig(dir, () =>
+      executeNotebook(
+        join(DEFAULT_NOTEBOOKS_DIR, "memorization_dilation.ipynb"),
+        {
+          overrides: {
+            noiseLevels: [0.0, 0.3],
+            epochs: 2,
+            width: 16,
+            depth: 3,
+            batchSize: 128,
+            lr: 0.01,
+            seeds: [1, 2],
+            sampleSize: 100,
+            backend: "wasm",
+            resultsDir,
+          },
+          outputDir: join(dir, "executed"),
+          log: () => {},
+          onOutputLine: (line) => relayed.push(line),
         },
-        outputDir: join(dir, "executed"),
-        log: () => {},
-        onOutputLine: (line) => relayed.push(line),
-      },
-    );
+      ));
     // The sweep's per-run lines reach the caller as the runs end (what `deno task notebooks`
     // prints), the last with nothing left.
     assert.equal(relayed.filter((line) => /^sweep \[\d\/8\] finished/.test(line)).length, 8);

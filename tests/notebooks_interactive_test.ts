@@ -1,6 +1,8 @@
 /**
  * The README's way to open the notebooks interactively: Debian's `jupyter notebook` (installed by
- * scripts/setup.sh) serves notebooks/ and starts the Deno kernel.
+ * scripts/setup.sh) serves notebooks/ and starts memdil's sandboxed Deno kernel, the kernel the
+ * notebooks name (its kernelspec installed as setup installs it, here on a private JUPYTER_PATH
+ * so that the test does not depend on, or change, the user's).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -16,9 +18,25 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, seconds: number):
   throw new Error(`gave up after ${seconds} s`);
 }
 
-Deno.test("jupyter notebook serves notebooks/ and starts the Deno kernel", async () => {
+Deno.test("jupyter notebook serves notebooks/ and starts memdil's sandboxed kernel", async () => {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const token = crypto.randomUUID();
+  const jupyterPath = await Deno.makeTempDir({ prefix: "memdil-jupyter-path-" });
+  const install = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-read",
+      "--allow-env",
+      "--allow-run=deno",
+      join(REPO_ROOT, "cli", "launch.ts"),
+      "kernel",
+      "--install",
+      "--jupyter-path",
+      jupyterPath,
+    ],
+  }).output();
+  assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
   const server = new Deno.Command("/usr/bin/python3", {
     args: [
       "-m",
@@ -30,6 +48,7 @@ Deno.test("jupyter notebook serves notebooks/ and starts the Deno kernel", async
       `--NotebookApp.token=${token}`,
       join(REPO_ROOT, "notebooks"),
     ],
+    env: { JUPYTER_PATH: jupyterPath },
     stdout: "null",
     stderr: "null",
   }).spawn();
@@ -37,7 +56,11 @@ Deno.test("jupyter notebook serves notebooks/ and starts the Deno kernel", async
     fetch(`http://127.0.0.1:${port}/api/${path}?token=${token}`, init);
   try {
     const specs = await waitFor(async () => (await api("kernelspecs")).json(), 60);
-    assert.ok("deno" in specs.kernelspecs, "the Deno kernel is installed");
+    assert.ok("memdil" in specs.kernelspecs, "memdil's kernel is installed");
+    const notebook = JSON.parse(
+      await Deno.readTextFile(join(REPO_ROOT, "notebooks", "memorization_dilation.ipynb")),
+    );
+    assert.equal(notebook.metadata.kernelspec.name, "memdil", "the notebooks name memdil's kernel");
     const contents = await (await api("contents")).json();
     const names = contents.content.map((entry: { name: string }) => entry.name);
     assert.ok(names.includes("memorization_dilation.ipynb"), names.join(", "));
@@ -48,7 +71,7 @@ Deno.test("jupyter notebook serves notebooks/ and starts the Deno kernel", async
         path: "memorization_dilation.ipynb",
         type: "notebook",
         name: "",
-        kernel: { name: "deno" },
+        kernel: { name: "memdil" },
       }),
     })).json();
     const kernel = session.kernel;
@@ -80,7 +103,10 @@ Deno.test("jupyter notebook serves notebooks/ and starts the Deno kernel", async
           metadata: {},
           channel: "shell",
           content: {
-            code: "Deno.cwd().split('/').at(-1) + ':' + (6 * 7)",
+            code: "Deno.cwd().split('/').at(-1) + ':' + (6 * 7) + ':' + " +
+              "Deno.env.get('MEMDIL_SANDBOX') + ':' + " +
+              "(() => { try { Deno.writeTextFileSync('../.sandbox-probe', ''); return 'wrote' } " +
+              "catch (e) { return e.name } })()",
             silent: false,
             store_history: false,
             user_expressions: {},
@@ -89,11 +115,14 @@ Deno.test("jupyter notebook serves notebooks/ and starts the Deno kernel", async
         }));
     });
     socket.close();
-    // The kernel runs in notebooks/, where the notebooks' relative imports resolve.
-    assert.match(result, /notebooks:42/);
+    // The kernel runs in notebooks/, where the notebooks' relative imports resolve, in the
+    // sandbox: the repository is read-only there.
+    assert.match(result, /notebooks:42:1:(PermissionDenied|Error|NotCapable)/);
+    assert.doesNotMatch(result, /wrote/);
     await (await api(`sessions/${session.id}`, { method: "DELETE" })).body?.cancel();
   } finally {
     server.kill("SIGTERM");
     await server.status;
+    await Deno.remove(jupyterPath, { recursive: true });
   }
 });

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DEFAULT_NOTEBOOKS_DIR, executeNotebook, type JsonValue } from "../lib/notebooks/mod.ts";
 import { pl } from "../lib/results/mod.ts";
+import { withTestConfig } from "./fixtures/config_ini.ts";
 
 /** Settings that make every run tiny: 40 samples per class, a 2-layer MLP of width 8. */
 const TINY = {
@@ -28,11 +29,16 @@ async function execute(
   dir: string,
   overrides: Record<string, JsonValue>,
 ): Promise<string> {
-  const result = await executeNotebook(join(DEFAULT_NOTEBOOKS_DIR, `${name}.ipynb`), {
-    overrides,
-    outputDir: join(dir, "executed"),
-    log: () => {},
-  });
+  // `dir` is a result root (config.ini's paths): the sandboxed kernel may write there.
+  const result = await withTestConfig(
+    dir,
+    () =>
+      executeNotebook(join(DEFAULT_NOTEBOOKS_DIR, `${name}.ipynb`), {
+        overrides,
+        outputDir: join(dir, "executed"),
+        log: () => {},
+      }),
+  );
   const executed = JSON.parse(await Deno.readTextFile(result.outputPath));
   return JSON.stringify(
     executed.cells.flatMap((cell: { outputs?: unknown[] }) => cell.outputs ?? []),

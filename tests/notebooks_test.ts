@@ -398,7 +398,7 @@ Deno.test("CLI: profile + --param, failing cell report, exit codes", async () =>
   }
 });
 
-Deno.test("CLI installs the Deno kernelspec when missing or stale, idempotently", async () => {
+Deno.test("CLI --unconfined installs Deno's kernelspec when missing or stale, idempotently", async () => {
   // A private HOME: `deno jupyter --install` and jupyter_client then both use
   // $HOME/.local/share/jupyter/kernels (DENO_DIR is kept so that no download is needed).
   const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
@@ -406,7 +406,17 @@ Deno.test("CLI installs the Deno kernelspec when missing or stale, idempotently"
   const home = await Deno.makeTempDir({ prefix: "memdil-home-" });
   const out = await Deno.makeTempDir({ prefix: "memdil-nb-" });
   const env = { HOME: home, XDG_DATA_HOME: join(home, ".local", "share"), DENO_DIR: denoDir };
-  const args = ["--notebooks-dir", FIXTURES, "--out-dir", out, "--quiet", "params_ok"];
+  // Only --unconfined runs on Deno's own kernel (memdil's sandboxed one needs no kernelspec of
+  // the user's: each run is given its own).
+  const args = [
+    "--notebooks-dir",
+    FIXTURES,
+    "--out-dir",
+    out,
+    "--quiet",
+    "--unconfined",
+    "params_ok",
+  ];
   const spec = join(home, ".local", "share", "jupyter", "kernels", "deno", "kernel.json");
   try {
     const probe = await findJupyter();
@@ -416,6 +426,10 @@ Deno.test("CLI installs the Deno kernelspec when missing or stale, idempotently"
     }
     const first = await runCli(args, env);
     assert.equal(first.code, 0, first.stderr);
+    assert.match(
+      first.stderr,
+      /warning: --unconfined: the cells run on Deno's own kernel with every/,
+    );
     assert.match(
       first.stderr,
       /kernelspec "deno" is not installed; running `deno jupyter --install/,

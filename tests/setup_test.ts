@@ -33,10 +33,22 @@ Deno.test("setup.sh twice on a fresh home: both succeed, the kernel is installed
     const kernelJson = join(home, ".local/share/jupyter/kernels/deno/kernel.json");
     const spec = JSON.parse(await Deno.readTextFile(kernelJson));
     assert.equal(await Deno.realPath(spec.argv[0]), await Deno.realPath(Deno.execPath()));
+    // memdil's sandboxed kernel, the one the notebooks name, starts this checkout's launcher.
+    assert.match(first.text, /installed Jupyter kernelspec "memdil"/);
+    const memdil = JSON.parse(
+      await Deno.readTextFile(join(home, ".local/share/jupyter/kernels/memdil/kernel.json")),
+    );
+    assert.deepEqual(memdil.argv.slice(-3), [
+      join(REPO, "cli/launch.ts"),
+      "kernel",
+      "{connection_file}",
+    ]);
+    assert.equal(memdil.interrupt_mode, "message");
 
     const second = await setup(home, dir);
     assert.equal(second.code, 0, second.text);
     assert.doesNotMatch(second.text, /installing the Deno Jupyter kernel/);
+    assert.doesNotMatch(second.text, /kernelspec "memdil"/);
 
     // A kernel left by another deno (e.g. a removed install) is replaced, not kept.
     spec.argv[0] = "/nonexistent/deno";

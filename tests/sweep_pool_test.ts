@@ -169,6 +169,24 @@ Deno.test("workerArgs: workers may write the shared dataset cache, and nothing o
   assert.ok(!args.includes("--allow-net") && !args.includes("--allow-run"));
 });
 
+Deno.test("workerArgs: workers read the config.ini MEMDIL_CONFIG names, also outside the repository", () => {
+  // A large-scale worker reads config.ini; with MEMDIL_CONFIG elsewhere every run failed on it.
+  const before = Deno.env.get("MEMDIL_CONFIG");
+  Deno.env.set("MEMDIL_CONFIG", "/elsewhere/memdil.ini");
+  try {
+    const args = workerArgs({
+      basePath: "/tmp/memdil_runs",
+      dataDirs: [],
+      worker: TEST_RUNNERS.worker,
+    });
+    const read = args.find((arg) => arg.startsWith("--allow-read="))!.slice(13).split(",");
+    assert.ok(read.includes("/elsewhere/memdil.ini"), read.join());
+  } finally {
+    if (before === undefined) Deno.env.delete("MEMDIL_CONFIG");
+    else Deno.env.set("MEMDIL_CONFIG", before);
+  }
+});
+
 Deno.test("sweep: a second sweep on one directory is refused while the first runs", async () => {
   await withTempDir(async (dir) => {
     const held = lockRun(dir, "sweep", "sweep first");

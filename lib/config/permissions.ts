@@ -17,6 +17,7 @@ import {
   resolvePath,
   resultRoots,
 } from "./ini.ts";
+import { KERNEL_CHANNELS, KERNEL_NAME } from "./kernel.ts";
 
 /** Hosts a run may download a missing dataset from (those of `deno task data`). */
 export const DATA_HOSTS: readonly string[] = [
@@ -46,15 +47,18 @@ export const TASK_SCRIPTS = {
   gallery: "cli/gallery.ts",
   data: "cli/data.ts",
   notebooks: "cli/notebooks.ts",
+  kernel: "cli/kernel.ts",
 } as const;
 
 /** A task the launcher knows. */
 export type TaskName = keyof typeof TASK_SCRIPTS;
 
-/** What a task runs: its script (absolute) and its permission flags. */
+/** What a task runs: its script (absolute), its permission flags and its arguments. */
 export interface TaskPermissions {
   script: string;
   flags: string[];
+  /** The command's arguments: those given, and what the launcher chose for it (`--relay-dir`). */
+  args: string[];
 }
 
 /** Options of {@link taskPermissions}. */
@@ -65,6 +69,23 @@ export interface TaskPermissionOptions {
   iniPath?: string;
   /** Further writable places (the tests' temporary directories). */
   extraWrite?: string[];
+}
+
+/**
+ * The directory of memdil's Jupyter kernelspec: `<jupyterPath>/kernels/memdil` when given (a
+ * `JUPYTER_PATH` entry), else in the user's Jupyter data directory (`JUPYTER_DATA_DIR`,
+ * `XDG_DATA_HOME/jupyter` or `~/.local/share/jupyter`), where Jupyter looks for it.
+ *
+ * @example
+ * ```ts
+ * kernelSpecDir(); // "/home/me/.local/share/jupyter/kernels/memdil"
+ * ```
+ */
+export function kernelSpecDir(jupyterPath?: string): string {
+  const home = Deno.env.get("HOME") ?? "/root";
+  const data = jupyterPath ?? Deno.env.get("JUPYTER_DATA_DIR") ??
+    join(Deno.env.get("XDG_DATA_HOME") || join(home, ".local", "share"), "jupyter");
+  return join(absolute(data), "kernels", KERNEL_NAME);
 }
 
 /** The value of `--name value` or `--name=value` in `args` (the last one), if any. */
@@ -83,6 +104,41 @@ function absolute(path: string): string {
 
 function list(flag: string, values: string[]): string {
   return `${flag}=${[...new Set(values.filter((v) => v !== ""))].join(",")}`;
+}
+
+/** Where a task may write: memdil's result roots, and the dataset places (data/, ~/data, DATA_DIR, `--data_dir`). */
+interface Places {
+  roots: string[];
+  data: string[];
+}
+
+function places(args: string[], ini: IniConfig, options: TaskPermissionOptions): Places {
+  const home = Deno.env.get("HOME") ?? "/root";
+  const dataDir = flagValue(args, "--data_dir");
+  return {
+    roots: [...resultRoots(ini), ...(options.extraWrite ?? [])],
+    data: [
+      join(REPO_ROOT, "data"),
+      join(home, "data"),
+      ini.dataDir,
+      ...(dataDir ? [absolute(dataDir)] : []),
+    ],
+  };
+}
+
+/**
+ * The places the notebook kernel may write, which its sandbox (`cli/kernel.ts`) binds writable:
+ * those of a training task, the result roots first (a notebook trains, sweeps and searches as the
+ * tasks do).
+ *
+ * @example
+ * ```ts
+ * const { roots, data } = kernelWritablePlaces();
+ * // roots: ["/repo/results", ...config.ini [PATHS]]; data: ["/repo/data", "~/data", DATA_DIR]
+ * ```
+ */
+export function kernelWritablePlaces(options: TaskPermissionOptions = {}): Places {
+  return places([], options.ini ?? readIniConfig(options.iniPath ?? defaultIniPath()), options);
 }
 
 /**
@@ -106,14 +162,7 @@ export function taskPermissions(
   const npm = [join(home, ".cache", "deno", "npm"), ...(denoDir ? [join(denoDir, "npm")] : [])];
   const openblas = Deno.env.get("MEMDIL_OPENBLAS_LIB");
   const ffi = [...npm, join(REPO_ROOT, "vendor"), ...OPENBLAS, ...(openblas ? [openblas] : [])];
-  const roots = [...resultRoots(ini), ...(options.extraWrite ?? [])];
-  const dataDir = flagValue(args, "--data_dir");
-  const data = [
-    join(REPO_ROOT, "data"),
-    join(home, "data"),
-    ini.dataDir,
-    ...(dataDir ? [absolute(dataDir)] : []),
-  ];
+  const { roots, data } = places(args, ini, options);
   const net = list("--allow-net", [...DATA_HOSTS]);
   const training = [
     "--allow-read",
@@ -138,6 +187,14 @@ export function taskPermissions(
     list("--allow-run", ["deno", "sbatch", "squeue", "scancel"]),
   ];
   const out = flagValue(args, "--out");
+  // The kernel's relay directory: chosen here, so that its sockets are all the launcher may reach
+  // besides the loopback (Deno grants unix sockets by exact path); unguessable, in TMPDIR.
+  const relayDir = flagValue(args, "--relay-dir") ??
+    join(Deno.env.get("TMPDIR") || "/tmp", `memdil-kernel-${crypto.randomUUID()}`);
+  const taskArgs = task === "kernel" && !args.includes("--install") &&
+      flagValue(args, "--relay-dir") === undefined
+    ? [...args, "--relay-dir", relayDir]
+    : args;
   const flags: Record<TaskName, string[]> = {
     train: training,
     "train-large": training,
@@ -172,9 +229,29 @@ export function taskPermissions(
           return v ? [absolute(v)] : [];
         }),
       ]),
-      list("--allow-run", ["/usr/bin/python3", "python3", "python", "deno"]),
+      // bwrap: the check that the kernel's sandbox can be made, before any notebook runs.
+      list("--allow-run", ["/usr/bin/python3", "python3", "python", "deno", "bwrap"]),
       list("--allow-env", ["MEMDIL_PYTHON", "MEMDIL_CONFIG", "HOME"]),
     ],
+    // The notebook kernel's launcher: it writes only the result roots it creates, its relay's
+    // directory (in the temporary directory) and, with --install, memdil's kernelspec; it listens
+    // on the host's loopback for Jupyter and starts bwrap, which confines the kernel itself.
+    kernel: args.includes("--install")
+      ? [
+        "--allow-read",
+        list("--allow-write", [kernelSpecDir(flagValue(args, "--jupyter-path"))]),
+        "--allow-env",
+      ]
+      : [
+        "--allow-read",
+        list("--allow-write", [...roots, relayDir]),
+        "--allow-env",
+        list("--allow-net", [
+          "127.0.0.1",
+          ...KERNEL_CHANNELS.map((channel) => `unix:${join(relayDir, channel)}`),
+        ]),
+        list("--allow-run", ["bwrap"]),
+      ],
   };
-  return { script: join(REPO_ROOT, TASK_SCRIPTS[task]), flags: flags[task] };
+  return { script: join(REPO_ROOT, TASK_SCRIPTS[task]), flags: flags[task], args: taskArgs };
 }

@@ -75,6 +75,15 @@ function megabytes(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
+/** Whether this runs in the notebook kernel's sandbox (false where the variable may not be read). */
+function sandboxed(): boolean {
+  try {
+    return Deno.env.get("MEMDIL_SANDBOX") === "1";
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Download `url` to `target`. An interrupted download leaves `${target}.partial`, which the next
  * call continues with a range request (or restarts when the server ignores ranges). The finished
@@ -95,6 +104,13 @@ export async function downloadFile(
   options: DownloadOptions = {},
 ): Promise<void> {
   const log = options.log ?? ((line: string) => console.error(line));
+  // The notebook kernel's sandbox (lib/notebooks/sandbox.ts sets this) has no network at all.
+  if (sandboxed()) {
+    throw new DownloadError(
+      `cannot download ${url} in the notebook kernel's sandbox, which has no network: fetch the ` +
+        "dataset first with `deno task data fetch NAME`, then run the notebook again",
+    );
+  }
   await Deno.mkdir(target.slice(0, target.lastIndexOf("/")) || ".", { recursive: true });
   const release = await acquireLock(target);
   const partial = `${target}.partial`;

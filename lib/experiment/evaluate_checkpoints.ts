@@ -4,8 +4,11 @@
  * the test set (true labels), into the run's `epoch_metrics.parquet`,
  * `epoch_class_metrics.parquet`, `epoch_matrices.parquet` and `epoch_metrics.json`. Epochs
  * already evaluated are skipped unless `force`; the tables are rewritten after each epoch, so an
- * interrupted evaluation keeps what it measured. The training set is the run's saved one, as
- * for every re-evaluation.
+ * interrupted evaluation keeps what it measured. While the tables are rewritten a finished run's
+ * marker says unfinished (as `evaluate`'s does), so one stopped half way, even by kill -9, never
+ * looks finished with rows of two evaluations; evaluating it again evaluates every checkpoint
+ * and finishes it. The training set
+ * is the run's saved one, as for every re-evaluation.
  *
  * @module
  */
@@ -13,7 +16,7 @@ import { listCheckpoints, loadCheckpoint } from "../checkpoint/mod.ts";
 import { EPOCH_FILES, EpochMetricsLog, measureModel } from "./evaluate.ts";
 import { type ReevaluateOptions, reevaluateRun } from "./orchestrate.ts";
 import { pl } from "../results/mod.ts";
-import { exists } from "../runs/mod.ts";
+import { exists, readRunMarker, whileRewriting } from "../runs/mod.ts";
 
 /** Options of {@linkcode evaluateCheckpoints}: backend (default: the run's), log, skipChecksums. */
 export type EvaluateCheckpointsOptions = Omit<ReevaluateOptions, "kind" | "given"> & {
@@ -42,8 +45,10 @@ export async function evaluateCheckpoints(
       );
     }
     const metricsPath = `${dir}/${EPOCH_FILES.metrics}`;
+    // A re-evaluation stopped half way left rows of two evaluations: all are evaluated again.
+    const redo = options.force || readRunMarker(dir)?.reevaluating !== undefined;
     const done = new Set<number>(
-      !options.force && exists(metricsPath)
+      !redo && exists(metricsPath)
         ? pl.readParquet(metricsPath).getColumn("epoch").toArray() as number[]
         : [],
     );
@@ -55,19 +60,22 @@ export async function evaluateCheckpoints(
     const { data, model, backend } = await run.open();
     const epochLog = new EpochMetricsLog();
     run.log(`evaluating ${todo.length} checkpoint(s) of ${dir} on ${backend}`);
-    for (const epoch of todo) {
-      const started = performance.now();
-      model.load((await loadCheckpoint(dir, epoch)).model);
-      const row = epochLog.add(epoch, await measureModel(model, data));
-      await epochLog.write(dir, { merge: true });
-      run.log(
-        `epoch ${epoch}: train ${(100 * row.train_acc).toFixed(1)}%, test ${
-          (100 * row.test_acc).toFixed(1)
-        }%, NC1 ${row.nc1_train.toPrecision(4)}, NC2 ${row.nc2.toPrecision(4)}, NC3 ${
-          row.nc3_train.toPrecision(4)
-        } (${((performance.now() - started) / 1000).toFixed(1)} s)`,
-      );
-    }
+    // The tables hold rows of two evaluations until the last epoch is written: unfinished meanwhile.
+    await whileRewriting(dir, async () => {
+      for (const epoch of todo) {
+        const started = performance.now();
+        model.load((await loadCheckpoint(dir, epoch)).model);
+        const row = epochLog.add(epoch, await measureModel(model, data));
+        await epochLog.write(dir, { merge: true });
+        run.log(
+          `epoch ${epoch}: train ${(100 * row.train_acc).toFixed(1)}%, test ${
+            (100 * row.test_acc).toFixed(1)
+          }%, NC1 ${row.nc1_train.toPrecision(4)}, NC2 ${row.nc2.toPrecision(4)}, NC3 ${
+            row.nc3_train.toPrecision(4)
+          } (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+        );
+      }
+    });
     run.log(`per-epoch metrics in ${metricsPath}`);
     return todo;
   });

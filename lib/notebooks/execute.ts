@@ -1,5 +1,6 @@
 /**
- * Headless execution of parameterised notebooks on the Deno Jupyter kernel via nbclient.
+ * Headless execution of parameterised notebooks via nbclient, on memdil's sandboxed Deno kernel
+ * (./sandbox.ts) or, when asked, on Deno's own.
  *
  * @module
  */
@@ -8,6 +9,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyParameters, type JsonValue, type Notebook, parseParameters } from "./parameters.ts";
 import { ensureDenoKernel, findJupyter, HELPER_ENV, HELPER_PATH } from "./jupyter.ts";
+import { checkSandbox, KERNEL_NAME, kernelSpec } from "./sandbox.ts";
 
 /** Repository root (two levels above this file). */
 export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url)).replace(
@@ -138,14 +140,22 @@ export interface ExecuteOptions {
   timeout?: number;
   /** Kernel start-up timeout in seconds; default 120. */
   startupTimeout?: number;
-  /** Jupyter kernel name; default `deno`. */
+  /**
+   * Jupyter kernel name; default memdil's sandboxed Deno kernel (`memdil`, lib/notebooks/sandbox.ts;
+   * its kernelspec is given to this run only), or `deno` with `unconfined`.
+   */
   kernelName?: string;
+  /**
+   * Run on Deno's own kernel, every cell with every permission, instead of the sandboxed one
+   * (where bubblewrap cannot be had); default false.
+   */
+  unconfined?: boolean;
   /**
    * Working directory of the kernel; default the notebook's own directory, as in JupyterLab
    * and VS Code, so relative imports/paths mean the same interactively and headless.
    */
   cwd?: string;
-  /** Install the Deno kernelspec when missing (default true). */
+  /** Install Deno's own kernelspec when missing, for `unconfined` runs (default true). */
   installKernel?: boolean;
   /** Called when each code cell starts. */
   onProgress?: (event: ProgressEvent) => void;
@@ -216,11 +226,12 @@ async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<st
 }
 
 /**
- * Reads a notebook, applies parameter overrides, executes it headlessly with nbclient on the
- * Deno kernel and writes the executed copy atomically to `<outputDir>/NAME.ipynb` (any stale
- * `NAME.failed.ipynb` is removed). When a cell fails, the partial copy goes to
+ * Reads a notebook, applies parameter overrides, executes it headlessly with nbclient on
+ * memdil's sandboxed Deno kernel (Deno's own with `unconfined`) and writes the executed copy
+ * atomically to `<outputDir>/NAME.ipynb` (any stale `NAME.failed.ipynb` is removed). When a cell fails, the partial copy goes to
  * `<outputDir>/NAME.failed.ipynb`, nothing is written under the success name, and a
- * {@link NotebookExecutionError} is thrown. Unknown override keys throw `ParameterError` before
+ * {@link NotebookExecutionError} is thrown. Where the sandbox cannot be made a `SandboxError`
+ * is thrown before anything runs. Unknown override keys throw `ParameterError` before
  * anything runs.
  *
  * @example
@@ -243,12 +254,17 @@ export async function executeNotebook(
   const prepared = applyParameters(nb, options.overrides ?? {}, name);
   const memdil = prepared.metadata.memdil as Record<string, unknown>;
   Object.assign(memdil, options.metadata ?? {}, { source: path });
-  const kernelName = options.kernelName ?? "deno";
+  const kernelName = options.kernelName ?? (options.unconfined ? "deno" : KERNEL_NAME);
+  const spec = kernelName === KERNEL_NAME ? kernelSpec() : undefined;
   prepared.metadata.kernelspec = kernelName === "deno"
     ? { name: "deno", display_name: "Deno", language: "typescript" }
+    : spec
+    ? { name: KERNEL_NAME, display_name: spec.display_name, language: spec.language }
     : { ...(prepared.metadata.kernelspec as object ?? {}), name: kernelName };
 
   const probe = await findJupyter();
+  // Never unconfined without being asked: a sandbox that cannot be made is an error naming why.
+  if (spec) await checkSandbox();
   if (options.installKernel !== false && kernelName === "deno") {
     await ensureDenoKernel(log, kernelName);
   }
@@ -258,6 +274,7 @@ export async function executeNotebook(
   const request = {
     notebook: prepared,
     kernel_name: kernelName,
+    kernelspec: spec,
     timeout: options.timeout ?? DEFAULT_TIMEOUT_S,
     startup_timeout: options.startupTimeout ?? 120,
     cwd: resolve(options.cwd ?? dirname(absPath)),

@@ -23,8 +23,11 @@
  * ## Execution
  *
  * A small Python helper (`run_notebook.py`) drives nbclient with Debian's Jupyter
- * (`/usr/bin/python3`, or `$MEMDIL_PYTHON`), kernel `deno` (installed with
- * `deno jupyter --install` when missing). The kernel's working directory is the notebook's own
+ * (`/usr/bin/python3`, or `$MEMDIL_PYTHON`), on memdil's kernel: Deno's kernel confined by
+ * bubblewrap (`sandbox.ts`: the filesystem read-only but for the result roots and dataset places,
+ * no network, a private /tmp), its kernelspec given to the run alone. With `unconfined` it is
+ * Deno's own kernel `deno` (installed with `deno jupyter --install` when missing), every cell with
+ * every permission. The kernel's working directory is the notebook's own
  * directory — exactly what JupyterLab / VS Code do — because the Deno kernel resolves relative
  * imports against its working directory (not against the `.ipynb` file, which it never sees).
  * So a notebook in `notebooks/` imports repo modules with
@@ -51,6 +54,7 @@
 
 export * from "./parameters.ts";
 export * from "./jupyter.ts";
+export * from "./sandbox.ts";
 export {
   type CellFailure,
   DEFAULT_NOTEBOOKS_DIR,

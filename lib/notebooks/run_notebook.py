@@ -7,8 +7,9 @@ Protocol (kept deliberately small so the TypeScript side stays in charge):
       Exits 3 when nbclient / nbformat / jupyter_client cannot be imported.
 
   python3 run_notebook.py --execute  < request.json
-      Reads {"notebook": <nbformat v4 JSON>, "kernel_name", "timeout",
-      "startup_timeout", "cwd", "output", "failed_output"} on stdin, executes the
+      Reads {"notebook": <nbformat v4 JSON>, "kernel_name", "kernelspec" (optional: a
+      kernel.json installed for this run only), "timeout", "startup_timeout", "cwd", "output",
+      "failed_output"} on stdin, executes the
       notebook with nbclient and writes it atomically (temporary file in the same
       directory, then os.replace) to "output" on success or to "failed_output"
       when a cell fails. Progress and the final result are JSON lines on stdout:
@@ -214,7 +215,33 @@ def remove_quietly(path):
         pass
 
 
+def private_kernelspec(request):
+    """Installs the request's kernelspec (memdil's sandboxed kernel) in a directory of its own,
+    first on JUPYTER_PATH: the run does not depend on (or change) what the user installed.
+    Returns the directory to remove afterwards, or None."""
+    spec = request.get("kernelspec")
+    if not spec:
+        return None
+    directory = tempfile.mkdtemp(prefix="memdil-kernelspec-")
+    kernel_dir = os.path.join(directory, "kernels", request["kernel_name"])
+    os.makedirs(kernel_dir)
+    with open(os.path.join(kernel_dir, "kernel.json"), "w", encoding="utf-8") as fh:
+        json.dump(spec, fh)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [directory] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p])
+    return directory
+
+
 def execute(request):
+    directory = private_kernelspec(request)
+    try:
+        return execute_notebook(request)
+    finally:
+        if directory:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def execute_notebook(request):
     nb = nbformat.reads(json.dumps(request["notebook"]), as_version=4)
     output = request["output"]
     failed_output = request["failed_output"]

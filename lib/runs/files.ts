@@ -149,6 +149,36 @@ export async function markRunUnfinished(dir: string): Promise<void> {
 }
 
 /**
+ * Run `rewrite`, which rewrites some of the results of the run in `dir` (an evaluation of its
+ * checkpoints), with the run marked unfinished meanwhile, so that one stopped half way (even by
+ * kill -9) never looks finished with tables of two evaluations. The marker then says
+ * `reevaluating` (when that began): a run finished before its training ended is told apart from
+ * one whose re-evaluation was stopped, and the next re-evaluation that runs to its end finishes it
+ * again. A run that was not finished stays unfinished (only its training finishes it).
+ *
+ * @example
+ * ```ts
+ * declare const dir: string;
+ * await whileRewriting(dir, async () => {
+ *   // rewrite the per-epoch tables
+ * });
+ * ```
+ */
+export async function whileRewriting<T>(dir: string, rewrite: () => Promise<T>): Promise<T> {
+  const marker = readRunMarker(dir);
+  if (!marker || (!marker.finished && !marker.reevaluating)) return await rewrite();
+  const { finished: _finished, ...rest } = marker;
+  await writeRunMarker(dir, {
+    ...rest,
+    reevaluating: rest.reevaluating ?? new Date().toISOString(),
+  });
+  const result = await rewrite();
+  const { reevaluating: _since, ...done } = readRunMarker(dir) ?? marker;
+  await writeRunMarker(dir, { ...done, finished: new Date().toISOString() });
+  return result;
+}
+
+/**
  * Mark the run in `dir` finished, recording `facts` (backend, epochs, ...) in its marker.
  *
  * @example

@@ -7,7 +7,7 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { realPathAhead, REPO_ROOT } from "../config/ini.ts";
+import { defaultIniPath, realPathAhead, REPO_ROOT } from "../config/ini.ts";
 import { DATA_HOSTS } from "../config/permissions.ts";
 import { openBlasPath } from "../backend/blas/openblas.ts";
 import { defaultCacheDir } from "../data/cache.ts";
@@ -49,8 +49,8 @@ export interface WorkerAccess {
 }
 
 /**
- * `deno run` arguments for one worker: read the repository, the npm cache, the data and the run
- * directories; write only the run directories, the data directories and the dataset cache; load
+ * `deno run` arguments for one worker: read the repository, config.ini, the npm cache, the data
+ * and the run directories; write only the run directories, the data directories and the dataset cache; load
  * native code only from the npm cache and OpenBLAS's directory; reach only the dataset mirrors;
  * no subprocesses.
  *
@@ -67,6 +67,8 @@ export function workerArgs(access: WorkerAccess): string[] {
   const blasDir = dirname(openBlasPath());
   const read = [
     REPO_ROOT,
+    // The config.ini memdil reads: MEMDIL_CONFIG may name one outside the repository.
+    defaultIniPath(),
     access.basePath,
     ...access.dataDirs,
     SYSTEM_DATASETS,
