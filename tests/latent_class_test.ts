@@ -9,7 +9,7 @@ import { DEFAULT_CONFIG, type TrainConfig } from "../lib/config/flags.ts";
 import { drawTrainingSet } from "../lib/data/mod.ts";
 import { runSimpleModel } from "../lib/experiment/run.ts";
 import { memorizationFromSum, referenceMemorization } from "../lib/analysis/mod.ts";
-import { mergedTestAccuracy } from "../lib/paper/mod.ts";
+import { describeComparison, type LossComparison, mergedTestAccuracy } from "../lib/paper/mod.ts";
 import { readParquet } from "../lib/results/mod.ts";
 import { withTempDir } from "./fixtures/data/formats.ts";
 
@@ -125,4 +125,28 @@ Deno.test("four-class run: memorization and dilation of the latent samples equal
     close(exact / test.length, metrics.test_acc, "the reference's test accuracy");
     close(mergedTestAccuracy(result.dir), (exact + ownLatent) / test.length, "merged accuracy");
   });
+});
+
+Deno.test("latent-class prose: the realized share of changed labels is explained by the degree", () => {
+  // Only the tables the first paragraphs read; the measured share at degree 0.25 is about 0.25.
+  const comparison = {
+    losses: { reference: "CrossEntropy", treatment: "LS" },
+    checks: [{ memorized: true, train_acc: 1, threshold: 0.99 }],
+    levels: [{
+      definition: "raw",
+      dilation_measure: "clean_spread",
+      loss: "CrossEntropy",
+      label_noise: 0.25,
+      flipped_share_pct_mean: 26.1,
+      memorization_mean: 560,
+    }],
+    paired: [],
+    differences: [],
+    verdict: [],
+  } as unknown as LossComparison;
+  const latent = describeComparison(comparison, { noise: "latent" })[1];
+  ok(latent.includes("26.1 % at 0.25"), latent);
+  ok(latent.includes("probability equal to the degree"), latent);
+  ok(!latent.includes("eta (K - 1) / K"), latent);
+  ok(describeComparison(comparison)[1].includes("eta (K - 1) / K"), "label noise by default");
 });

@@ -9,6 +9,7 @@ import { Random } from "../lib/data/random.ts";
 import {
   buildModel,
   conv2d,
+  FOUR_CLASS_SLOTS,
   Mlp,
   type ModelOptions,
   modelSummary,
@@ -255,7 +256,7 @@ Deno.test("MLP classifier_init etf: the classifier starts at the simplex ETF and
   );
 });
 
-Deno.test("MLP classifier_init etf with 2 features for 4 classes: rows spread over the quadrant", () => {
+Deno.test("MLP classifier_init etf with 2 features for 4 classes: rows over the quadrant, twins adjacent", () => {
   const model = buildModel({
     model: "MLP",
     classes: 4,
@@ -268,14 +269,26 @@ Deno.test("MLP classifier_init etf with 2 features for 4 classes: rows spread ov
     classifier_init: "etf",
   }) as Mlp;
   const stored = model.classifier.weight.arraySync() as number[][]; // P x K
-  const frame = quadrantFrame(4);
+  const frame = quadrantFrame(4, FOUR_CLASS_SLOTS);
+  // Class 0 at 0 degrees, its latent class 2 at 30, class 3 at 60, its original class 1 at 90.
+  const degrees = [0, 90, 30, 60];
   for (let k = 0; k < 4; k++) {
     const [x, y] = [stored[0][k], stored[1][k]];
     close(x, frame[2 * k], 1e-7, `W[${k}][0]`);
+    close(y, frame[2 * k + 1], 1e-7, `W[${k}][1]`);
     close(Math.hypot(x, y), 1, 1e-6, `row ${k} unit norm`);
-    close(Math.atan2(y, x), (Math.PI / 2) * k / 3, 1e-6, `row ${k} at ${30 * k} degrees`);
+    close(Math.atan2(y, x), degrees[k] * Math.PI / 180, 1e-6, `row ${k} at ${degrees[k]} degrees`);
   }
+  // Each original class c is next to its latent class c + 2.
+  for (const c of [0, 1]) equal(Math.abs(FOUR_CLASS_SLOTS[c] - FOUR_CLASS_SLOTS[c + 2]), 1);
   model.dispose();
+  // Without an order, class k takes sector k; an order must be a permutation of the classes.
+  const natural = quadrantFrame(4);
+  for (let k = 0; k < 4; k++) {
+    close(Math.atan2(natural[2 * k + 1], natural[2 * k]), (Math.PI / 2) * k / 3, 1e-9, `k ${k}`);
+  }
+  throws(() => quadrantFrame(4, [0, 1, 1, 2]), /slots must order the 4 classes/);
+  throws(() => quadrantFrame(4, [0, 1, 2]), /slots must order the 4 classes/);
   // The fixed ETF classifier (--ETF_fc) has no such fallback.
   throws(
     () =>

@@ -7,7 +7,7 @@
 import { tf } from "../backend/mod.ts";
 import type { SettingParams } from "../config/schema.ts";
 import { Random } from "../data/random.ts";
-import { quadrantFrame, simplexEtf } from "./etf.ts";
+import { FOUR_CLASS_SLOTS, quadrantFrame, simplexEtf } from "./etf.ts";
 import {
   applyBatchNorm,
   applyDense,
@@ -104,7 +104,7 @@ export class Mlp implements Model {
       // Two features for more classes (four-class problem): no ETF exists; spread the rows over
       // the quadrant instead. A fixed classifier (--ETF_fc) needs the ETF itself.
       const etf = !config.etfClassifier && config.featureDim === 2 && config.classes > 2
-        ? quadrantFrame(config.classes)
+        ? quadrantFrame(config.classes, config.classes === 4 ? FOUR_CLASS_SLOTS : undefined)
         : simplexEtf(config.classes, config.featureDim); // K x P
       const stored = tf.tidy(() =>
         tf.transpose(tf.tensor2d(Float32Array.from(etf), [config.classes, config.featureDim]))

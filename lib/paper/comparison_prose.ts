@@ -10,6 +10,15 @@ import { formatEstimate, formatNumber, formatP, type LevelSummary } from "../ana
 import { shortLoss } from "../losses/mod.ts";
 import type { LossComparison } from "./compare_losses.ts";
 
+/** What the noise level of a comparison is: label noise, or the four-class problem's degree. */
+export interface DescribeOptions {
+  /**
+   * `"label"` (default): uniform label noise, which changes about eta (K - 1) / K of the labels;
+   * `"latent"`: the latent-class degree, the probability that a label moves to its latent class.
+   */
+  noise?: "label" | "latent";
+}
+
 /**
  * Paragraphs (plain text, one per topic) describing a comparison from its tables.
  *
@@ -20,7 +29,10 @@ import type { LossComparison } from "./compare_losses.ts";
  * console.log(describeComparison(sweep.comparison!).join("\n\n"));
  * ```
  */
-export function describeComparison(comparison: LossComparison): string[] {
+export function describeComparison(
+  comparison: LossComparison,
+  options: DescribeOptions = {},
+): string[] {
   const { losses, checks, levels, paired, differences, verdict } = comparison;
   const reference = shortLoss(losses.reference);
   const treatment = shortLoss(losses.treatment);
@@ -46,7 +58,12 @@ export function describeComparison(comparison: LossComparison): string[] {
       noisyLevels.map((n) =>
         `${formatNumber(at(losses.reference, n)?.flipped_share_pct_mean ?? NaN, 3)} % at ${n}`
       ).join(", ") +
-      ` (${reference} runs; the noise redraws a label uniformly, so about eta (K - 1) / K change).`,
+      ` (${reference} runs; ${
+        options.noise === "latent"
+          ? "each label moves to its latent class with probability equal to the degree, so " +
+            "about that share changes"
+          : "the noise redraws a label uniformly, so about eta (K - 1) / K change"
+      }).`,
   );
   const memorization = (loss: string) =>
     noisyLevels.map((n) => formatNumber(at(loss, n)?.memorization_mean ?? NaN, 4)).join(", ");
