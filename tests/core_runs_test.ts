@@ -293,6 +293,31 @@ Deno.test("run identity: the readable uid plus a digest of every other result-af
   equal(runUid({ ...DEFAULT_CONFIG, uid: "mine" }, "simple"), "mine");
 });
 
+Deno.test("run identity: a four-class two-feature etf run of the old quadrant order is not reused", () => {
+  const twoFeatures = {
+    ...DEFAULT_CONFIG,
+    fourclass_problem: true,
+    fourclass_twofeatures: true,
+    fc_noise_degree: 0.5,
+    classifier_init: "etf" as const,
+  };
+  // The name such a run had when its rows started in the natural order 0, 1, 2, 3 (before
+  // 2026-12-05): today's start is another, so today's name must differ.
+  notEqual(
+    runUid(twoFeatures, "simple"),
+    "MLP_fashionmnist_c2_ln0.0_CrossEntropy_relu_d6_w1024_wd0.0005-0.0001_wo_bn_s6_4c0.5_4c2d_2bad0ad0",
+  );
+  // The other starts keep their names: 4 features, and the default start with 2 features.
+  equal(
+    runUid({ ...twoFeatures, fourclass_twofeatures: false }, "simple"),
+    "MLP_fashionmnist_c2_ln0.0_CrossEntropy_relu_d6_w1024_wd0.0005-0.0001_wo_bn_s6_4c0.5_2bad0ad0",
+  );
+  equal(
+    runUid({ ...twoFeatures, classifier_init: "default" as const }, "simple"),
+    "MLP_fashionmnist_c2_ln0.0_CrossEntropy_relu_d6_w1024_wd0.0005-0.0001_wo_bn_s6_4c0.5_4c2d_4f53cda1",
+  );
+});
+
 Deno.test("run lock: a second process is refused at once; the lock of a killed process is taken over", async () => {
   await withTempDir(async (base) => {
     const holder = new Deno.Command(Deno.execPath(), {

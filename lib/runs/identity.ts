@@ -14,6 +14,7 @@ import {
   SETTINGS,
   type TrainConfig,
 } from "../config/schema.ts";
+import { FOUR_CLASS_SLOTS } from "../models/etf.ts";
 
 /**
  * Format a number as Python's `repr(float)` does (0.2, 0.001, 0.0001, 1e-05, 0.0), so uids match
@@ -173,8 +174,22 @@ export function settingsDigest(config: TrainConfig, kind: RunKind): string {
     .filter((name) => !SETTINGS[name].uid.includes(kind))
     .filter((name) => JSON.stringify(config[name]) !== JSON.stringify(DEFAULT_CONFIG[name]))
     .sort()
-    .map((name) => [name, config[name]]);
-  return createHash("sha256").update(JSON.stringify(entries)).digest("hex").slice(0, 8);
+    .map((name): [string, unknown] => [name, config[name]]);
+  return createHash("sha256")
+    .update(JSON.stringify([...entries, ...revisedStart(config)]))
+    .digest("hex").slice(0, 8);
+}
+
+/**
+ * A start whose definition changed after runs were trained with it joins the digest with its
+ * current definition, so a run trained with an earlier one is never reused (or labelled) under
+ * today's settings. The four-class, two-feature `etf` start ordered its quadrant rows 0, 1, 2, 3
+ * until 2026-12-05; since then each class sits next to its latent class ({@link FOUR_CLASS_SLOTS}).
+ */
+function revisedStart(config: TrainConfig): [string, unknown][] {
+  const quadrantStart = config.classifier_init === "etf" && !config.ETF_fc &&
+    config.fourclass_problem && config.fourclass_twofeatures;
+  return quadrantStart ? [["classifier_slots", FOUR_CLASS_SLOTS]] : [];
 }
 
 /**
