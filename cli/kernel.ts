@@ -16,8 +16,8 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { IniError } from "../lib/config/ini.ts";
+import { dirname, join } from "node:path";
+import { defaultIniPath, IniError, REPO_ROOT } from "../lib/config/ini.ts";
 import { kernelSpecDir, kernelWritablePlaces } from "../lib/config/permissions.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import {
@@ -75,6 +75,32 @@ async function writablePlaces(): Promise<string[]> {
   return places;
 }
 
+/**
+ * What the kernel reads and a private /tmp must not hide: the repository, the Deno executable,
+ * Deno's cache and config.ini's directory (existing ones, symlinks resolved).
+ */
+async function readablePlaces(): Promise<string[]> {
+  const env = (name: string) => Deno.env.get(name) || undefined;
+  const cacheHome = env("XDG_CACHE_HOME") ?? (env("HOME") && join(env("HOME")!, ".cache"));
+  const candidates = [
+    REPO_ROOT,
+    dirname(Deno.execPath()),
+    env("DENO_DIR"),
+    cacheHome && join(cacheHome, "deno"),
+    dirname(defaultIniPath()),
+  ];
+  const places: string[] = [];
+  for (const place of candidates) {
+    if (!place) continue;
+    try {
+      places.push(await Deno.realPath(place));
+    } catch {
+      // absent
+    }
+  }
+  return places;
+}
+
 async function run(connectionFile: string, relayDir: string): Promise<number> {
   const info = readConnectionFile(connectionFile);
   await checkSandbox();
@@ -89,7 +115,7 @@ async function run(connectionFile: string, relayDir: string): Promise<number> {
     const deno = Deno.execPath();
     const child = new Deno.Command("bwrap", {
       args: [
-        ...sandboxArgs({ writable, relayDir }),
+        ...sandboxArgs({ writable, relayDir, readable: await readablePlaces() }),
         "--",
         deno,
         "run",

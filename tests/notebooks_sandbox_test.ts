@@ -227,6 +227,21 @@ Deno.test("sandbox: namespaces forbidden name the sysctl; the arguments confine 
     inTmp.includes("--tmpfs /tmp") && inTmp.endsWith("--ro-bind /tmp/nb /tmp/nb --chdir /tmp/nb"),
   );
   assert.ok(!sandboxArgs({ writable: ["/tmp"], cwd: "/tmp/nb" }).includes("--ro-bind /tmp/nb"));
+  // A checkout in /tmp (as CI makes): the repository stays visible, read-only, and its result root
+  // writable inside it; what the private /tmp does not hide is not bound again.
+  const checkout = sandboxArgs({
+    writable: ["/tmp/co/results"],
+    readable: ["/tmp/co", "/usr/lib/deno"],
+    cwd: "/tmp/co/notebooks",
+  }).join(" ");
+  assert.ok(
+    checkout.includes(
+      "--ro-bind /tmp/co /tmp/co --ro-bind /tmp/co/notebooks /tmp/co/notebooks " +
+        "--bind /tmp/co/results /tmp/co/results --chdir /tmp/co/notebooks",
+    ),
+    checkout,
+  );
+  assert.ok(!checkout.includes("/usr/lib/deno"));
 });
 
 Deno.test("deno task kernel: a connection file it cannot relay is named; usage errors exit 2", async () => {

@@ -55,6 +55,11 @@ export interface SandboxOptions {
   relayDir?: string;
   /** Working directory inside (default: this process's). */
   cwd?: string;
+  /**
+   * Places the kernel reads (the repository, Deno's cache, config.ini's directory): shown
+   * read-only where they lie under the private `/tmp` or `/run` (a checkout in /tmp, as CI makes).
+   */
+  readable?: string[];
 }
 
 /** Devices of a GPU (WebGPU on Vulkan needs them): bound where they exist, nothing else of /dev. */
@@ -86,10 +91,13 @@ export function sandboxArgs(options: SandboxOptions): string[] {
   const writable = [...new Set(options.writable)].sort((a, b) => a.length - b.length);
   const cwd = options.cwd ?? Deno.cwd();
   const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
-  // A notebook's directory under the private /tmp or /run is shown read-only: the kernel starts
-  // there and reads its relative imports from there.
-  const hidden = ["/tmp", "/run"].some((dir) => under(cwd, dir)) &&
-    !writable.some((place) => under(cwd, place));
+  // What the kernel reads (its code, its cache, the notebook's directory, where it starts) and the
+  // private /tmp or /run would hide is shown read-only, before the writable places are bound (one
+  // of them may lie inside).
+  const shown = [...new Set([cwd, ...(options.readable ?? [])])]
+    .filter((path) => ["/tmp", "/run"].some((dir) => under(path, dir)))
+    .filter((path) => !writable.some((place) => under(path, place)))
+    .sort((a, b) => a.length - b.length);
   return [
     // Own user (even as root: capabilities then apply to the sandbox's namespace only, and are
     // dropped anyway), PID, network, IPC, UTS and cgroup namespaces.
@@ -128,9 +136,9 @@ export function sandboxArgs(options: SandboxOptions): string[] {
     "--setenv",
     SANDBOX_ENV,
     "1",
+    ...shown.flatMap((place) => ["--ro-bind", place, place]),
     ...writable.flatMap((place) => ["--bind", place, place]),
     ...(options.relayDir ? ["--bind", options.relayDir, options.relayDir] : []),
-    ...(hidden ? ["--ro-bind", cwd, cwd] : []),
     "--chdir",
     cwd,
   ];
