@@ -9,6 +9,7 @@ import {
 import { pl } from "../lib/results/mod.ts";
 import { exportedPngCount } from "./fixtures/notebook_files.ts";
 import { withTestConfig } from "./fixtures/config_ini.ts";
+import { TEST_NOTEBOOK_LIMITS } from "./fixtures/notebook_limits.ts";
 
 Deno.test("the memorization_dilation notebook runs headlessly on a tiny parameter set", async () => {
   const dir = await Deno.makeTempDir({ prefix: "memdil-nb-" });
@@ -34,6 +35,7 @@ Deno.test("the memorization_dilation notebook runs headlessly on a tiny paramete
             resultsDir,
           },
           outputDir: join(dir, "executed"),
+          ...TEST_NOTEBOOK_LIMITS,
           log: () => {},
           onOutputLine: (line) => relayed.push(line),
         },

@@ -15,6 +15,7 @@ import {
   REPO_ROOT,
 } from "../lib/notebooks/mod.ts";
 import { exportedPngCount, writeNotebook } from "./fixtures/notebook_files.ts";
+import { TEST_NOTEBOOK_LIMITS } from "./fixtures/notebook_limits.ts";
 
 const FIGURES_MOD = pathToFileURL(join(REPO_ROOT, "lib", "figures", "mod.ts")).href;
 const SHOWS = 24;
@@ -40,6 +41,7 @@ Deno.test("a figure of 9,600 points shown 24 times in one cell: every display ar
     const result = await executeNotebook(path, {
       outputDir: join(dir, "out"),
       cwd: DEFAULT_NOTEBOOKS_DIR,
+      ...TEST_NOTEBOOK_LIMITS,
       log: () => {},
     });
     const executed = JSON.parse(await Deno.readTextFile(result.outputPath)) as Notebook;
@@ -77,6 +79,7 @@ Deno.test("a headless run relays a sweep's per-run lines as they are printed", a
     const lines: string[] = [];
     await executeNotebook(path, {
       outputDir: dir,
+      ...TEST_NOTEBOOK_LIMITS,
       log: () => {},
       onOutputLine: (line) => lines.push(line),
     });

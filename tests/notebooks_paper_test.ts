@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { DEFAULT_NOTEBOOKS_DIR, executeNotebook, type JsonValue } from "../lib/notebooks/mod.ts";
 import { pl } from "../lib/results/mod.ts";
 import { withTestConfig } from "./fixtures/config_ini.ts";
+import { TEST_NOTEBOOK_LIMITS } from "./fixtures/notebook_limits.ts";
 
 /** Settings that make every run tiny: 40 samples per class, a 2-layer MLP of width 8. */
 const TINY = {
@@ -36,6 +37,7 @@ async function execute(
       executeNotebook(join(DEFAULT_NOTEBOOKS_DIR, `${name}.ipynb`), {
         overrides,
         outputDir: join(dir, "executed"),
+        ...TEST_NOTEBOOK_LIMITS,
         log: () => {},
       }),
   );

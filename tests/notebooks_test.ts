@@ -24,6 +24,7 @@ import {
 } from "../lib/notebooks/mod.ts";
 import { taskPermissions } from "../lib/config/permissions.ts";
 import { writeTestConfig } from "./fixtures/config_ini.ts";
+import { writeNotebook } from "./fixtures/notebook_files.ts";
 
 const FIXTURES = join(REPO_ROOT, "tests", "fixtures", "notebooks");
 const CLI = join(REPO_ROOT, "cli", "notebooks.ts");
@@ -318,6 +319,35 @@ Deno.test("executeNotebook: a throwing cell keeps only NAME.failed.ipynb", async
     const text = outputText(partial);
     assert.match(text, /before the failure/);
     assert.doesNotMatch(text, /never reached/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("executeNotebook: a cell past the per-cell timeout fails fast, naming it", async () => {
+  const out = await Deno.makeTempDir({ prefix: "memdil-nb-" });
+  try {
+    const path = await writeNotebook(out, "stall", "const seconds = 600;", [
+      'console.log("before the stall");',
+      "await new Promise((resolve) => setTimeout(resolve, seconds * 1000));",
+    ]);
+    const started = Date.now();
+    await assert.rejects(
+      () => executeNotebook(path, { outputDir: out, timeout: 3, log: () => {} }),
+      (err: unknown) => {
+        assert.ok(err instanceof NotebookExecutionError);
+        assert.equal(err.failure.kind, "timeout");
+        assert.equal(err.failure.ename, "CellTimeoutError");
+        assert.equal(err.failure.code_index, 3);
+        assert.match(err.message, /notebook "stall" timed out in code cell 3 of 3/);
+        assert.match(err.message, /per-cell timeout of 3 s/);
+        assert.equal(err.partialPath, join(out, "stall.failed.ipynb"));
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 60_000, "the stalled kernel is not waited for");
+    const partial = JSON.parse(await Deno.readTextFile(join(out, "stall.failed.ipynb")));
+    assert.match(outputText(partial), /before the stall/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

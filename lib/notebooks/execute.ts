@@ -22,6 +22,12 @@ export const DEFAULT_NOTEBOOKS_DIR: string = join(REPO_ROOT, "notebooks");
 export const DEFAULT_OUTPUT_DIR: string = join(REPO_ROOT, "results", "notebooks");
 /** Default per-cell timeout in seconds. */
 export const DEFAULT_TIMEOUT_S = 3600;
+/**
+ * Default wait, in seconds, for a cell's outputs once the kernel replied that it finished. Past
+ * it the cell fails (`IOPubTimeout`): Deno's kernel can corrupt its output channel when a large
+ * output (a figure) meets a reader that falls behind, and no output arrives after that.
+ */
+export const DEFAULT_IOPUB_TIMEOUT_S = 120;
 
 /** Raised for bad invocations: unknown notebook, unknown profile, malformed profile file. */
 export class NotebookUsageError extends Error {
@@ -138,6 +144,11 @@ export interface ExecuteOptions {
   label?: string;
   /** Per-cell timeout in seconds; default 3600. */
   timeout?: number;
+  /**
+   * Seconds to wait for a cell's outputs once the kernel replied that the cell finished; past
+   * it the cell fails with `IOPubTimeout` (default 120, see {@link DEFAULT_IOPUB_TIMEOUT_S}).
+   */
+  iopubTimeout?: number;
   /** Kernel start-up timeout in seconds; default 120. */
   startupTimeout?: number;
   /**
@@ -276,6 +287,7 @@ export async function executeNotebook(
     kernel_name: kernelName,
     kernelspec: spec,
     timeout: options.timeout ?? DEFAULT_TIMEOUT_S,
+    iopub_timeout: options.iopubTimeout ?? DEFAULT_IOPUB_TIMEOUT_S,
     startup_timeout: options.startupTimeout ?? 120,
     cwd: resolve(options.cwd ?? dirname(absPath)),
     output: join(outputDir, `${stem}.ipynb`),

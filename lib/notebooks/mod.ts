@@ -57,6 +57,7 @@ export * from "./jupyter.ts";
 export * from "./sandbox.ts";
 export {
   type CellFailure,
+  DEFAULT_IOPUB_TIMEOUT_S,
   DEFAULT_NOTEBOOKS_DIR,
   DEFAULT_OUTPUT_DIR,
   DEFAULT_TIMEOUT_S,

@@ -8,8 +8,8 @@ Protocol (kept deliberately small so the TypeScript side stays in charge):
 
   python3 run_notebook.py --execute  < request.json
       Reads {"notebook": <nbformat v4 JSON>, "kernel_name", "kernelspec" (optional: a
-      kernel.json installed for this run only), "timeout", "startup_timeout", "cwd", "output",
-      "failed_output"} on stdin, executes the
+      kernel.json installed for this run only), "timeout", "iopub_timeout" (optional),
+      "startup_timeout", "cwd", "output", "failed_output"} on stdin, executes the
       notebook with nbclient and writes it atomically (temporary file in the same
       directory, then os.replace) to "output" on success or to "failed_output"
       when a cell fails. Progress and the final result are JSON lines on stdout:
@@ -78,6 +78,12 @@ class DenoNotebookClient(NotebookClient):
     goes idle we execute a tiny sentinel that prints a unique token on stdout and stderr;
     the stdio forwarding is first-in first-out, so everything before the tokens belongs to
     the cell that just ran.
+
+    The wait for a cell's outputs once its reply came (`iopub_timeout`, which covers the
+    sentinel too) raises instead of nbclient's default warning: Deno 2.9.6's kernel can corrupt
+    its IOPub stream (a message written into the middle of a large one, e.g. a figure, when the
+    reader falls behind), after which no output ever arrives while the kernel still replies.
+    Without the error every following cell would wait out the timeout in silence.
     """
 
     flush_timeout = 120  # seconds (nbclient's timeout traits are integers)
@@ -256,13 +262,16 @@ def execute_notebook(request):
         emit({"event": "cell", "index": cell_index, "code_index": code_number.get(cell_index),
               "code_total": len(code_indices)})
 
+    iopub_timeout = int(math.ceil(request.get("iopub_timeout")
+                                  or DenoNotebookClient.flush_timeout))
     client = DenoNotebookClient(
         nb,
         kernel_name=request.get("kernel_name", "deno"),
         timeout=int(math.ceil(request["timeout"])) if request.get("timeout") else None,
         startup_timeout=int(math.ceil(request.get("startup_timeout") or 120)),
         allow_errors=False,
-        iopub_timeout=DenoNotebookClient.flush_timeout,
+        iopub_timeout=iopub_timeout,
+        raise_on_iopub_timeout=True,
         resources={"metadata": {"path": request["cwd"]}},
         on_cell_start=on_cell_start,
         on_cell_execute=on_cell_execute,
@@ -274,9 +283,16 @@ def execute_notebook(request):
     except CellExecutionError as exc:
         error = {"kind": "cell", "ename": exc.ename, "evalue": exc.evalue}
     except CellTimeoutError as exc:
-        error = {"kind": "timeout", "ename": "CellTimeoutError",
-                 "evalue": "cell did not finish within the per-cell timeout of %s s"
-                 % request.get("timeout")}
+        if "IOPub" in str(exc):
+            error = {"kind": "timeout", "ename": "IOPubTimeout",
+                     "evalue": "the kernel finished the cell, but its outputs stopped arriving "
+                     "(no idle status on the IOPub channel within %s s of the reply); Deno's "
+                     "kernel can corrupt that channel when a large output (a figure) meets a "
+                     "reader that falls behind, e.g. on a loaded machine" % iopub_timeout}
+        else:
+            error = {"kind": "timeout", "ename": "CellTimeoutError",
+                     "evalue": "cell did not finish within the per-cell timeout of %s s"
+                     % request.get("timeout")}
     except DeadKernelError as exc:
         error = {"kind": "dead_kernel", "ename": "DeadKernelError", "evalue": str(exc).strip()}
     except Exception as exc:  # kernel failed to start, missing kernelspec, ...
