@@ -21,6 +21,7 @@ import {
 } from "../lib/results/mod.ts";
 import {
   DamagedFileError,
+  isRunDirectory,
   loadTensors,
   lockRun,
   markRunFinished,
@@ -194,6 +195,28 @@ Deno.test("openRun: nothing created before training starts; states and what each
       "model.json",
       RUN_MARKER,
     ]);
+  });
+});
+
+Deno.test("openRun: a run directory appears with its marker; a start killed midway leaves nothing in its place", async () => {
+  await withTempDir(async (base) => {
+    const config = { ...DEFAULT_CONFIG, uid: "run_b" };
+    // What a kill -9 between the marker's temporary write and its rename left of an earlier start.
+    const leftover = `${base}/.run_b.starting-4000000`;
+    await Deno.mkdir(leftover);
+    await Deno.writeTextFile(`${leftover}/${RUN_MARKER}.tmp-4000000-abcd1234`, "{");
+    const opened = await openRun(base, config, "simple");
+    equal(opened.state, "absent", "the leftover is not in the run's place");
+    deepEqual(
+      await listNames(base),
+      [".run_b.lock"],
+      "the leftover start is removed under the lock",
+    );
+    await opened.create();
+    ok(isRunDirectory(`${base}/run_b`));
+    deepEqual(await listNames(`${base}/run_b`), [RUN_MARKER]);
+    deepEqual(await listNames(base), [".run_b.lock", "run_b"], "nothing but the lock beside it");
+    await opened.close(false);
   });
 });
 

@@ -80,6 +80,7 @@ export interface OpenedRun {
 
 const STAGING = "staging";
 const REPLACED = "replaced";
+const STARTING = "starting";
 
 /** Temporary files of the atomic writer (`<name>.tmp-<pid>-<id>`), left by a killed write. */
 const TEMPORARY = /\.tmp-\d+-[0-9a-f]+$/;
@@ -101,11 +102,27 @@ async function cleanStaging(basePath: string, uid: string, target: string): Prom
     const ours = () => isRunDirectory(path) || isEmptyDirectory(path);
     if (entry.name.startsWith(`.${uid}.${STAGING}-`) && ours()) {
       await Deno.remove(path, { recursive: true });
+    } else if (entry.name.startsWith(`.${uid}.${STARTING}-`) && holdsOnlyMarker(path)) {
+      // Killed while the run directory was being made (see create()): nothing else was written.
+      await Deno.remove(path, { recursive: true });
     } else if (entry.name.startsWith(`.${uid}.${REPLACED}-`) && ours()) {
       // Killed between the two renames of a replacement: the old run comes back.
       if (exists(target)) await Deno.remove(path, { recursive: true });
       else await Deno.rename(path, target);
     }
+  }
+}
+
+/** A directory holding nothing but the run marker or the atomic writer's temporary copy of it. */
+function holdsOnlyMarker(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory &&
+      [...Deno.readDirSync(path)].every((entry) =>
+        entry.isFile && (entry.name === RUN_MARKER ||
+          (entry.name.startsWith(`${RUN_MARKER}.`) && TEMPORARY.test(entry.name)))
+      );
+  } catch {
+    return false;
   }
 }
 
@@ -245,9 +262,16 @@ export async function openRun(
       resume,
       lock,
       async create() {
-        await Deno.mkdir(dir, { recursive: true });
-        // The marker first: from now on the directory is known to be a run.
-        if (!isRunDirectory(dir)) await writeRunMarker(dir, { uid, kind });
+        if (exists(dir)) {
+          if (!isRunDirectory(dir)) await writeRunMarker(dir, { uid, kind });
+          return;
+        }
+        // Made aside with its marker, then renamed into place: a kill at any moment leaves either
+        // no directory in the run's place or one known to be a run (never a foreign-looking one).
+        const starting = `${basePath}/.${uid}.${STARTING}-${Deno.pid}`;
+        await Deno.mkdir(starting, { recursive: true });
+        await writeRunMarker(starting, { uid, kind });
+        await Deno.rename(starting, dir);
       },
       async commit() {
         if (committed) return;
