@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { launcherArgs } from "../lib/config/permissions.ts";
 import { REPO_ROOT } from "../lib/notebooks/mod.ts";
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, seconds: number): Promise<T> {
@@ -23,18 +24,7 @@ Deno.test("jupyter notebook serves notebooks/ and starts memdil's sandboxed kern
   const token = crypto.randomUUID();
   const jupyterPath = await Deno.makeTempDir({ prefix: "memdil-jupyter-path-" });
   const install = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      "--allow-read",
-      "--allow-env",
-      "--allow-run=deno",
-      join(REPO_ROOT, "cli", "launch.ts"),
-      "kernel",
-      "--install",
-      "--jupyter-path",
-      jupyterPath,
-    ],
+    args: launcherArgs("kernel", ["--install", "--jupyter-path", jupyterPath]),
   }).output();
   assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
   const server = new Deno.Command("/usr/bin/python3", {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { taskPermissions } from "../lib/config/permissions.ts";
+import { launcherArgs, taskPermissions } from "../lib/config/permissions.ts";
 import {
   type Notebook,
   REPO_ROOT,
@@ -22,16 +22,7 @@ const decoder = new TextDecoder();
 /** `deno task notebooks ARGS`, as deno.json's task line starts it. */
 async function notebooksTask(args: string[], env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      "--allow-read",
-      "--allow-env",
-      "--allow-run=deno",
-      join(REPO_ROOT, "cli", "launch.ts"),
-      "notebooks",
-      ...args,
-    ],
+    args: launcherArgs("notebooks", args),
     env,
     cwd: REPO_ROOT,
     stdout: "piped",
@@ -248,16 +239,7 @@ Deno.test("deno task kernel: a connection file it cannot relay is named; usage e
   const dir = await Deno.makeTempDir({ prefix: "memdil-kernel-conn-" });
   const kernel = async (...args: string[]) => {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-prompt",
-        "--allow-read",
-        "--allow-env",
-        "--allow-run=deno",
-        join(REPO_ROOT, "cli", "launch.ts"),
-        "kernel",
-        ...args,
-      ],
+      args: launcherArgs("kernel", args),
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -315,16 +297,7 @@ Deno.test("the kernel's launcher killed alone: the sandbox stops, its ports and 
     }),
   );
   const launcher = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      "--allow-read",
-      "--allow-env",
-      "--allow-run=deno",
-      join(REPO_ROOT, "cli", "launch.ts"),
-      "kernel",
-      connection,
-    ],
+    args: launcherArgs("kernel", [connection]),
     env: { TMPDIR: tmp },
     cwd: join(REPO_ROOT, "notebooks"),
     stdout: "null",

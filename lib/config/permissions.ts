@@ -53,6 +53,28 @@ export const TASK_SCRIPTS = {
 /** A task the launcher knows. */
 export type TaskName = keyof typeof TASK_SCRIPTS;
 
+/**
+ * The `deno` arguments that start `task` through the launcher, as deno.json's task lines do (the
+ * launcher's own permissions: it reads config.ini and starts the task with the task's).
+ *
+ * @example
+ * ```ts
+ * new Deno.Command(Deno.execPath(), { args: launcherArgs("notebooks", ["--profile", "quick"]) });
+ * ```
+ */
+export function launcherArgs(task: TaskName, args: string[] = []): string[] {
+  return [
+    "run",
+    "--no-prompt",
+    "--allow-read",
+    "--allow-env",
+    "--allow-run=deno",
+    join(REPO_ROOT, "cli", "launch.ts"),
+    task,
+    ...args,
+  ];
+}
+
 /** What a task runs: its script (absolute), its permission flags and its arguments. */
 export interface TaskPermissions {
   script: string;

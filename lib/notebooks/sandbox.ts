@@ -16,9 +16,9 @@
  * @module
  */
 
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KERNEL_NAME } from "../config/kernel.ts";
+import { launcherArgs } from "../config/permissions.ts";
 
 export { KERNEL_NAME };
 
@@ -221,17 +221,7 @@ export function kernelSpec(): {
   metadata: Record<string, unknown>;
 } {
   return {
-    argv: [
-      Deno.execPath(),
-      "run",
-      "--no-prompt",
-      "--allow-read",
-      "--allow-env",
-      "--allow-run=deno",
-      join(REPO_ROOT, "cli", "launch.ts"),
-      "kernel",
-      "{connection_file}",
-    ],
+    argv: [Deno.execPath(), ...launcherArgs("kernel", ["{connection_file}"])],
     display_name: "Deno (memdil, sandboxed)",
     language: "typescript",
     interrupt_mode: "message",
