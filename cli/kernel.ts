@@ -64,8 +64,14 @@ async function writablePlaces(): Promise<string[]> {
   // Result roots are created, as every task creates them when it writes; a dataset place that is
   // not there stays absent (the sandbox has no network to download into it anyway).
   for (const root of roots) await Deno.mkdir(root, { recursive: true });
+  return await existingRealPaths([...roots, ...data]);
+}
+
+/** The real paths (symlinks resolved: bwrap binds paths) of the places that exist. */
+async function existingRealPaths(candidates: (string | undefined)[]): Promise<string[]> {
   const places: string[] = [];
-  for (const place of [...roots, ...data]) {
+  for (const place of candidates) {
+    if (!place) continue;
     try {
       places.push(await Deno.realPath(place));
     } catch {
@@ -82,23 +88,13 @@ async function writablePlaces(): Promise<string[]> {
 async function readablePlaces(): Promise<string[]> {
   const env = (name: string) => Deno.env.get(name) || undefined;
   const cacheHome = env("XDG_CACHE_HOME") ?? (env("HOME") && join(env("HOME")!, ".cache"));
-  const candidates = [
+  return await existingRealPaths([
     REPO_ROOT,
     dirname(Deno.execPath()),
     env("DENO_DIR"),
     cacheHome && join(cacheHome, "deno"),
     dirname(defaultIniPath()),
-  ];
-  const places: string[] = [];
-  for (const place of candidates) {
-    if (!place) continue;
-    try {
-      places.push(await Deno.realPath(place));
-    } catch {
-      // absent
-    }
-  }
-  return places;
+  ]);
 }
 
 async function run(connectionFile: string, relayDir: string): Promise<number> {
